@@ -1,0 +1,139 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import type { z } from 'zod'
+import type { Runtime } from '../runtime.js'
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
+
+/** The native objects of the host, for hooks that need `req.user` or `ctx.state`. */
+export type HostObjects =
+  | { framework: 'express'; req: any; res: any }
+  | { framework: 'fastify'; request: any; reply: any }
+  | { framework: 'koa'; ctx: any }
+
+/** A host request translated into the shape the core works on. */
+export interface NeutralRequest {
+  method: string
+  /** Path below the mount prefix, e.g. `/agents/support/generate`. */
+  path: string
+  params: Record<string, string>
+  query: Record<string, string | string[] | undefined>
+  headers: IncomingHttpHeaders
+  /** Fires when the client goes away before the response finished. */
+  signal: AbortSignal
+  host: HostObjects
+  /** The raw Node request, read by the core when no host parser consumed it. */
+  raw: IncomingMessage
+  /** The body a host parser produced, read only when that parser consumed the stream. */
+  parsedBody?: unknown
+}
+
+/** Whatever the host's auth hook returns for a signed-in caller. */
+export type Principal = Record<string, unknown> & { id?: string }
+
+export type RequestContext = Record<string, unknown>
+
+export interface HandlerArgs<P = any, Q = any, B = any> {
+  params: P
+  query: Q
+  body: B
+  context: RequestContext
+  principal: Principal | null
+  /** Resource the caller is scoped to (from `auth.resourceId`); undefined means unscoped. */
+  resourceId: string | undefined
+  signal: AbortSignal
+  runtime: Runtime
+  request: NeutralRequest
+}
+
+export interface RouteDefinition<
+  PS extends z.ZodType = z.ZodType,
+  QS extends z.ZodType = z.ZodType,
+  BS extends z.ZodType = z.ZodType,
+> {
+  method: HttpMethod
+  /** Express-style path with `:param` segments, relative to the mount prefix. */
+  path: string
+  summary?: string
+  description?: string
+  tags?: string[]
+  params?: PS
+  query?: QS
+  body?: BS
+  response?: z.ZodType
+  /** Default 'required'; only matters when an `authenticate` hook is configured. */
+  auth?: 'required' | 'public'
+  /** Defaults to `<first path segment>:<read|write|execute>` derived from method and path. */
+  permission?: string
+  /** Byte limit of the request body; default from the mount (1 MiB). */
+  bodyLimit?: number
+  handler: (args: HandlerArgs<z.infer<PS>, z.infer<QS>, z.infer<BS>>) => unknown | Promise<unknown>
+}
+
+export type Route = RouteDefinition<any, any, any>
+
+/**
+ * Declares a route: data for the registry and OpenAPI, plus its handler.
+ *
+ * @example
+ * defineRoute({ method: 'GET', path: '/hello/:name', params: z.object({ name: z.string() }),
+ *   handler: ({ params }) => ({ hello: params.name }) })
+ */
+export function defineRoute<PS extends z.ZodType, QS extends z.ZodType, BS extends z.ZodType>(
+  route: RouteDefinition<PS, QS, BS>,
+): Route {
+  return route as Route
+}
+
+// ---- handler results ------------------------------------------------------
+
+const RESULT = Symbol.for('agentmount.result')
+
+export interface JsonResult {
+  [RESULT]: 'json'
+  value: unknown
+  status: number
+  headers?: Record<string, string>
+}
+
+export type StreamKind = 'sse' | 'records'
+
+export interface StreamResult {
+  [RESULT]: StreamKind
+  source: AsyncIterable<unknown>
+  headers?: Record<string, string>
+}
+
+/** An already-encoded SSE byte stream (the AI SDK UI message stream). */
+export interface UiMessageResult {
+  [RESULT]: 'ui-message'
+  stream: ReadableStream<unknown>
+  headers?: Record<string, string>
+}
+
+export type HandlerResult = JsonResult | StreamResult | UiMessageResult
+
+/** A JSON response with a chosen status and headers. */
+export function json(value: unknown, init: { status?: number; headers?: Record<string, string> } = {}): JsonResult {
+  return { [RESULT]: 'json', value, status: init.status ?? 200, headers: init.headers }
+}
+
+/** A Server-Sent Events response: each item becomes one `data: <json>` frame. */
+export function sse(source: AsyncIterable<unknown>, init: { headers?: Record<string, string> } = {}): StreamResult {
+  return { [RESULT]: 'sse', source, headers: init.headers }
+}
+
+/** A record stream: each item becomes `<json>\x1e` (Mastra's workflow framing). */
+export function records(source: AsyncIterable<unknown>, init: { headers?: Record<string, string> } = {}): StreamResult {
+  return { [RESULT]: 'records', source, headers: init.headers }
+}
+
+/** An AI SDK UI message stream (what `useChat` reads), ending with `data: [DONE]`. */
+export function uiMessageStream(stream: ReadableStream<unknown>, init: { headers?: Record<string, string> } = {}): UiMessageResult {
+  return { [RESULT]: 'ui-message', stream, headers: init.headers }
+}
+
+export function resultKind(value: unknown): HandlerResult[typeof RESULT] | undefined {
+  return value !== null && typeof value === 'object' ? (value as any)[RESULT] : undefined
+}
+
+export type { ServerResponse }

@@ -1,0 +1,107 @@
+import type { Agent } from './agents/agent.js'
+import type { Tool } from './agents/tool.js'
+import type { Workflow } from './workflows/workflow.js'
+import type { Store } from './storage/types.js'
+import type { NeutralRequest, Principal, RequestContext, Route } from './http/route.js'
+import { SqliteStore } from './storage/sqlite.js'
+import { notFound } from './http/errors.js'
+import { systemRoutes } from './routes/system.js'
+import { agentRoutes } from './routes/agents.js'
+import { toolRoutes } from './routes/tools.js'
+import { memoryRoutes } from './routes/memory.js'
+import { workflowRoutes } from './routes/workflows.js'
+
+/** Host-supplied identity hooks. Only headers are available when `authenticate` runs. */
+export interface AuthHooks {
+  authenticate?: (req: NeutralRequest) => Principal | null | undefined | Promise<Principal | null | undefined>
+  authorize?: (args: {
+    principal: Principal | null
+    route: Route
+    permission: string
+    params: Record<string, unknown>
+    context: RequestContext
+  }) => boolean | Promise<boolean>
+  /** The resource a principal owns; memory threads and workflow runs are scoped to it. */
+  resourceId?: (principal: Principal) => string | undefined
+}
+
+export type ContextHook = (req: NeutralRequest) => RequestContext | Promise<RequestContext>
+
+export interface RuntimeConfig {
+  agents?: Record<string, Agent>
+  workflows?: Record<string, Workflow<any, any>>
+  tools?: Record<string, Tool<any, any>>
+  /** Defaults to `new SqliteStore()` (file `.agentmount/data.db`), opened on first use. */
+  store?: Store
+  routes?: Route[]
+  auth?: AuthHooks
+  context?: ContextHook
+  /** Keys a client may set through `requestContext` in a body (default none). */
+  clientContextKeys?: string[]
+}
+
+/** The agents, workflows, tools and routes one or more mounts serve. */
+export class Runtime {
+  readonly agents: Record<string, Agent>
+  readonly workflows: Record<string, Workflow<any, any>>
+  readonly tools: Record<string, Tool<any, any>>
+  readonly routes: Route[]
+  readonly auth: AuthHooks | undefined
+  readonly context: ContextHook | undefined
+  readonly clientContextKeys: string[]
+  #store: Store | undefined
+
+  constructor(config: RuntimeConfig = {}) {
+    this.agents = { ...config.agents }
+    this.workflows = { ...config.workflows }
+    this.tools = { ...config.tools }
+    this.auth = config.auth
+    this.context = config.context
+    this.clientContextKeys = config.clientContextKeys ?? []
+    this.#store = config.store
+    this.routes = [
+      ...systemRoutes,
+      ...agentRoutes,
+      ...toolRoutes,
+      ...memoryRoutes,
+      ...workflowRoutes,
+      ...(config.routes ?? []),
+    ]
+    const getStore = () => this.store
+    for (const agent of Object.values(this.agents)) agent.memory?.bindDefaultStore(getStore)
+    for (const workflow of Object.values(this.workflows)) workflow.bindStore(getStore)
+  }
+
+  /** The runtime's store; the default SQLite file is created on first use. */
+  get store(): Store {
+    this.#store ??= new SqliteStore()
+    return this.#store
+  }
+
+  getAgent(id: string): Agent {
+    const agent = Object.hasOwn(this.agents, id) ? this.agents[id] : undefined
+    if (!agent) throw notFound(`Agent with id ${id} not found`)
+    return agent
+  }
+
+  getWorkflow(id: string): Workflow<any, any> {
+    const workflow = Object.hasOwn(this.workflows, id) ? this.workflows[id] : undefined
+    if (!workflow) throw notFound(`Workflow with id ${id} not found`)
+    return workflow
+  }
+
+  async close(): Promise<void> {
+    await this.#store?.close()
+  }
+}
+
+/**
+ * Builds the runtime every adapter mounts.
+ *
+ * @example
+ * const runtime = createRuntime({ agents: { support }, workflows: { refund } })
+ * app.use('/api', mount(runtime, { auth }))
+ */
+export function createRuntime(config: RuntimeConfig = {}): Runtime {
+  return new Runtime(config)
+}

@@ -1,0 +1,2 @@
+// Placeholder: the workflow run domain of the Store is defined here.
+export interface WorkflowRunStore {}
