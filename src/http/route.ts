@@ -25,6 +25,16 @@ export interface NeutralRequest {
   raw: IncomingMessage
   /** The body a host parser produced, read only when that parser consumed the stream. */
   parsedBody?: unknown
+  /** The path the mount is served under, e.g. `/api`. */
+  basePath: string
+}
+
+/** What a handler may know about the mount serving it. */
+export interface MountInfo {
+  readonly routes: readonly Route[]
+  readonly authConfigured: boolean
+  /** The OpenAPI 3.1 document of the mount as served under `basePath`. */
+  openApi(basePath: string): Record<string, unknown>
 }
 
 /** Whatever the host's auth hook returns for a signed-in caller. */
@@ -43,6 +53,7 @@ export interface HandlerArgs<P = any, Q = any, B = any> {
   signal: AbortSignal
   runtime: Runtime
   request: NeutralRequest
+  mount: MountInfo
 }
 
 export interface RouteDefinition<

@@ -10,14 +10,24 @@ export interface Thread {
   updatedAt: Date
 }
 
-/** Mastra's stored message shape (format 2: UI-message parts). */
+export type MessageRole = 'user' | 'assistant' | 'system'
+
+/** Mastra's format-2 message content: AI SDK UI-message parts plus a plain-text copy. */
+export interface StoredMessageContent {
+  format: 2
+  parts: unknown[]
+  content?: string
+  metadata?: Record<string, unknown>
+}
+
+/** Mastra's stored message shape, as the memory routes return it. */
 export interface StoredMessage {
   id: string
+  content: StoredMessageContent
+  role: MessageRole
+  createdAt: Date
   threadId: string
   resourceId: string
-  role: 'user' | 'assistant' | 'system'
-  content: { format: 2; parts: unknown[]; content?: string; metadata?: Record<string, unknown> }
-  createdAt: Date
 }
 
 export interface Page<T> {
@@ -26,6 +36,7 @@ export interface Page<T> {
 }
 
 export interface ListThreadsQuery {
+  /** Only this resource's threads; all threads when absent. */
   resourceId?: string
   page: number
   perPage: number
@@ -33,28 +44,57 @@ export interface ListThreadsQuery {
   direction: 'ASC' | 'DESC'
 }
 
+export interface ThreadPatch {
+  title?: string | null
+  metadata?: Record<string, unknown>
+}
+
+export interface CloneThreadArgs {
+  sourceThreadId: string
+  /** The new thread, inserted as given. */
+  thread: Thread
+  /** Copy only the newest N messages. */
+  messageLimit?: number
+}
+
 /** Threads and their messages. */
 export interface ThreadStore {
   getThread(id: string): Promise<Thread | null>
   listThreads(query: ListThreadsQuery): Promise<Page<Thread>>
-  /** Inserts, or replaces title/metadata/updatedAt of an existing thread. */
+  /** Inserts a new thread; false when the id is already taken (nothing changes then). */
+  createThread(thread: Thread): Promise<boolean>
+  /** Inserts, or replaces title/metadata/updatedAt of an existing thread (never its owner). */
   saveThread(thread: Thread): Promise<Thread>
-  deleteThread(id: string): Promise<void>
+  /** Applies the patch and touches updatedAt; null when the thread does not exist. */
+  updateThread(id: string, patch: ThreadPatch): Promise<Thread | null>
+  /** Deletes the thread, its messages and its thread-scoped working memory. */
+  deleteThread(id: string): Promise<boolean>
+  /**
+   * Creates `thread` with copies (new ids) of the source's messages, atomically.
+   * Throws NOT_FOUND for a missing source and CONFLICT for a taken id.
+   */
+  cloneThread(args: CloneThreadArgs): Promise<StoredMessage[]>
   /** Oldest first. */
   listMessages(query: { threadId: string; page: number; perPage: number }): Promise<Page<StoredMessage>>
   /** The newest `limit` messages, returned oldest first. */
   lastMessages(threadId: string, limit: number): Promise<StoredMessage[]>
   getMessages(ids: string[]): Promise<StoredMessage[]>
-  /** Upserts by id and touches each thread's updatedAt. */
+  /**
+   * Upserts by id and touches each thread's updatedAt, all or nothing.
+   * Throws NOT_FOUND for a missing thread and CONFLICT for an id used in another thread.
+   */
   saveMessages(messages: StoredMessage[]): Promise<StoredMessage[]>
   deleteMessages(ids: string[]): Promise<number>
 }
 
 export type WorkingMemoryScope = 'thread' | 'resource'
 
+/** Working memory text, keyed by scope and the thread or resource id. */
 export interface WorkingMemoryStore {
   getWorkingMemory(scope: WorkingMemoryScope, id: string): Promise<string | null>
   setWorkingMemory(scope: WorkingMemoryScope, id: string, value: string): Promise<void>
+  /** Atomic read-modify-write, so concurrent updates never lose each other's changes. */
+  updateWorkingMemory(scope: WorkingMemoryScope, id: string, update: (current: string | null) => string): Promise<string>
 }
 
 /** The whole persistence surface, split by domain so each can live elsewhere. */

@@ -1,2 +1,53 @@
-// Placeholder: the workflow run domain of the Store is defined here.
-export interface WorkflowRunStore {}
+import type { WorkflowSnapshot } from './snapshot.js'
+
+/** `pending` is a created run not started yet; `running` may also be a run a dead process left behind. */
+export type WorkflowRunStatus = 'pending' | 'running' | 'success' | 'failed' | 'suspended' | 'canceled'
+
+export const TERMINAL_STATUSES: ReadonlySet<WorkflowRunStatus> = new Set(['success', 'failed', 'canceled'])
+
+/** One stored run. The status lives beside the snapshot so it can be compared-and-set alone. */
+export interface WorkflowRunRecord {
+  workflowId: string
+  runId: string
+  resourceId: string | null
+  status: WorkflowRunStatus
+  snapshot: WorkflowSnapshot
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface ListWorkflowRunsQuery {
+  workflowId: string
+  resourceId?: string
+  status?: WorkflowRunStatus
+  /** Zero-based. */
+  page: number
+  perPage: number
+}
+
+/**
+ * The workflow-run domain of the Store. Every status change a caller races on goes
+ * through `compareAndSetStatus`, so two processes sharing one database agree on who won.
+ */
+export interface WorkflowRunStore {
+  /** Inserts a run; throws a 409 HttpError when the run id is taken for this workflow. */
+  create(record: WorkflowRunRecord): Promise<void>
+  get(workflowId: string, runId: string): Promise<WorkflowRunRecord | null>
+  /** Newest first. */
+  list(query: ListWorkflowRunsQuery): Promise<{ runs: WorkflowRunRecord[]; total: number }>
+  /** Overwrites status, snapshot and updatedAt unconditionally. */
+  update(record: WorkflowRunRecord): Promise<void>
+  /**
+   * Moves a run from `from` to `to` (storing `snapshot` when given) only if its status is
+   * still `from`; true when this call made the change.
+   */
+  compareAndSetStatus(
+    workflowId: string,
+    runId: string,
+    from: WorkflowRunStatus,
+    to: WorkflowRunStatus,
+    snapshot?: WorkflowSnapshot,
+  ): Promise<boolean>
+  /** Oldest first; optionally for one workflow. */
+  listByStatus(status: WorkflowRunStatus, workflowId?: string): Promise<WorkflowRunRecord[]>
+}

@@ -1,0 +1,32 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import express from 'express'
+import type { Router } from 'express'
+import { Mount, type MountOptions } from '../src/http/dispatch.js'
+import type { Runtime } from '../src/runtime.js'
+
+export type { MountOptions }
+
+/**
+ * Mounts the runtime's routes on an Express (4 or 5) router.
+ *
+ * @example app.use('/api', mount(runtime, { auth, context }))
+ */
+export function mount(runtime: Runtime, options: MountOptions = {}): Router {
+  const core = new Mount(runtime, options)
+  const router = express.Router()
+  for (const mounted of core.mounted) {
+    const method = mounted.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'
+    router[method](mounted.path, (req, res) => {
+      const raw = req as unknown as IncomingMessage
+      void core.handle(mounted, {
+        host: { framework: 'express', req, res },
+        raw,
+        res: res as unknown as ServerResponse,
+        params: req.params as Record<string, string>,
+        parsedBody: raw.readableEnded ? req.body : undefined,
+        basePath: req.baseUrl,
+      })
+    })
+  }
+  return router
+}

@@ -1,0 +1,36 @@
+import Router from '@koa/router'
+import type { Middleware } from 'koa'
+import { Mount, type MountOptions } from '../src/http/dispatch.js'
+import type { Runtime } from '../src/runtime.js'
+
+export interface KoaMountOptions extends MountOptions {
+  /** Path the routes are served under, e.g. `/api`. */
+  prefix?: string
+}
+
+/**
+ * A Koa (2 or 3) middleware serving the runtime's routes through `@koa/router`.
+ *
+ * @example app.use(mount(runtime, { prefix: '/api', auth }))
+ */
+export function mount(runtime: Runtime, options: KoaMountOptions = {}): Middleware {
+  const core = new Mount(runtime, options)
+  const prefix = options.prefix ?? ''
+  const router = new Router(prefix ? { prefix } : {})
+  for (const mounted of core.mounted) {
+    router.register(mounted.path, [mounted.method], async (ctx) => {
+      // The core writes to the Node response itself.
+      ctx.respond = false
+      const body = (ctx.request as { body?: unknown }).body
+      await core.handle(mounted, {
+        host: { framework: 'koa', ctx },
+        raw: ctx.req,
+        res: ctx.res,
+        params: ctx.params,
+        parsedBody: ctx.req.readableEnded ? body : undefined,
+        basePath: prefix,
+      })
+    })
+  }
+  return router.routes() as unknown as Middleware
+}

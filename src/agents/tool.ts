@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto'
+import { asSchema, type JSONSchema7, type Schema, type Tool as AiTool, type ToolExecutionOptions } from 'ai'
+import type { z } from 'zod'
+import { HttpError, invalid } from '../http/errors.js'
+import type { RequestContext } from '../http/route.js'
+import { parseOrThrow } from '../http/validate.js'
+
+/** What a tool's `execute` receives beside its input. */
+export interface ToolExecutionContext {
+  /** The request context the host built (tenant, user, locale…). */
+  context: RequestContext
+  /** Fires when the client goes away; pass it to fetch calls and other slow work. */
+  signal: AbortSignal
+}
+
+export interface ToolConfig<I, O> {
+  id: string
+  description: string
+  inputSchema: z.ZodType<I>
+  outputSchema?: z.ZodType<O>
+  execute: (input: I, ctx: ToolExecutionContext) => O | Promise<O>
+}
+
+/** The listing shape of `GET /tools` and of an agent's `tools`. */
+export interface ToolDescription {
+  id: string
+  description: string
+  inputSchema: JSONSchema7
+}
+
+/** Anything an agent accepts in `tools`: our tools or AI SDK `tool()` objects. */
+export type AnyTool = Tool<any, any> | AiTool<any, any>
+
+const NEVER_ABORTED = new AbortController().signal
+
+/** A zod schema is recognised by its internals so field paths come out of zod itself. */
+function isZod(schema: unknown): schema is z.ZodType {
+  return typeof schema === 'object' && schema !== null && '_zod' in schema
+}
+
+async function lastOf<T>(value: T | AsyncIterable<T> | PromiseLike<T>): Promise<T> {
+  const settled = await value
+  if (settled === null || typeof settled !== 'object' || !(Symbol.asyncIterator in settled)) return settled as T
+  // Streaming AI SDK tools yield preliminary outputs; the last one is the result.
+  let last: T | undefined
+  for await (const item of settled as AsyncIterable<T>) last = item
+  return last as T
+}
+
+/**
+ * A tool an agent can call and a client can run through `POST /tools/:toolId/execute`.
+ * Built by `createTool`, or wrapping an AI SDK `tool()` an agent was given.
+ */
+export class Tool<I = unknown, O = unknown> {
+  readonly id: string
+  readonly description: string
+  /** The AI SDK form handed to the model; built once so its JSON schema is converted once. */
+  readonly aiTool: AiTool<any, any>
+  readonly #inputSchema: unknown
+  readonly #outputSchema: z.ZodType<O> | undefined
+  readonly #execute: ((input: I, ctx: ToolExecutionContext) => Promise<O>) | undefined
+  #description: Promise<ToolDescription> | undefined
+
+  private constructor(args: {
+    id: string
+    description: string
+    inputSchema: unknown
+    outputSchema?: z.ZodType<O>
+    execute: ((input: I, ctx: ToolExecutionContext) => Promise<O>) | undefined
+    aiTool: (self: Tool<I, O>) => AiTool<any, any>
+  }) {
+    this.id = args.id
+    this.description = args.description
+    this.#inputSchema = args.inputSchema
+    this.#outputSchema = args.outputSchema
+    this.#execute = args.execute
+    this.aiTool = args.aiTool(this)
+  }
+
+  /** @internal Use `createTool`. */
+  static create<I, O>(config: ToolConfig<I, O>): Tool<I, O> {
+    if (!config.id) throw new TypeError('createTool needs an id')
+    const userExecute = config.execute
+    return new Tool<I, O>({
+      id: config.id,
+      description: config.description,
+      inputSchema: config.inputSchema,
+      outputSchema: config.outputSchema,
+      execute: async (input, ctx) => userExecute(input, ctx),
+      aiTool: (self) => ({
+        description: config.description,
+        inputSchema: asSchema(config.inputSchema) as Schema<I>,
+        execute: (input: I, options: ToolExecutionOptions) =>
+          self.#executeChecked(input, {
+            context: (options.experimental_context ?? {}) as RequestContext,
+            signal: options.abortSignal ?? NEVER_ABORTED,
+          }),
+      }),
+    })
+  }
+
+  /** Wraps an AI SDK tool so it can be listed and run directly; the model still gets the original. */
+  static fromAiTool(id: string, aiTool: AiTool<any, any>): Tool<unknown, unknown> {
+    const execute = aiTool.execute
+    // One converted schema kept on the tool spares a zod→JSON conversion per model call.
+    const schema = asSchema(aiTool.inputSchema)
+    return new Tool<unknown, unknown>({
+      id,
+      description: aiTool.description ?? '',
+      inputSchema: isZod(aiTool.inputSchema) ? aiTool.inputSchema : schema,
+      execute: execute
+        ? (input, ctx) =>
+            lastOf(
+              execute(input, {
+                toolCallId: randomUUID(),
+                messages: [],
+                abortSignal: ctx.signal,
+                experimental_context: ctx.context,
+              }),
+            )
+        : undefined,
+      aiTool: () => ({ ...aiTool, inputSchema: schema }),
+    })
+  }
+
+  /** JSON schema of the input, converted on first use and then kept. */
+  describe(): Promise<ToolDescription> {
+    this.#description ??= Promise.resolve(asSchema(this.aiTool.inputSchema).jsonSchema).then((inputSchema) => ({
+      id: this.id,
+      description: this.description,
+      inputSchema,
+    }))
+    return this.#description
+  }
+
+  /**
+   * Runs the tool for a client: validates `data` (400 naming `data.<field>`), executes,
+   * and checks the result against `outputSchema` when there is one.
+   */
+  async run(data: unknown, ctx: { context?: RequestContext; signal?: AbortSignal } = {}): Promise<O> {
+    if (!this.#execute) {
+      throw new HttpError(400, 'VALIDATION_ERROR', `Tool ${this.id} has no server-side execute; the client runs it`)
+    }
+    const input = await this.#parseInput(data)
+    return this.#executeChecked(input, { context: ctx.context ?? {}, signal: ctx.signal ?? NEVER_ABORTED })
+  }
+
+  async #parseInput(data: unknown): Promise<I> {
+    const schema = this.#inputSchema
+    if (isZod(schema)) return parseOrThrow(schema, data, 'tool input', 'data') as I
+    const validate = asSchema(schema as Schema<I>).validate
+    if (!validate) return data as I
+    const result = await validate(data)
+    if (result.success) return result.value
+    throw invalid('data', 'does not match the tool input schema')
+  }
+
+  async #executeChecked(input: I, ctx: ToolExecutionContext): Promise<O> {
+    const output = await this.#execute!(input, ctx)
+    if (!this.#outputSchema) return output
+    const checked = this.#outputSchema.safeParse(output)
+    // A wrong output is the tool author's bug, so the client gets a 500 without the details.
+    if (!checked.success) throw new HttpError(500, 'INTERNAL', `Tool ${this.id} returned output that does not match its outputSchema`)
+    return checked.data
+  }
+}
+
+/**
+ * Declares a tool with a zod input schema; `execute` gets the request context and abort signal.
+ *
+ * @example
+ * const weather = createTool({ id: 'weather', description: 'Weather for a city',
+ *   inputSchema: z.object({ city: z.string() }),
+ *   execute: async ({ city }, { context, signal }) => fetchWeather(city, context.locale, signal) })
+ */
+export function createTool<IS extends z.ZodType, O>(
+  config: Omit<ToolConfig<z.output<IS>, O>, 'inputSchema'> & { inputSchema: IS },
+): Tool<z.output<IS>, O> {
+  return Tool.create<z.output<IS>, O>(config as ToolConfig<z.output<IS>, O>)
+}
+
+/** Our tool for anything an agent was given, wrapping AI SDK tools. */
+export function toTool(id: string, tool: AnyTool): Tool<any, any> {
+  return tool instanceof Tool ? tool : Tool.fromAiTool(id, tool)
+}

@@ -1,0 +1,45 @@
+import { APICallError, InvalidPromptError, NoObjectGeneratedError, NoSuchToolError, RetryError } from 'ai'
+import { HttpError } from '../http/errors.js'
+
+/** True for the errors `fetch`, the AI SDK and our own code raise when a signal aborts. */
+export function isAbortError(err: unknown): boolean {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    ((err as { name?: unknown }).name === 'AbortError' || (err as { name?: unknown }).name === 'ResponseAborted')
+  )
+}
+
+/**
+ * A message about a failed model or tool call that is safe to show a client: provider
+ * messages may echo keys, prompts or internal URLs, so only the status code survives.
+ */
+export function safeErrorMessage(err: unknown): string {
+  if (err instanceof HttpError) return err.message
+  if (RetryError.isInstance(err)) return safeErrorMessage(err.lastError)
+  if (APICallError.isInstance(err)) {
+    return err.statusCode ? `The model provider returned an error (status ${err.statusCode})` : 'The model provider could not be reached'
+  }
+  if (NoObjectGeneratedError.isInstance(err)) return 'The model did not return an object matching the output schema'
+  if (NoSuchToolError.isInstance(err)) return `The model called an unknown tool: ${err.toolName}`
+  if (isAbortError(err)) return 'The request was aborted'
+  return 'The model call failed'
+}
+
+/** A failed tool's message for clients: only HttpErrors a tool threw on purpose keep their text. */
+export function toolErrorMessage(err: unknown): string {
+  return err instanceof HttpError ? err.message : 'The tool failed'
+}
+
+/**
+ * Maps what a model call threw to what the route answers: aborts stay aborts (the client is
+ * gone), prompt problems are the caller's 400, everything else is the provider's 502.
+ */
+export function toAgentError(err: unknown, signal: AbortSignal | undefined): unknown {
+  if (err instanceof HttpError) return err
+  if (signal?.aborted || isAbortError(err)) return err
+  if (InvalidPromptError.isInstance(err)) {
+    return new HttpError(400, 'VALIDATION_ERROR', `Invalid messages: ${err.message}`, [{ field: 'messages', message: err.message }])
+  }
+  return new HttpError(502, 'UPSTREAM_ERROR', safeErrorMessage(err))
+}

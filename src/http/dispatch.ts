@@ -1,0 +1,211 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AuthHooks, ContextHook, Runtime } from '../runtime.js'
+import { DEFAULT_BODY_LIMIT, readBody } from './body.js'
+import { HttpError, toHttpError } from './errors.js'
+import { buildOpenApi, type OpenApiDocument } from './openapi.js'
+import type { HostObjects, MountInfo, NeutralRequest, Principal, RequestContext, Route } from './route.js'
+import { parseOrThrow } from './validate.js'
+import { writeError, writeResult } from './write.js'
+
+/** Options every adapter's `mount(runtime, options)` accepts. */
+export interface MountOptions {
+  /** Overrides the runtime's auth hooks for this mount. */
+  auth?: AuthHooks
+  /** Overrides the runtime's context hook for this mount. */
+  context?: ContextHook
+  /** Keys a client may set via `requestContext` in a body; default the runtime's (none). */
+  clientContextKeys?: string[]
+  /** Default request body limit in bytes (1 MiB). */
+  bodyLimit?: number
+  /** SSE heartbeat interval in ms (15 s); 0 turns it off. */
+  heartbeatMs?: number
+  /** Receives unexpected errors (answered as a bare 500); default `console.error`. */
+  onError?: (err: unknown, req: NeutralRequest) => void
+}
+
+/** A route with its defaults resolved, as adapters register it. */
+export interface MountedRoute {
+  readonly route: Route
+  readonly method: Route['method']
+  readonly path: string
+  readonly permission: string
+  readonly bodyLimit: number
+  readonly isPublic: boolean
+}
+
+/** What an adapter hands the core for one request. */
+export interface HostRequest {
+  host: HostObjects
+  raw: IncomingMessage
+  res: ServerResponse
+  params: Record<string, string>
+  parsedBody: unknown
+  basePath: string
+}
+
+function derivePermission(route: Route): string {
+  const segment = route.path.split('/').find((s) => s !== '' && !s.startsWith(':')) ?? 'root'
+  const action = route.method === 'GET' ? 'read' : segment === 'agents' || segment === 'tools' || segment === 'workflows' ? 'execute' : 'write'
+  return `${segment}:${action}`
+}
+
+function parseQuery(url: string | undefined): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {}
+  const at = url === undefined ? -1 : url.indexOf('?')
+  if (at === -1) return query
+  for (const [key, value] of new URLSearchParams(url!.slice(at + 1))) {
+    const seen = query[key]
+    query[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value]
+  }
+  return query
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+/** Lifts `requestContext` out of a body, keeping only the keys the server lets clients set. */
+function takeClientContext(body: unknown, allowed: ReadonlySet<string>): { body: unknown; picked?: RequestContext } {
+  if (!isPlainObject(body) || !Object.hasOwn(body, 'requestContext')) return { body }
+  const { requestContext, ...rest } = body
+  if (allowed.size === 0 || !isPlainObject(requestContext)) return { body: rest }
+  const picked: RequestContext = {}
+  for (const key of Object.keys(requestContext)) if (allowed.has(key)) picked[key] = requestContext[key]
+  return { body: rest, picked }
+}
+
+/**
+ * The framework-neutral mount: resolves routes once and runs every request through
+ * authenticate → context → body → validate → authorize → handler → write.
+ */
+export class Mount implements MountInfo {
+  readonly routes: readonly Route[]
+  readonly mounted: readonly MountedRoute[]
+  readonly authConfigured: boolean
+  readonly #runtime: Runtime
+  readonly #auth: AuthHooks | undefined
+  readonly #context: ContextHook | undefined
+  readonly #clientKeys: ReadonlySet<string>
+  readonly #heartbeatMs: number
+  readonly #onError: (err: unknown, req: NeutralRequest) => void
+  readonly #openApi = new Map<string, OpenApiDocument>()
+
+  constructor(runtime: Runtime, options: MountOptions = {}) {
+    this.#runtime = runtime
+    this.#auth = options.auth ?? runtime.auth
+    this.#context = options.context ?? runtime.context
+    this.#clientKeys = new Set(options.clientContextKeys ?? runtime.clientContextKeys)
+    this.#heartbeatMs = options.heartbeatMs ?? 15_000
+    this.#onError = options.onError ?? ((err) => console.error('agentmount: unexpected error', err))
+    this.authConfigured = this.#auth?.authenticate !== undefined
+    this.routes = runtime.routes
+    const seen = new Map<string, Route>()
+    this.mounted = runtime.routes.map((route) => {
+      const key = `${route.method} ${route.path.replace(/:[^/]+/g, ':')}`
+      const twin = seen.get(key)
+      if (twin) {
+        throw new Error(`Duplicate route ${route.method} ${route.path}: "${describe(twin)}" and "${describe(route)}"`)
+      }
+      seen.set(key, route)
+      return {
+        route,
+        method: route.method,
+        path: route.path,
+        permission: route.permission ?? derivePermission(route),
+        bodyLimit: route.bodyLimit ?? options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+        isPublic: route.auth === 'public',
+      }
+    })
+  }
+
+  /** The OpenAPI 3.1 document of this mount, served under `basePath`. */
+  openApi(basePath: string): OpenApiDocument {
+    let doc = this.#openApi.get(basePath)
+    if (!doc) {
+      doc = buildOpenApi(this.mounted, { basePath, secured: this.authConfigured })
+      this.#openApi.set(basePath, doc)
+    }
+    return doc
+  }
+
+  /** Runs one request through the pipeline and writes the response. Never rejects. */
+  async handle(mounted: MountedRoute, input: HostRequest): Promise<void> {
+    const { raw, res } = input
+    const request: NeutralRequest = {
+      method: mounted.method,
+      path: mounted.path,
+      params: input.params,
+      query: parseQuery(raw.url),
+      headers: raw.headers,
+      signal: abortSignalFor(res),
+      host: input.host,
+      raw,
+      parsedBody: input.parsedBody,
+      basePath: input.basePath,
+    }
+    try {
+      const result = await this.#run(mounted, request)
+      await writeResult(res, result, {
+        signal: request.signal,
+        heartbeatMs: this.#heartbeatMs,
+        onError: (err) => this.#onError(err, request),
+      })
+    } catch (err) {
+      const httpError = toHttpError(err)
+      if (!(err instanceof HttpError)) this.#onError(err, request)
+      writeError(res, httpError)
+    }
+  }
+
+  async #run(mounted: MountedRoute, request: NeutralRequest): Promise<unknown> {
+    const { route } = mounted
+    const auth = this.#auth
+    const principal = (auth?.authenticate ? await auth.authenticate(request) : null) ?? null
+    if (principal === null && auth?.authenticate && !mounted.isPublic) {
+      throw new HttpError(401, 'UNAUTHENTICATED', 'Authentication required')
+    }
+    const hostContext = this.#context ? await this.#context(request) : undefined
+    let body: unknown
+    let context: RequestContext
+    if (route.body) {
+      const taken = takeClientContext(await readBody(request.raw, request.parsedBody, mounted.bodyLimit), this.#clientKeys)
+      body = parseOrThrow(route.body, taken.body, 'request body')
+      context = { ...taken.picked, ...hostContext }
+    } else {
+      context = { ...hostContext }
+    }
+    if (principal !== null) context.principal = principal
+    const params = route.params ? parseOrThrow(route.params, request.params, 'path parameters') : request.params
+    const query = route.query ? parseOrThrow(route.query, request.query, 'query parameters') : request.query
+    if (auth?.authorize) {
+      const allowed = await auth.authorize({ principal, route, permission: mounted.permission, params, context })
+      if (!allowed) throw new HttpError(403, 'FORBIDDEN', `Not allowed: ${mounted.permission}`)
+    }
+    const resourceId = principal !== null && auth?.resourceId ? auth.resourceId(principal as Principal) : undefined
+    return route.handler({
+      params,
+      query,
+      body,
+      context,
+      principal,
+      resourceId,
+      signal: request.signal,
+      runtime: this.#runtime,
+      request,
+      mount: this,
+    })
+  }
+}
+
+function describe(route: Route): string {
+  return route.summary ?? `${route.method} ${route.path}`
+}
+
+/** An AbortSignal that fires when the client leaves before the response finished. */
+export function abortSignalFor(res: ServerResponse): AbortSignal {
+  const controller = new AbortController()
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort()
+  })
+  return controller.signal
+}

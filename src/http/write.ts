@@ -1,0 +1,177 @@
+import type { ServerResponse } from 'node:http'
+import { HttpError, toHttpError } from './errors.js'
+import { resultKind, type JsonResult, type StreamResult, type UiMessageResult } from './route.js'
+
+export interface WriteOptions {
+  signal: AbortSignal
+  heartbeatMs: number
+  onError: (err: unknown) => void
+}
+
+const SSE_HEADERS: Record<string, string> = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+}
+
+const RECORD_HEADERS: Record<string, string> = {
+  'content-type': 'text/plain; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+}
+
+/** The AI SDK's UI message stream headers (`UI_MESSAGE_STREAM_HEADERS`). */
+const UI_MESSAGE_HEADERS: Record<string, string> = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache',
+  'x-vercel-ai-ui-message-stream': 'v1',
+  'x-accel-buffering': 'no',
+}
+
+/** Writes a JSON body with its length; the one place JSON responses are produced. */
+export function writeJson(res: ServerResponse, status: number, value: unknown, headers?: Record<string, string>): void {
+  const body = value === undefined ? '' : JSON.stringify(value)
+  res.statusCode = status
+  if (headers) for (const name in headers) res.setHeader(name, headers[name])
+  if (body !== '') res.setHeader('content-type', 'application/json; charset=utf-8')
+  res.setHeader('content-length', Buffer.byteLength(body))
+  res.end(body)
+}
+
+/** Writes an error as the envelope. Once a stream has begun, only the frame is possible. */
+export function writeError(res: ServerResponse, err: HttpError): void {
+  if (res.headersSent) {
+    res.end()
+    return
+  }
+  // The client may still be sending a body we refused; don't keep the socket for it.
+  if (err.status === 413) res.setHeader('connection', 'close')
+  writeJson(res, err.status, err.toJSON())
+}
+
+/** Writes any handler result to a Node response. */
+export function writeResult(res: ServerResponse, result: unknown, options: WriteOptions): Promise<void> | void {
+  const kind = resultKind(result)
+  if (kind === undefined) return writeJson(res, 200, result)
+  switch (kind) {
+    case 'json': {
+      const r = result as JsonResult
+      return writeJson(res, r.status, r.value, r.headers)
+    }
+    case 'sse':
+    case 'records':
+      return writeFrames(res, kind === 'sse', result as StreamResult, options)
+    case 'ui-message':
+      return writeUiMessages(res, result as UiMessageResult, options)
+  }
+}
+
+function startStream(res: ServerResponse, base: Record<string, string>, extra?: Record<string, string>): void {
+  res.statusCode = 200
+  for (const name in base) res.setHeader(name, base[name])
+  if (extra) for (const name in extra) res.setHeader(name, extra[name])
+  res.flushHeaders()
+}
+
+/** Resolves once the socket can take more, or the client is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.on('drain', done)
+    res.on('close', done)
+  })
+}
+
+async function send(res: ServerResponse, chunk: string): Promise<void> {
+  const ok = res.write(chunk)
+  ;(res as ServerResponse & { flush?: () => void }).flush?.()
+  if (!ok && !res.destroyed) await drained(res)
+}
+
+function heartbeat(res: ServerResponse, ms: number): NodeJS.Timeout | undefined {
+  if (!(ms > 0)) return undefined
+  const timer = setInterval(() => {
+    if (!res.destroyed) send(res, ': ping\n\n').catch(() => {})
+  }, ms)
+  timer.unref()
+  return timer
+}
+
+/** Races the iterator's next item with the client going away. */
+function nextOrAbort<T>(iterator: AsyncIterator<T>, signal: AbortSignal): Promise<IteratorResult<T> | 'aborted'> {
+  if (signal.aborted) return Promise.resolve('aborted')
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve('aborted')
+    signal.addEventListener('abort', onAbort, { once: true })
+    iterator.next().then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(r)
+      },
+      (err) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(err)
+      },
+    )
+  })
+}
+
+async function writeFrames(res: ServerResponse, isSse: boolean, result: StreamResult, options: WriteOptions): Promise<void> {
+  const frame = isSse ? (v: unknown) => `data: ${JSON.stringify(v)}\n\n` : (v: unknown) => `${JSON.stringify(v)}\x1e`
+  startStream(res, isSse ? SSE_HEADERS : RECORD_HEADERS, result.headers)
+  const timer = isSse ? heartbeat(res, options.heartbeatMs) : undefined
+  const iterator = result.source[Symbol.asyncIterator]()
+  try {
+    for (;;) {
+      const step = await nextOrAbort(iterator, options.signal)
+      if (step === 'aborted') {
+        // Ask the producer to stop; it also sees the same signal.
+        iterator.return?.().catch(() => {})
+        return
+      }
+      if (step.done) break
+      await send(res, frame(step.value))
+    }
+  } catch (err) {
+    const message = streamErrorMessage(err, options)
+    if (!res.destroyed) await send(res, frame({ type: 'error', payload: { message } }))
+  } finally {
+    if (timer) clearInterval(timer)
+  }
+  if (!res.destroyed) res.end()
+}
+
+async function writeUiMessages(res: ServerResponse, result: UiMessageResult, options: WriteOptions): Promise<void> {
+  startStream(res, UI_MESSAGE_HEADERS, result.headers)
+  const timer = heartbeat(res, options.heartbeatMs)
+  const reader = result.stream.getReader()
+  try {
+    for (;;) {
+      const step = await nextOrAbort({ next: () => reader.read() } as AsyncIterator<unknown>, options.signal)
+      if (step === 'aborted') {
+        reader.cancel().catch(() => {})
+        return
+      }
+      if (step.done) break
+      const chunk = step.value
+      await send(res, typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'))
+    }
+  } catch (err) {
+    const message = streamErrorMessage(err, options)
+    if (!res.destroyed) await send(res, `data: ${JSON.stringify({ type: 'error', errorText: message })}\n\n`)
+  } finally {
+    if (timer) clearInterval(timer)
+    reader.releaseLock()
+  }
+  if (!res.destroyed) res.end()
+}
+
+function streamErrorMessage(err: unknown, options: WriteOptions): string {
+  const httpError = toHttpError(err)
+  if (httpError.status >= 500 && !(err instanceof HttpError)) options.onError(err)
+  return httpError.message
+}

@@ -1,0 +1,22 @@
+export { createRuntime, Runtime } from './runtime.js'
+export type { AuthHooks, ContextHook, RuntimeConfig } from './runtime.js'
+export { defineRoute, json, sse, records, uiMessageStream } from './http/route.js'
+export type {
+  HandlerArgs,
+  HostObjects,
+  NeutralRequest,
+  Principal,
+  RequestContext,
+  Route,
+  RouteDefinition,
+} from './http/route.js'
+export { HttpError } from './http/errors.js'
+export type { ErrorCode, ErrorEnvelope, FieldIssue } from './http/errors.js'
+export type { MountOptions } from './http/dispatch.js'
+export { Agent } from './agents/agent.js'
+export { createTool } from './agents/tool.js'
+export type { Tool } from './agents/tool.js'
+export { Memory } from './memory/memory.js'
+export { createStep, createWorkflow } from './workflows/workflow.js'
+export { SqliteStore } from './storage/sqlite.js'
+export type { Store, Thread, StoredMessage } from './storage/types.js'

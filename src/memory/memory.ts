@@ -1,0 +1,106 @@
+import type { ToolSet, UIMessage } from 'ai'
+import { notFound } from '../http/errors.js'
+import type { RequestContext } from '../http/route.js'
+import type { Store, Thread } from '../storage/types.js'
+import { fromUIMessage, replayableHistory, toUIMessages } from './message-format.js'
+import { WorkingMemory, type WorkingMemoryOptions } from './working-memory.js'
+
+export interface MemoryOptions {
+  /** Where threads live; defaults to the runtime's store once the agent is added to one. */
+  store?: Store
+  /** How many stored messages each turn replays to the model (default 10; 0 for none). */
+  lastMessages?: number
+  workingMemory?: WorkingMemoryOptions
+}
+
+/** What one agent turn needs from memory, and where it hands the new messages back. */
+export interface MemoryTurn {
+  /** The last N stored messages, oldest first. */
+  history: UIMessage[]
+  /** Working memory content plus how to update it; undefined when working memory is off. */
+  system: string | undefined
+  /** `{ updateWorkingMemory }` when working memory is on, else `{}`. */
+  tools: ToolSet
+  /** Stores the caller's new messages (upsert by id). */
+  saveInput(messages: UIMessage[]): Promise<void>
+  /** Stores the assistant reply; an aborted one is marked `metadata.aborted: true`. */
+  saveReply(message: UIMessage, opts?: { aborted?: boolean }): Promise<void>
+}
+
+/**
+ * Conversation memory for an agent: message history per thread, plus optional working
+ * memory the model keeps up to date itself.
+ *
+ * @example
+ * new Agent({ id: 'support', instructions, model,
+ *   memory: new Memory({ lastMessages: 20, workingMemory: { scope: 'resource', template: '# User\n- Name:' } }) })
+ */
+export class Memory {
+  readonly lastMessages: number
+  readonly workingMemory: WorkingMemory
+  readonly #store: Store | undefined
+  #defaultStore: (() => Store) | undefined
+
+  constructor(options: MemoryOptions = {}) {
+    this.#store = options.store
+    this.lastMessages = Math.max(0, Math.floor(options.lastMessages ?? 10))
+    this.workingMemory = new WorkingMemory(options.workingMemory, () => this.store)
+  }
+
+  /** The store used when none was given to the constructor (the runtime binds its own). */
+  bindDefaultStore(get: () => Store): void {
+    this.#defaultStore = get
+  }
+
+  get store(): Store {
+    const store = this.#store ?? this.#defaultStore?.()
+    if (!store) throw new Error('Memory has no store: pass { store } or add its agent to a runtime')
+    return store
+  }
+
+  /** The thread, created for `resourceId` on first use; 404 when another resource owns it. */
+  async ensureThread(threadId: string, resourceId: string): Promise<Thread> {
+    const threads = this.store.threads
+    let thread = await threads.getThread(threadId)
+    if (!thread) {
+      const now = new Date()
+      const fresh: Thread = { id: threadId, resourceId, title: null, metadata: {}, createdAt: now, updatedAt: now }
+      // A concurrent first turn may win the insert; its row is then the one to check.
+      thread = (await threads.createThread(fresh)) ? fresh : await threads.getThread(threadId)
+    }
+    if (!thread || thread.resourceId !== resourceId) throw notFound('Thread not found')
+    return thread
+  }
+
+  /** Creates the thread on first use; throws 404 (NOT_FOUND, "Thread not found") if it belongs to another resource. */
+  async openTurn(args: { threadId: string; resourceId: string; context: RequestContext }): Promise<MemoryTurn> {
+    const { threadId, resourceId } = args
+    await this.ensureThread(threadId, resourceId)
+    const store = this.store
+    const stored = this.lastMessages > 0 ? await store.threads.lastMessages(threadId, this.lastMessages) : []
+    const target = { threadId, resourceId }
+
+    let system: string | undefined
+    let tools: ToolSet = {}
+    if (this.workingMemory.enabled) {
+      system = this.workingMemory.instructions(await this.workingMemory.read(target))
+      tools = { updateWorkingMemory: this.workingMemory.tool(target) }
+    }
+
+    return {
+      history: replayableHistory(toUIMessages(stored)),
+      system,
+      tools,
+      saveInput: async (messages) => {
+        if (messages.length === 0) return
+        const createdAt = new Date()
+        await store.threads.saveMessages(messages.map((m) => fromUIMessage(m, { threadId, resourceId, createdAt })))
+      },
+      saveReply: async (message, opts) => {
+        const metadata = typeof message.metadata === 'object' && message.metadata !== null ? message.metadata : {}
+        const reply = opts?.aborted ? { ...message, metadata: { ...metadata, aborted: true } } : message
+        await store.threads.saveMessages([fromUIMessage(reply, { threadId, resourceId })])
+      },
+    }
+  }
+}

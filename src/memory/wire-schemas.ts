@@ -1,0 +1,113 @@
+import { z } from 'zod'
+
+/** Largest page any memory listing returns; bigger requests are clamped to it. */
+export const MAX_PER_PAGE = 1000
+export const DEFAULT_THREADS_PER_PAGE = 100
+export const DEFAULT_MESSAGES_PER_PAGE = 40
+
+const record = z.record(z.string(), z.unknown())
+const part = z.looseObject({ type: z.string() })
+const agentId = z.string().min(1).optional().describe('Use this agent’s memory store (Mastra clients send it)')
+const page = z.coerce.number().int().min(0).default(0).describe('0-based page number')
+const perPage = (fallback: number) =>
+  z.coerce.number().int().min(1).default(fallback).describe(`Page size (default ${fallback}, at most ${MAX_PER_PAGE})`)
+
+export const agentQuery = z.object({ agentId })
+export const threadParams = z.object({ threadId: z.string().min(1) })
+
+export const listThreadsQuery = z.object({
+  agentId,
+  resourceId: z.string().min(1).optional(),
+  page,
+  perPage: perPage(DEFAULT_THREADS_PER_PAGE),
+  orderBy: z
+    .string()
+    .optional()
+    .describe('createdAt (default) or updatedAt; Mastra’s JSON form {"field","direction"} is accepted too'),
+  sortDirection: z.enum(['ASC', 'DESC', 'asc', 'desc']).optional(),
+})
+
+export const listMessagesQuery = z.object({ agentId, page, perPage: perPage(DEFAULT_MESSAGES_PER_PAGE) })
+
+export const createThreadBody = z.object({
+  resourceId: z.string().min(1).optional().describe('Required unless auth scopes the request to a resource'),
+  title: z.string().nullable().optional(),
+  metadata: record.optional(),
+  threadId: z.string().min(1).optional(),
+})
+
+export const updateThreadBody = z.object({ title: z.string().nullable().optional(), metadata: record.optional() })
+
+const formatTwoContent = z.looseObject({
+  format: z.literal(2),
+  parts: z.array(part),
+  content: z.string().optional(),
+  metadata: record.optional(),
+})
+
+export const saveMessagesBody = z.object({
+  messages: z.array(
+    z
+      .object({
+        id: z.string().min(1).optional(),
+        threadId: z.string().min(1),
+        resourceId: z.string().min(1).optional(),
+        role: z.enum(['user', 'assistant', 'system']),
+        content: z.union([z.string(), formatTwoContent, z.array(part)]).optional(),
+        parts: z.array(part).optional(),
+        metadata: record.optional(),
+        createdAt: z.union([z.string(), z.number()]).optional(),
+      })
+      .refine((m) => m.content !== undefined || m.parts !== undefined, {
+        message: 'content or parts is required',
+        path: ['content'],
+      }),
+  ),
+})
+
+const messageRef = z.union([z.string().min(1), z.object({ id: z.string().min(1) })])
+export const deleteMessagesBody = z.object({ messageIds: z.union([messageRef, z.array(messageRef)]) })
+
+export const cloneThreadBody = z.object({
+  newThreadId: z.string().min(1).optional(),
+  resourceId: z.string().min(1).optional(),
+  title: z.string().nullable().optional(),
+  metadata: record.optional(),
+  options: z.object({ messageLimit: z.number().int().min(1).optional() }).optional(),
+})
+
+export const workingMemoryBody = z.object({
+  workingMemory: z.union([z.string(), record]).describe('Text (template mode) or an object / JSON text (schema mode)'),
+})
+
+// Response shapes, for OpenAPI: dates travel as ISO strings.
+const date = z.string().describe('ISO 8601')
+export const threadResponse = z.object({
+  id: z.string(),
+  resourceId: z.string(),
+  title: z.string().nullable(),
+  metadata: record,
+  createdAt: date,
+  updatedAt: date,
+})
+export const messageResponse = z.object({
+  id: z.string(),
+  content: formatTwoContent,
+  role: z.enum(['user', 'assistant', 'system']),
+  createdAt: date,
+  threadId: z.string(),
+  resourceId: z.string(),
+})
+const uiMessage = z.looseObject({ id: z.string(), role: z.string(), parts: z.array(part), metadata: z.unknown().optional() })
+const pageFields = { total: z.number(), page: z.number(), perPage: z.number(), hasMore: z.boolean() }
+export const threadPageResponse = z.object({ threads: z.array(threadResponse), ...pageFields })
+export const messagePageResponse = z.object({
+  messages: z.array(messageResponse),
+  ...pageFields,
+  uiMessages: z.array(uiMessage),
+})
+export const cloneResponse = z.object({ thread: threadResponse, clonedMessages: z.array(messageResponse) })
+export const workingMemoryResponse = z.object({
+  workingMemory: z.string().nullable(),
+  source: z.enum(['thread', 'resource']),
+})

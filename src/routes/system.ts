@@ -1,0 +1,12 @@
+import { defineRoute, type Route } from '../http/route.js'
+
+export const systemRoutes: Route[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/openapi.json',
+    summary: 'OpenAPI 3.1 document of this mount',
+    tags: ['system'],
+    auth: 'public',
+    handler: ({ mount, request }) => mount.openApi(request.basePath),
+  }),
+]

@@ -1,0 +1,97 @@
+import type Database from 'better-sqlite3'
+
+/** One forward-only schema step; step N brings `PRAGMA user_version` from N-1 to N. */
+export interface Migration {
+  version: number
+  description: string
+  up: (db: Database.Database) => void
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    description: 'threads, messages, working memory, workflow runs',
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE threads (
+          id TEXT PRIMARY KEY,
+          resource_id TEXT NOT NULL,
+          title TEXT,
+          metadata TEXT NOT NULL DEFAULT '{}',
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL,
+          message_count INTEGER NOT NULL DEFAULT 0);
+        CREATE INDEX threads_by_resource_updated ON threads (resource_id, updated_at);
+        CREATE INDEX threads_by_resource_created ON threads (resource_id, created_at);
+        CREATE INDEX threads_by_updated ON threads (updated_at);
+        CREATE INDEX threads_by_created ON threads (created_at);
+
+        CREATE TABLE messages (
+          id TEXT PRIMARY KEY,
+          thread_id TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+          resource_id TEXT NOT NULL,
+          role TEXT NOT NULL,
+          content TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          seq INTEGER NOT NULL);
+        CREATE INDEX messages_by_thread ON messages (thread_id, created_at, seq);
+        CREATE INDEX messages_by_seq ON messages (seq);
+
+        -- Keeps the page total O(1): counting a long thread on every page read is a scan.
+        CREATE TRIGGER messages_count_insert AFTER INSERT ON messages BEGIN
+          UPDATE threads SET message_count = message_count + 1 WHERE id = NEW.thread_id;
+        END;
+        CREATE TRIGGER messages_count_delete AFTER DELETE ON messages BEGIN
+          UPDATE threads SET message_count = message_count - 1 WHERE id = OLD.thread_id;
+        END;
+
+        CREATE TABLE working_memory (
+          scope TEXT NOT NULL,
+          owner_id TEXT NOT NULL,
+          value TEXT NOT NULL,
+          updated_at INTEGER NOT NULL,
+          PRIMARY KEY (scope, owner_id)) WITHOUT ROWID;
+        CREATE TRIGGER threads_drop_working_memory AFTER DELETE ON threads BEGIN
+          DELETE FROM working_memory WHERE scope = 'thread' AND owner_id = OLD.id;
+        END;
+
+        CREATE TABLE workflow_runs (
+          workflow_id TEXT NOT NULL, run_id TEXT NOT NULL, resource_id TEXT,
+          status TEXT NOT NULL, snapshot TEXT NOT NULL,
+          created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+          PRIMARY KEY (workflow_id, run_id));
+        CREATE INDEX workflow_runs_by_created ON workflow_runs (workflow_id, created_at DESC);
+        CREATE INDEX workflow_runs_by_resource ON workflow_runs (resource_id, workflow_id, created_at DESC);
+        CREATE INDEX workflow_runs_by_status ON workflow_runs (status);
+      `)
+    },
+  },
+]
+
+/**
+ * Brings the database to the newest version and returns it. All pending steps run in one
+ * transaction, so a failing step leaves the file at its old version. A database written
+ * by a newer release is refused rather than guessed at.
+ */
+export function migrate(db: Database.Database, steps: readonly Migration[] = migrations): number {
+  const latest = steps.length === 0 ? 0 : steps[steps.length - 1].version
+  // IMMEDIATE takes the write lock first, so two processes opening a fresh file migrate once.
+  const run = db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number
+    if (current > latest) {
+      throw new Error(
+        `Database schema version ${current} is newer than this agentmount supports (${latest}); upgrade agentmount to open it`,
+      )
+    }
+    steps.forEach((step, index) => {
+      if (step.version !== index + 1) throw new Error(`Migration ${step.version} is out of order`)
+    })
+    for (const step of steps) {
+      if (step.version <= current) continue
+      step.up(db)
+      db.pragma(`user_version = ${step.version}`)
+    }
+    return Math.max(current, latest)
+  })
+  return run.immediate()
+}

@@ -1,0 +1,257 @@
+import { randomUUID } from 'node:crypto'
+import type Database from 'better-sqlite3'
+import { conflict, notFound } from '../http/errors.js'
+import type {
+  CloneThreadArgs,
+  ListThreadsQuery,
+  MessageRole,
+  Page,
+  StoredMessage,
+  Thread,
+  ThreadPatch,
+  ThreadStore,
+} from './types.js'
+
+interface ThreadRow {
+  id: string
+  resource_id: string
+  title: string | null
+  metadata: string
+  created_at: number
+  updated_at: number
+}
+
+interface MessageRow {
+  id: string
+  thread_id: string
+  resource_id: string
+  role: string
+  content: string
+  created_at: number
+}
+
+const THREAD_COLUMNS = 'id, resource_id, title, metadata, created_at, updated_at'
+const MESSAGE_COLUMNS = 'id, thread_id, resource_id, role, content, created_at'
+const ORDER_COLUMN = { createdAt: 'created_at', updatedAt: 'updated_at' } as const
+
+// Key order matches Mastra's wire samples, since these objects are returned as they are.
+function toThread(row: ThreadRow): Thread {
+  return {
+    id: row.id,
+    resourceId: row.resource_id,
+    title: row.title,
+    metadata: JSON.parse(row.metadata),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  }
+}
+
+function toMessage(row: MessageRow): StoredMessage {
+  return {
+    id: row.id,
+    content: JSON.parse(row.content),
+    role: row.role as MessageRole,
+    createdAt: new Date(row.created_at),
+    threadId: row.thread_id,
+    resourceId: row.resource_id,
+  }
+}
+
+function toMessages(rows: MessageRow[]): StoredMessage[] {
+  const out = new Array<StoredMessage>(rows.length)
+  for (let i = 0; i < rows.length; i++) out[i] = toMessage(rows[i])
+  return out
+}
+
+/** Threads and messages in SQLite; every statement is prepared once, here. */
+export class SqliteThreadStore implements ThreadStore {
+  readonly #db: Database.Database
+  readonly #listThreads = new Map<string, Database.Statement<unknown[], ThreadRow>>()
+  readonly #countAll: Database.Statement<[], number>
+  readonly #countByResource: Database.Statement<[string], number>
+  readonly #getThread: Database.Statement<[string], ThreadRow>
+  readonly #threadExists: Database.Statement<[string], number>
+  readonly #insertThread: Database.Statement<unknown[]>
+  readonly #upsertThread: Database.Statement<unknown[]>
+  readonly #updateThread: Database.Statement<unknown[]>
+  readonly #touchThread: Database.Statement<[number, string]>
+  readonly #deleteThread: Database.Statement<[string]>
+  readonly #messageCount: Database.Statement<[string], number>
+  readonly #pageMessages: Database.Statement<[string, number, number], MessageRow>
+  readonly #lastMessages: Database.Statement<[string, number], MessageRow>
+  readonly #messagesById: Database.Statement<[string], MessageRow>
+  readonly #upsertMessage: Database.Statement<unknown[]>
+  readonly #deleteMessages: Database.Statement<[string]>
+
+  constructor(db: Database.Database) {
+    this.#db = db
+    for (const filtered of [false, true]) {
+      for (const orderBy of ['createdAt', 'updatedAt'] as const) {
+        for (const direction of ['ASC', 'DESC'] as const) {
+          const where = filtered ? 'WHERE resource_id = ?' : ''
+          // rowid breaks ties in index order, so pages never overlap or skip.
+          const order = `${ORDER_COLUMN[orderBy]} ${direction}, rowid ${direction}`
+          const sql = `SELECT ${THREAD_COLUMNS} FROM threads ${where} ORDER BY ${order} LIMIT ? OFFSET ?`
+          this.#listThreads.set(`${filtered}:${orderBy}:${direction}`, db.prepare(sql))
+        }
+      }
+    }
+    this.#countAll = db.prepare<[], number>('SELECT COUNT(*) FROM threads').pluck()
+    this.#countByResource = db.prepare<[string], number>('SELECT COUNT(*) FROM threads WHERE resource_id = ?').pluck()
+    this.#getThread = db.prepare(`SELECT ${THREAD_COLUMNS} FROM threads WHERE id = ?`)
+    this.#threadExists = db.prepare<[string], number>('SELECT 1 FROM threads WHERE id = ?').pluck()
+    const insert = `INSERT INTO threads (${THREAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`
+    this.#insertThread = db.prepare(`${insert} ON CONFLICT (id) DO NOTHING`)
+    this.#upsertThread = db.prepare(
+      `${insert} ON CONFLICT (id) DO UPDATE SET title = excluded.title, metadata = excluded.metadata, updated_at = excluded.updated_at`,
+    )
+    this.#updateThread = db.prepare('UPDATE threads SET title = ?, metadata = ?, updated_at = ? WHERE id = ?')
+    this.#touchThread = db.prepare('UPDATE threads SET updated_at = ? WHERE id = ?')
+    this.#deleteThread = db.prepare('DELETE FROM threads WHERE id = ?')
+    this.#messageCount = db.prepare<[string], number>('SELECT message_count FROM threads WHERE id = ?').pluck()
+    this.#pageMessages = db.prepare(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE thread_id = ? ORDER BY created_at, seq LIMIT ? OFFSET ?`,
+    )
+    this.#lastMessages = db.prepare(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE thread_id = ? ORDER BY created_at DESC, seq DESC LIMIT ?`,
+    )
+    // One statement for any number of ids: they arrive as a JSON array.
+    this.#messagesById = db.prepare(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE id IN (SELECT value FROM json_each(?)) ORDER BY created_at, seq`,
+    )
+    // The WHERE keeps an upsert from taking over a message id that lives in another thread;
+    // created_at and seq stay, so a re-saved message keeps its place.
+    this.#upsertMessage = db.prepare(
+      `INSERT INTO messages (id, thread_id, resource_id, role, content, created_at, seq)
+       VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages))
+       ON CONFLICT (id) DO UPDATE SET resource_id = excluded.resource_id, role = excluded.role, content = excluded.content
+       WHERE messages.thread_id = excluded.thread_id`,
+    )
+    this.#deleteMessages = db.prepare('DELETE FROM messages WHERE id IN (SELECT value FROM json_each(?))')
+  }
+
+  async getThread(id: string): Promise<Thread | null> {
+    const row = this.#getThread.get(id)
+    return row ? toThread(row) : null
+  }
+
+  async listThreads(query: ListThreadsQuery): Promise<Page<Thread>> {
+    const filtered = query.resourceId !== undefined
+    const statement = this.#listThreads.get(`${filtered}:${query.orderBy}:${query.direction}`)
+    if (!statement) throw new Error(`Unsupported thread order ${query.orderBy} ${query.direction}`)
+    const offset = query.page * query.perPage
+    const rows = filtered
+      ? statement.all(query.resourceId, query.perPage, offset)
+      : statement.all(query.perPage, offset)
+    const total = filtered ? this.#countByResource.get(query.resourceId!)! : this.#countAll.get()!
+    const items = new Array<Thread>(rows.length)
+    for (let i = 0; i < rows.length; i++) items[i] = toThread(rows[i])
+    return { items, total }
+  }
+
+  async createThread(thread: Thread): Promise<boolean> {
+    return this.#insertThread.run(...threadValues(thread)).changes === 1
+  }
+
+  async saveThread(thread: Thread): Promise<Thread> {
+    this.#upsertThread.run(...threadValues(thread))
+    return toThread(this.#getThread.get(thread.id)!)
+  }
+
+  async updateThread(id: string, patch: ThreadPatch): Promise<Thread | null> {
+    return this.#db.transaction(() => {
+      const row = this.#getThread.get(id)
+      if (!row) return null
+      const title = patch.title !== undefined ? patch.title : row.title
+      const metadata = patch.metadata !== undefined ? JSON.stringify(patch.metadata) : row.metadata
+      this.#updateThread.run(title, metadata, Date.now(), id)
+      return toThread(this.#getThread.get(id)!)
+    })()
+  }
+
+  async deleteThread(id: string): Promise<boolean> {
+    return this.#deleteThread.run(id).changes === 1
+  }
+
+  async cloneThread(args: CloneThreadArgs): Promise<StoredMessage[]> {
+    return this.#db.transaction(() => {
+      if (!this.#threadExists.get(args.sourceThreadId)) throw notFound('Thread not found')
+      if (this.#insertThread.run(...threadValues(args.thread)).changes !== 1) {
+        throw conflict(`Thread ${args.thread.id} already exists`)
+      }
+      const source =
+        args.messageLimit === undefined
+          ? this.#pageMessages.all(args.sourceThreadId, -1, 0)
+          : this.#lastMessages.all(args.sourceThreadId, args.messageLimit).reverse()
+      const copies = source.map((row) => {
+        const copy = toMessage(row)
+        copy.id = randomUUID()
+        copy.threadId = args.thread.id
+        copy.resourceId = args.thread.resourceId
+        return copy
+      })
+      for (const message of copies) this.#upsertMessage.run(...messageValues(message))
+      return copies
+    })()
+  }
+
+  async listMessages(query: { threadId: string; page: number; perPage: number }): Promise<Page<StoredMessage>> {
+    const rows = this.#pageMessages.all(query.threadId, query.perPage, query.page * query.perPage)
+    return { items: toMessages(rows), total: this.#messageCount.get(query.threadId) ?? 0 }
+  }
+
+  async lastMessages(threadId: string, limit: number): Promise<StoredMessage[]> {
+    return toMessages(this.#lastMessages.all(threadId, limit).reverse())
+  }
+
+  async getMessages(ids: string[]): Promise<StoredMessage[]> {
+    if (ids.length === 0) return []
+    return toMessages(this.#messagesById.all(JSON.stringify(ids)))
+  }
+
+  async saveMessages(messages: StoredMessage[]): Promise<StoredMessage[]> {
+    if (messages.length === 0) return []
+    return this.#db.transaction(() => {
+      const now = Date.now()
+      const touched = new Set<string>()
+      for (const message of messages) {
+        if (!touched.has(message.threadId)) {
+          if (!this.#threadExists.get(message.threadId)) throw notFound('Thread not found')
+          touched.add(message.threadId)
+        }
+        if (this.#upsertMessage.run(...messageValues(message)).changes !== 1) {
+          throw conflict(`Message ${message.id} belongs to another thread`)
+        }
+      }
+      for (const threadId of touched) this.#touchThread.run(now, threadId)
+      return toMessages(this.#messagesById.all(JSON.stringify(messages.map((m) => m.id))))
+    })()
+  }
+
+  async deleteMessages(ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0
+    return this.#deleteMessages.run(JSON.stringify(ids)).changes
+  }
+}
+
+function threadValues(thread: Thread): unknown[] {
+  return [
+    thread.id,
+    thread.resourceId,
+    thread.title,
+    JSON.stringify(thread.metadata ?? {}),
+    thread.createdAt.getTime(),
+    thread.updatedAt.getTime(),
+  ]
+}
+
+function messageValues(message: StoredMessage): unknown[] {
+  return [
+    message.id,
+    message.threadId,
+    message.resourceId,
+    message.role,
+    JSON.stringify(message.content),
+    message.createdAt.getTime(),
+  ]
+}

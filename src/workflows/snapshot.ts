@@ -1,0 +1,133 @@
+import type { WorkflowRunRecord, WorkflowRunStatus } from './run-store.js'
+
+export type StepStatus = 'running' | 'success' | 'failed' | 'suspended' | 'canceled'
+
+/** One step's outcome as stored and as returned in `steps` (Mastra's shape). Times are epoch ms. */
+export interface StepResult {
+  status: StepStatus
+  output?: unknown
+  error?: string
+  suspendPayload?: unknown
+  resumePayload?: unknown
+  startedAt: number
+  endedAt?: number
+  suspendedAt?: number
+  resumedAt?: number
+}
+
+/**
+ * Where one graph (a workflow, or a workflow nested as a step) stands. A step entry
+ * that is `running` with a `resumePayload` is a resume in progress: running it again
+ * after a crash hands it the same resume data.
+ */
+export interface ExecutionState {
+  /** Index of the node that runs next, or that is running or suspended. */
+  position: number
+  /** Input of the node at `position`; absent at position 0, where the graph's own input applies. */
+  carry?: unknown
+  steps: Record<string, StepResult>
+  /** States of nested workflow steps that are running or suspended, by step id. */
+  nested?: Record<string, ExecutionState>
+}
+
+/** What is persisted per run. The status is stored beside it, never inside. */
+export interface WorkflowSnapshot extends ExecutionState {
+  input: unknown
+  result?: unknown
+  error?: string
+}
+
+/** What start, resume and restart return. */
+export interface WorkflowRunResult<TOutput = unknown> {
+  status: WorkflowRunStatus
+  steps: Record<string, StepResult>
+  input: unknown
+  result?: TOutput
+  error?: string
+  /** Paths of suspended steps; a nested step's path goes through its workflow step. */
+  suspended?: string[][]
+  /** Suspend payloads by top-level step id. */
+  suspendPayload?: Record<string, unknown>
+  runId: string
+}
+
+/** The `GET …/runs/:runId` shape. */
+export interface WorkflowRunState {
+  runId: string
+  workflowName: string
+  resourceId: string | null
+  createdAt: Date
+  updatedAt: Date
+  status: WorkflowRunStatus
+  result?: unknown
+  payload: unknown
+  steps: Record<string, StepResult>
+  error?: string
+}
+
+export function initialSnapshot(input: unknown): WorkflowSnapshot {
+  return { input, position: 0, steps: {} }
+}
+
+/** Every suspended step, as a path from the top-level step down through nested workflows. */
+export function suspendedPaths(state: ExecutionState): string[][] {
+  const paths: string[][] = []
+  for (const id of Object.keys(state.steps)) {
+    if (state.steps[id].status !== 'suspended') continue
+    const inner = state.nested?.[id]
+    const innerPaths = inner ? suspendedPaths(inner) : []
+    if (innerPaths.length === 0) paths.push([id])
+    else for (const path of innerPaths) paths.push([id, ...path])
+  }
+  return paths
+}
+
+/**
+ * Marks the suspended step at `path` (and the workflow steps above it) as running again
+ * with its resume data, so the marked snapshot alone is enough to carry the resume out.
+ */
+export function markResumed(state: ExecutionState, path: readonly string[], resumeData: unknown, now: number): void {
+  const [id, ...rest] = path
+  const entry = state.steps[id]
+  entry.status = 'running'
+  delete entry.suspendPayload
+  delete entry.suspendedAt
+  if (rest.length === 0) {
+    entry.resumePayload = resumeData
+    entry.resumedAt = now
+  } else {
+    markResumed(state.nested![id], rest, resumeData, now)
+  }
+}
+
+export function toRunResult<TOutput>(runId: string, status: WorkflowRunStatus, snapshot: WorkflowSnapshot): WorkflowRunResult<TOutput> {
+  const result = { status, steps: snapshot.steps, input: snapshot.input } as WorkflowRunResult<TOutput>
+  if (status === 'success') result.result = snapshot.result as TOutput
+  if (snapshot.error !== undefined) result.error = snapshot.error
+  if (status === 'suspended') {
+    const paths = suspendedPaths(snapshot)
+    result.suspended = paths
+    const payloads: Record<string, unknown> = {}
+    for (const [id] of paths) payloads[id] = snapshot.steps[id].suspendPayload
+    result.suspendPayload = payloads
+  }
+  result.runId = runId
+  return result
+}
+
+export function toRunState(workflowName: string, record: WorkflowRunRecord): WorkflowRunState {
+  const { snapshot } = record
+  const state: WorkflowRunState = {
+    runId: record.runId,
+    workflowName,
+    resourceId: record.resourceId,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    status: record.status,
+    payload: snapshot.input,
+    steps: snapshot.steps,
+  }
+  if (record.status === 'success') state.result = snapshot.result
+  if (snapshot.error !== undefined) state.error = snapshot.error
+  return state
+}

@@ -1,0 +1,17 @@
+import { defineConfig } from 'tsup'
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    express: 'adapters/express.ts',
+    fastify: 'adapters/fastify.ts',
+    koa: 'adapters/koa.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  splitting: true,
+  external: ['express', 'fastify', 'koa', '@koa/router', 'better-sqlite3', 'ai', 'zod'],
+})
