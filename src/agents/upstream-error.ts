@@ -14,16 +14,16 @@ export function isAbortError(err: unknown): boolean {
  * A message about a failed model or tool call that is safe to show a client: provider
  * messages may echo keys, prompts or internal URLs, so only the status code survives.
  */
-export function safeErrorMessage(err: unknown): string {
+export function safeErrorMessage(err: unknown, fallback = 'The model call failed'): string {
   if (err instanceof HttpError) return err.message
-  if (RetryError.isInstance(err)) return safeErrorMessage(err.lastError)
+  if (RetryError.isInstance(err)) return safeErrorMessage(err.lastError, fallback)
   if (APICallError.isInstance(err)) {
     return err.statusCode ? `The model provider returned an error (status ${err.statusCode})` : 'The model provider could not be reached'
   }
   if (NoObjectGeneratedError.isInstance(err)) return 'The model did not return an object matching the output schema'
   if (NoSuchToolError.isInstance(err)) return `The model called an unknown tool: ${err.toolName}`
   if (isAbortError(err)) return 'The request was aborted'
-  return 'The model call failed'
+  return fallback
 }
 
 /** A failed tool's message for clients: only HttpErrors a tool threw on purpose keep their text. */

@@ -131,13 +131,17 @@ export class Mount implements MountInfo {
   /** Runs one request through the pipeline and writes the response. Never rejects. */
   async handle(mounted: MountedRoute, input: HostRequest): Promise<void> {
     const { raw, res } = input
+    let signal: AbortSignal | undefined
     const request: NeutralRequest = {
       method: mounted.method,
       path: mounted.path,
       params: input.params,
       query: parseQuery(raw.url),
       headers: raw.headers,
-      signal: abortSignalFor(res),
+      // Created on first use: most JSON routes never look at it.
+      get signal() {
+        return (signal ??= abortSignalFor(res))
+      },
       host: input.host,
       raw,
       parsedBody: input.parsedBody,
@@ -146,7 +150,7 @@ export class Mount implements MountInfo {
     try {
       const result = await this.#run(mounted, request)
       await writeResult(res, result, {
-        signal: request.signal,
+        request,
         heartbeatMs: this.#heartbeatMs,
         onError: (err) => this.#onError(err, request),
       })
@@ -189,7 +193,9 @@ export class Mount implements MountInfo {
       context,
       principal,
       resourceId,
-      signal: request.signal,
+      get signal() {
+        return request.signal
+      },
       runtime: this.#runtime,
       request,
       mount: this,
@@ -204,8 +210,11 @@ function describe(route: Route): string {
 /** An AbortSignal that fires when the client leaves before the response finished. */
 export function abortSignalFor(res: ServerResponse): AbortSignal {
   const controller = new AbortController()
-  res.once('close', () => {
-    if (!res.writableFinished) controller.abort()
-  })
+  if (res.destroyed && !res.writableFinished) controller.abort()
+  else {
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort()
+    })
+  }
   return controller.signal
 }

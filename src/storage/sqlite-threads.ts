@@ -63,7 +63,11 @@ function toMessages(rows: MessageRow[]): StoredMessage[] {
   return out
 }
 
-/** Threads and messages in SQLite; every statement is prepared once, here. */
+/**
+ * Threads and messages in SQLite; every statement is prepared once, here. Write transactions
+ * begin IMMEDIATE: one that reads first and upgrades later fails with SQLITE_BUSY, without
+ * waiting, when another process committed in between.
+ */
 export class SqliteThreadStore implements ThreadStore {
   readonly #db: Database.Database
   readonly #listThreads = new Map<string, Database.Statement<unknown[], ThreadRow>>()
@@ -166,7 +170,7 @@ export class SqliteThreadStore implements ThreadStore {
       const metadata = patch.metadata !== undefined ? JSON.stringify(patch.metadata) : row.metadata
       this.#updateThread.run(title, metadata, Date.now(), id)
       return toThread(this.#getThread.get(id)!)
-    })()
+    }).immediate()
   }
 
   async deleteThread(id: string): Promise<boolean> {
@@ -192,7 +196,7 @@ export class SqliteThreadStore implements ThreadStore {
       })
       for (const message of copies) this.#upsertMessage.run(...messageValues(message))
       return copies
-    })()
+    }).immediate()
   }
 
   async listMessages(query: { threadId: string; page: number; perPage: number }): Promise<Page<StoredMessage>> {
@@ -225,7 +229,7 @@ export class SqliteThreadStore implements ThreadStore {
       }
       for (const threadId of touched) this.#touchThread.run(now, threadId)
       return toMessages(this.#messagesById.all(JSON.stringify(messages.map((m) => m.id))))
-    })()
+    }).immediate()
   }
 
   async deleteMessages(ids: string[]): Promise<number> {

@@ -272,12 +272,6 @@ describe.each(hosts)('core pipeline on $name', (factory) => {
   })
 
   describe('registry', () => {
-    it.runIf(factory.name === 'express4')('builds its router with the host app\'s own Express 4', async () => {
-      const { default: express4 } = await import('express4')
-      const { mount } = await import('../../adapters/express.js')
-      expect(Object.getPrototypeOf(mount(coreRuntime()))).toBe(express4.Router)
-    })
-
     it('throws at mount time on a duplicate method and path, naming both', async () => {
       const runtime = createRuntime({
         routes: [

@@ -1,0 +1,89 @@
+import type { FinishReason, LanguageModel, LanguageModelUsage, UIMessage } from 'ai'
+import type { RequestContext } from '../http/route.js'
+import type { Memory } from '../memory/memory.js'
+import type { MastraChunk } from './mastra-chunks.js'
+import type { MessageListInput } from './messages.js'
+import type { AnyTool, ToolDescription } from './tool.js'
+
+/** What `Memory.openTurn` hands an agent for one turn. */
+export type MemoryTurn = Awaited<ReturnType<Memory['openTurn']>>
+
+/** A value, or a function of the request that picks it (per tenant, locale, plan…). */
+export type Dynamic<T> = T | ((args: { context: RequestContext }) => T | Promise<T>)
+
+export interface AgentConfig {
+  id: string
+  name?: string
+  description?: string
+  instructions: Dynamic<string>
+  model: Dynamic<LanguageModel>
+  /** Tools from `createTool` or AI SDK `tool()`, keyed by the name the model sees. */
+  tools?: Dynamic<Record<string, AnyTool>>
+  memory?: Memory
+  /** Model calls per request, tool rounds included (default 5). */
+  maxSteps?: number
+  /** Lists `instructions` in `GET /agents` (off by default: prompts are often private). */
+  exposeInstructions?: boolean
+}
+
+/** Mastra's `memory` request option: the thread, and the resource that owns it. */
+export interface AgentMemoryOption {
+  thread?: string | { id: string }
+  resource?: string
+}
+
+export interface AgentCallOptions {
+  messages: MessageListInput
+  memory?: AgentMemoryOption
+  maxSteps?: number
+  /** A JSON schema; the model's answer is returned parsed as `object`. */
+  output?: Record<string, unknown>
+  context?: RequestContext
+  signal?: AbortSignal
+  /** The resource the caller is authenticated as; wins over `memory.resource`. */
+  resourceId?: string
+}
+
+export interface AgentChatOptions {
+  /** The `useChat` chat id; the memory thread when the agent has memory. */
+  id?: string
+  messages: UIMessage[]
+  context?: RequestContext
+  signal?: AbortSignal
+  /** The authenticated resource; else `memory.resource`, else the chat id itself. */
+  resourceId?: string
+  memory?: { resource?: string }
+}
+
+export interface AgentStep {
+  text: string
+  reasoningText: string | undefined
+  toolCalls: MastraChunk[]
+  toolResults: MastraChunk[]
+  finishReason: FinishReason
+  usage: LanguageModelUsage
+}
+
+/** What `POST /agents/:agentId/generate` answers, in Mastra's shape. */
+export interface AgentGenerateResult {
+  text: string
+  object?: unknown
+  toolCalls: MastraChunk[]
+  toolResults: MastraChunk[]
+  finishReason: FinishReason
+  usage: LanguageModelUsage
+  steps: AgentStep[]
+  runId: string
+  response: { id: string; modelId: string; timestamp: Date }
+}
+
+/** One entry of `GET /agents`. */
+export interface AgentDescription {
+  id: string
+  name: string
+  description: string
+  instructions?: string
+  tools: Record<string, ToolDescription>
+  provider: string
+  modelId: string
+}

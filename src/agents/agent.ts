@@ -1,0 +1,310 @@
+import { randomUUID } from 'node:crypto'
+import {
+  generateText,
+  JsonToSseTransformStream,
+  stepCountIs,
+  streamText,
+  type LanguageModel,
+  type ModelMessage,
+  type StepResult,
+  type ToolSet,
+} from 'ai'
+import { invalid } from '../http/errors.js'
+import type { RequestContext } from '../http/route.js'
+import type { Memory } from '../memory/memory.js'
+import { mastraStream } from './agent-stream.js'
+import type {
+  AgentCallOptions,
+  AgentChatOptions,
+  AgentConfig,
+  AgentDescription,
+  AgentGenerateResult,
+  AgentStep,
+  Dynamic,
+  MemoryTurn,
+} from './agent-types.js'
+import { responseMetadata, toolCallChunk, toolResultChunk, type MastraChunk } from './mastra-chunks.js'
+import { callerToModelMessages, callerToUIMessages, mergeChatHistory, parseMessages, parseUIMessages, uiToModelMessages } from './messages.js'
+import { ReplyRecorder } from './reply-message.js'
+import { structuredOutput } from './structured-output.js'
+import { toTool, type AnyTool, type Tool, type ToolDescription } from './tool.js'
+import { safeErrorMessage, toAgentError } from './upstream-error.js'
+
+/** Everything one model call needs, resolved for one request. */
+interface PreparedCall {
+  runId: string
+  model: LanguageModel
+  system: string | undefined
+  messages: ModelMessage[]
+  tools: ToolSet | undefined
+  maxSteps: number
+  context: RequestContext
+  output: ReturnType<typeof structuredOutput> | undefined
+  turn: MemoryTurn | undefined
+}
+
+function resolve<T>(value: Dynamic<T>, context: RequestContext): T | Promise<T> {
+  return typeof value === 'function' ? (value as (args: { context: RequestContext }) => T | Promise<T>)({ context }) : value
+}
+
+function toToolSet(tools: Record<string, AnyTool>): ToolSet {
+  const set: ToolSet = {}
+  for (const name of Object.keys(tools)) set[name] = toTool(name, tools[name]).aiTool
+  return set
+}
+
+function modelIdentity(model: Dynamic<LanguageModel>): { provider: string; modelId: string } {
+  if (typeof model === 'function') return { provider: 'dynamic', modelId: 'dynamic' }
+  if (typeof model === 'string') {
+    const slash = model.indexOf('/')
+    return slash === -1 ? { provider: 'gateway', modelId: model } : { provider: model.slice(0, slash), modelId: model.slice(slash + 1) }
+  }
+  return { provider: model.provider, modelId: model.modelId }
+}
+
+function toStep(step: StepResult<ToolSet>, runId: string): AgentStep {
+  return {
+    text: step.text,
+    reasoningText: step.reasoningText,
+    toolCalls: step.toolCalls.map((call) => toolCallChunk(call, runId)),
+    toolResults: step.toolResults.map((result) => toolResultChunk(result, runId)),
+    finishReason: step.finishReason,
+    usage: step.usage,
+  }
+}
+
+// The error part already reaches the client as a chunk; the default handler would also print it.
+const errorsAreStreamed = () => {}
+
+/**
+ * An AI agent on AI SDK v6: instructions, a model and tools, each fixed or picked per request
+ * from the host's context, with optional memory. Routes call `generate`, `stream` and `chat`.
+ *
+ * @example
+ * const support = new Agent({ id: 'support', instructions: 'Help customers.', model: openai('gpt-4o-mini'),
+ *   tools: { lookupOrder }, memory: new Memory() })
+ */
+export class Agent {
+  readonly id: string
+  readonly name: string
+  readonly description: string
+  readonly memory?: Memory
+  readonly maxSteps: number
+  readonly #instructions: Dynamic<string>
+  readonly #model: Dynamic<LanguageModel>
+  readonly #dynamicTools: Dynamic<Record<string, AnyTool>> | undefined
+  /** Static tools, wrapped and converted once at construction. */
+  readonly #tools: Record<string, Tool<any, any>> = {}
+  readonly #toolSet: ToolSet | undefined
+  readonly #exposeInstructions: boolean
+  #description: Promise<AgentDescription> | undefined
+
+  constructor(config: AgentConfig) {
+    if (!config.id) throw new TypeError('An Agent needs an id')
+    const maxSteps = config.maxSteps ?? 5
+    if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new TypeError(`Agent ${config.id}: maxSteps must be a positive integer`)
+    this.id = config.id
+    this.name = config.name ?? config.id
+    this.description = config.description ?? ''
+    if (config.memory) this.memory = config.memory
+    this.maxSteps = maxSteps
+    this.#instructions = config.instructions
+    this.#model = config.model
+    this.#exposeInstructions = config.exposeInstructions === true
+    if (typeof config.tools === 'function') this.#dynamicTools = config.tools
+    else if (config.tools) {
+      for (const name of Object.keys(config.tools)) this.#tools[name] = toTool(name, config.tools[name])
+      const set: ToolSet = {}
+      for (const name of Object.keys(this.#tools)) set[name] = this.#tools[name].aiTool
+      if (Object.keys(set).length > 0) this.#toolSet = set
+    }
+  }
+
+  /** The tools known without a request (none when `tools` is a function), keyed by name. */
+  listTools(): Record<string, Tool<any, any>> {
+    return this.#tools
+  }
+
+  /** The `GET /agents` entry; tool schemas are converted on the first call only. */
+  describe(): Promise<AgentDescription> {
+    this.#description ??= (async () => {
+      const tools: Record<string, ToolDescription> = {}
+      for (const name of Object.keys(this.#tools)) tools[name] = await this.#tools[name].describe()
+      const instructions = this.#exposeInstructions && typeof this.#instructions === 'string' ? { instructions: this.#instructions } : {}
+      return { id: this.id, name: this.name, description: this.description, ...instructions, tools, ...modelIdentity(this.#model) }
+    })()
+    return this.#description
+  }
+
+  /** Runs the agent to completion and answers in Mastra's generate shape. */
+  async generate(options: AgentCallOptions): Promise<AgentGenerateResult> {
+    const call = await this.#prepare(options)
+    const done: StepResult<ToolSet>[] = []
+    let result
+    try {
+      result = await generateText({
+        model: call.model,
+        system: call.system,
+        messages: call.messages,
+        tools: call.tools,
+        stopWhen: stepCountIs(call.maxSteps),
+        abortSignal: options.signal,
+        experimental_context: call.context,
+        allowSystemInMessages: true,
+        ...(call.output ? { output: call.output } : {}),
+        ...(call.turn ? { onStepFinish: (step: StepResult<ToolSet>) => void done.push(step) } : {}),
+      })
+    } catch (err) {
+      if (call.turn && options.signal?.aborted) await this.#saveSteps(call.turn, done, true)
+      throw toAgentError(err, options.signal)
+    }
+    if (call.turn) await this.#saveSteps(call.turn, result.steps, false)
+    const steps = result.steps.map((step) => toStep(step, call.runId))
+    return {
+      text: result.text,
+      ...(call.output ? { object: result.output } : {}),
+      toolCalls: steps.flatMap((step) => step.toolCalls),
+      toolResults: steps.flatMap((step) => step.toolResults),
+      finishReason: result.finishReason,
+      usage: result.totalUsage,
+      steps,
+      runId: call.runId,
+      response: responseMetadata(result.response),
+    }
+  }
+
+  /**
+   * Starts a streamed run; resolves once the request is valid (so bad input is still a 400)
+   * to Mastra chunks that end with `finish` or, on a model failure, an `error` chunk.
+   */
+  async stream(options: AgentCallOptions): Promise<AsyncIterable<MastraChunk>> {
+    const call = await this.#prepare(options)
+    const { signal } = options
+    const stop = new AbortController()
+    const onAbort = () => stop.abort(signal?.reason)
+    if (signal?.aborted) stop.abort(signal.reason)
+    else signal?.addEventListener('abort', onAbort, { once: true })
+    const messageId = randomUUID()
+    const result = streamText({
+      model: call.model,
+      system: call.system,
+      messages: call.messages,
+      tools: call.tools,
+      stopWhen: stepCountIs(call.maxSteps),
+      abortSignal: stop.signal,
+      experimental_context: call.context,
+      allowSystemInMessages: true,
+      onError: errorsAreStreamed,
+      ...(call.output ? { output: call.output } : {}),
+    })
+    return mastraStream({
+      result,
+      scope: { runId: call.runId, agentId: this.id, messageId },
+      stop,
+      signal,
+      unlink: () => signal?.removeEventListener('abort', onAbort),
+      withObject: call.output !== undefined,
+      turn: call.turn,
+      recorder: call.turn ? new ReplyRecorder(messageId) : undefined,
+    })
+  }
+
+  /**
+   * Answers a `useChat` request with the AI SDK UI message stream, already encoded as SSE
+   * text ending in `data: [DONE]`. With memory, the chat id is the thread: stored history is
+   * merged with the client's messages by id, and only new messages and the reply are saved.
+   */
+  async chat(options: AgentChatOptions): Promise<ReadableStream<string>> {
+    const incoming = parseUIMessages(options.messages)
+    const context = options.context ?? {}
+    const { signal } = options
+    let { model, system, tools } = await this.#resolve(context)
+    let conversation = incoming
+    let turn: MemoryTurn | undefined
+    let fresh = incoming
+    if (this.memory) {
+      if (!options.id) throw invalid('id', 'is required: it names the memory thread')
+      const resourceId = options.resourceId ?? options.memory?.resource ?? options.id
+      turn = await this.memory.openTurn({ threadId: options.id, resourceId, context })
+      ;({ conversation, fresh } = mergeChatHistory(turn.history, incoming))
+      system = withMemorySystem(system, turn)
+      tools = withMemoryTools(tools, turn)
+    }
+    const messages = await uiToModelMessages(conversation, tools)
+    if (turn) await turn.saveInput(fresh)
+    const result = streamText({
+      model,
+      system,
+      messages,
+      tools,
+      stopWhen: stepCountIs(this.maxSteps),
+      abortSignal: signal,
+      experimental_context: context,
+      allowSystemInMessages: true,
+      onError: errorsAreStreamed,
+    })
+    const memoryTurn = turn
+    const stream = result.toUIMessageStream({
+      onError: (err) => safeErrorMessage(err, 'The agent run failed'),
+      ...(memoryTurn
+        ? {
+            originalMessages: conversation,
+            generateMessageId: randomUUID,
+            // Also runs when the writer cancels the stream, which is how a disconnect shows here.
+            onFinish: ({ responseMessage, isAborted }) =>
+              memoryTurn.saveReply(responseMessage, { aborted: isAborted || signal?.aborted === true }),
+          }
+        : {}),
+    })
+    return stream.pipeThrough(new JsonToSseTransformStream())
+  }
+
+  async #resolve(context: RequestContext): Promise<{ model: LanguageModel; system: string | undefined; tools: ToolSet | undefined }> {
+    const model = await resolve(this.#model, context)
+    const system = await resolve(this.#instructions, context)
+    const tools = this.#dynamicTools ? toToolSet(await resolve(this.#dynamicTools, context)) : this.#toolSet
+    return { model, system: system || undefined, tools }
+  }
+
+  /** Validates the request, resolves per-request config, and opens the memory turn. */
+  async #prepare(options: AgentCallOptions): Promise<PreparedCall> {
+    const input = parseMessages(options.messages)
+    const output = options.output === undefined ? undefined : structuredOutput(options.output)
+    const context = options.context ?? {}
+    const { model, system, tools } = await this.#resolve(context)
+    const base = { runId: randomUUID(), model, maxSteps: options.maxSteps ?? this.maxSteps, context, output }
+    const turn = await this.#openTurn(options, context)
+    if (!turn) return { ...base, system, tools, messages: await callerToModelMessages(input, tools), turn }
+    const allTools = withMemoryTools(tools, turn)
+    const history = await uiToModelMessages(turn.history, allTools)
+    const messages = [...history, ...(await callerToModelMessages(input, allTools))]
+    await turn.saveInput(callerToUIMessages(input))
+    return { ...base, system: withMemorySystem(system, turn), tools: allTools, messages, turn }
+  }
+
+  async #openTurn(options: AgentCallOptions, context: RequestContext): Promise<MemoryTurn | undefined> {
+    if (!this.memory || !options.memory) return undefined
+    const { thread, resource } = options.memory
+    const threadId = typeof thread === 'string' ? thread : thread?.id
+    if (!threadId) throw invalid('memory.thread', 'is required when the agent has memory')
+    const resourceId = options.resourceId ?? resource
+    if (!resourceId) throw invalid('memory.resource', 'is required when the agent has memory')
+    return this.memory.openTurn({ threadId, resourceId, context })
+  }
+
+  async #saveSteps(turn: MemoryTurn, steps: ReadonlyArray<StepResult<ToolSet>>, aborted: boolean): Promise<void> {
+    const recorder = new ReplyRecorder(randomUUID())
+    recorder.addSteps(steps)
+    if (recorder.hasContent) await turn.saveReply(recorder.message, { aborted })
+  }
+}
+
+function withMemorySystem(system: string | undefined, turn: MemoryTurn): string | undefined {
+  if (!turn.system) return system
+  return system ? `${system}\n\n${turn.system}` : turn.system
+}
+
+function withMemoryTools(tools: ToolSet | undefined, turn: MemoryTurn): ToolSet | undefined {
+  const extra = turn.tools
+  return extra && Object.keys(extra).length > 0 ? { ...tools, ...extra } : tools
+}

@@ -1,0 +1,289 @@
+import type { z } from 'zod'
+import { conflict, invalid, notFound } from '../http/errors.js'
+import type { RequestContext } from '../http/route.js'
+import { parseOrThrow } from '../http/validate.js'
+import type { ActiveRun, ActiveRuns } from './active-runs.js'
+import { runGraph, type GraphOutcome } from './engine.js'
+import { EventChannel, type EmitEvent, type WorkflowEvent } from './events.js'
+import { checkSchema, StepFailure } from './failures.js'
+import { findStep, isNestedWorkflow, type GraphNode } from './graph.js'
+import { TERMINAL_STATUSES, type WorkflowRunStatus, type WorkflowRunStore } from './run-store.js'
+import { SnapshotWriter } from './snapshot-writer.js'
+import {
+  initialSnapshot,
+  markResumed,
+  suspendedPaths,
+  toRunResult,
+  type WorkflowRunResult,
+  type WorkflowSnapshot,
+} from './snapshot.js'
+
+/** What a run needs from its workflow. */
+export interface RunTarget {
+  readonly id: string
+  readonly nodes: readonly GraphNode[]
+  readonly outputSchema: z.ZodType
+  readonly active: ActiveRuns
+  /** Validates workflow input; throws a 400 naming `inputData.*` fields. */
+  parseInput(inputData: unknown): unknown
+  runStore(): WorkflowRunStore
+}
+
+export interface RunStartOptions<TInput> {
+  inputData: TInput
+  context?: RequestContext
+  /** Aborting it cancels the run. */
+  signal?: AbortSignal
+}
+
+export interface RunResumeOptions {
+  /** The suspended step: an id, a path through nested workflows, or the step. Optional when only one is suspended. */
+  step?: string | readonly string[] | { id: string }
+  resumeData?: unknown
+  context?: RequestContext
+  signal?: AbortSignal
+}
+
+export interface RunRestartOptions {
+  context?: RequestContext
+  signal?: AbortSignal
+}
+
+type Execution<T> = { done: Promise<WorkflowRunResult<T>> }
+
+/** One run of a workflow. State lives in the store, so any process can resume it. */
+export class WorkflowRun<TInput = unknown, TOutput = unknown> {
+  readonly workflowId: string
+  readonly runId: string
+  readonly resourceId: string | undefined
+  readonly #target: RunTarget
+  /** True while the id is one this object generated, so no stored run can have it. */
+  #fresh: boolean
+
+  /** Built by `workflow.createRun()`. */
+  constructor(target: RunTarget, runId: string, resourceId: string | undefined, fresh: boolean) {
+    this.#target = target
+    this.workflowId = target.id
+    this.runId = runId
+    this.resourceId = resourceId
+    this.#fresh = fresh
+  }
+
+  /** Runs to the end (or a suspend) and returns the result. */
+  async start(options: RunStartOptions<TInput>): Promise<WorkflowRunResult<TOutput>> {
+    return (await this.#beginStart(options)).done
+  }
+
+  /** Resolves once the run is stored as started; it then goes on in the background. */
+  async startInBackground(options: RunStartOptions<TInput>): Promise<void> {
+    this.#detach(await this.#beginStart(options))
+  }
+
+  /**
+   * Starts the run and yields its events. Stopping the iteration does not stop the run;
+   * pass `signal` for that. A refused start (bad input, run taken) rejects the first `next()`.
+   */
+  stream(options: RunStartOptions<TInput>): AsyncIterableIterator<WorkflowEvent> {
+    const channel = new EventChannel<WorkflowEvent>()
+    this.#beginStart(options, (event) => channel.push(event)).then(
+      ({ done }) => done.then(() => channel.end(), (err: unknown) => channel.end(err)),
+      (err: unknown) => channel.end(err),
+    )
+    return channel
+  }
+
+  /** Resumes a suspended run: 409 unless it is suspended, 400 when `resumeData` fails the step's resumeSchema. */
+  async resume(options: RunResumeOptions): Promise<WorkflowRunResult<TOutput>> {
+    return (await this.#beginResume(options)).done
+  }
+
+  async resumeInBackground(options: RunResumeOptions): Promise<void> {
+    this.#detach(await this.#beginResume(options))
+  }
+
+  /** Continues a run a dead process left `running`, from its last completed step. */
+  async restart(options: RunRestartOptions = {}): Promise<WorkflowRunResult<TOutput>> {
+    const store = this.#target.runStore()
+    const active = this.#target.active.claim(this.runId)
+    let snapshot: WorkflowSnapshot
+    try {
+      const record = await store.get(this.workflowId, this.runId)
+      if (!record) throw notFound(`Workflow run ${this.runId} not found`)
+      if (record.status !== 'running') throw conflict(`Workflow run ${this.runId} is not interrupted (status: ${record.status})`)
+      snapshot = record.snapshot
+    } catch (err) {
+      active.release()
+      throw err
+    }
+    return this.#execute(snapshot, active, options)
+  }
+
+  /** Aborts the running step's signal and marks the run canceled; 409 once it has finished. */
+  async cancel(): Promise<void> {
+    const active = this.#target.active.get(this.runId)
+    if (active) {
+      active.controller.abort()
+      return active.settled
+    }
+    const store = this.#target.runStore()
+    const record = await store.get(this.workflowId, this.runId)
+    if (!record) throw notFound(`Workflow run ${this.runId} not found`)
+    if (record.status === 'canceled') return
+    if (TERMINAL_STATUSES.has(record.status)) throw conflict(`Workflow run ${this.runId} already finished (status: ${record.status})`)
+    // A run another instance is executing notices at its next write and stops.
+    if (!(await store.compareAndSetStatus(this.workflowId, this.runId, record.status, 'canceled'))) {
+      throw conflict(`Workflow run ${this.runId} changed state while being canceled`)
+    }
+  }
+
+  /** Stores the run as `pending`, so another request or instance can start it by id. */
+  async save(): Promise<void> {
+    await this.#create('pending', initialSnapshot(undefined))
+    this.#fresh = false
+  }
+
+  async #beginStart(options: RunStartOptions<TInput>, onEvent?: (event: WorkflowEvent) => void): Promise<Execution<TOutput>> {
+    const snapshot = initialSnapshot(this.#target.parseInput(options.inputData))
+    const active = this.#target.active.claim(this.runId)
+    try {
+      await this.#storeStarted(snapshot)
+    } catch (err) {
+      active.release()
+      throw err
+    }
+    this.#fresh = false
+    return { done: this.#execute(snapshot, active, options, onEvent) }
+  }
+
+  /** One write: an insert for a new run, or pending → running for a saved one. */
+  async #storeStarted(snapshot: WorkflowSnapshot): Promise<void> {
+    if (!this.#fresh) {
+      const store = this.#target.runStore()
+      if (await store.compareAndSetStatus(this.workflowId, this.runId, 'pending', 'running', snapshot)) return
+      const existing = await store.get(this.workflowId, this.runId)
+      if (existing) throw conflict(`Workflow run ${this.runId} was already started (status: ${existing.status})`)
+    }
+    await this.#create('running', snapshot)
+  }
+
+  async #create(status: WorkflowRunStatus, snapshot: WorkflowSnapshot): Promise<void> {
+    const now = new Date()
+    const record = { workflowId: this.workflowId, runId: this.runId, resourceId: this.resourceId ?? null, status, snapshot, createdAt: now, updatedAt: now }
+    await this.#target.runStore().create(record)
+  }
+
+  async #beginResume(options: RunResumeOptions): Promise<Execution<TOutput>> {
+    const store = this.#target.runStore()
+    const active = this.#target.active.claim(this.runId)
+    let snapshot: WorkflowSnapshot
+    try {
+      const record = await store.get(this.workflowId, this.runId)
+      if (!record) throw notFound(`Workflow run ${this.runId} not found`)
+      if (record.status !== 'suspended') throw conflict(`Workflow run ${this.runId} is not suspended (status: ${record.status})`)
+      snapshot = record.snapshot
+      const path = pickSuspendedPath(suspendedPaths(snapshot), options.step)
+      const step = findStep(this.#target.nodes, path)
+      const schema = step && !isNestedWorkflow(step) ? step.resumeSchema : undefined
+      const what = `resume data for step ${path.join('.')}`
+      const resumeData = schema ? parseOrThrow(schema, options.resumeData, what, 'resumeData') : options.resumeData
+      markResumed(snapshot, path, resumeData, Date.now())
+      // The race between two resumers (here or in another instance) is decided by this write.
+      if (!(await store.compareAndSetStatus(this.workflowId, this.runId, 'suspended', 'running', snapshot))) {
+        throw conflict(`Workflow run ${this.runId} is no longer suspended`)
+      }
+    } catch (err) {
+      active.release()
+      throw err
+    }
+    return { done: this.#execute(snapshot, active, options) }
+  }
+
+  async #execute(
+    snapshot: WorkflowSnapshot,
+    active: ActiveRun,
+    options: { context?: RequestContext; signal?: AbortSignal },
+    onEvent?: (event: WorkflowEvent) => void,
+  ): Promise<WorkflowRunResult<TOutput>> {
+    const target = this.#target
+    const { controller } = active
+    const unlink = forwardAbort(options.signal, controller)
+    const writer = new SnapshotWriter(target.runStore(), target.id, this.runId, snapshot, controller)
+    const runId = this.runId
+    const emit: EmitEvent | undefined = onEvent && ((type, payload) => onEvent({ type, runId, from: 'WORKFLOW', payload }))
+    try {
+      emit?.('workflow-start', { workflowId: target.id })
+      const env = { runId, context: options.context ?? {}, signal: controller.signal, checkpoint: () => writer.checkpoint(), emit }
+      const status = settle(await runGraph(target.nodes, snapshot, snapshot.input, env), snapshot, target)
+      const result = (await writer.finish(status)) ? toRunResult<TOutput>(runId, status, snapshot) : await this.#storedResult()
+      emit?.('workflow-finish', finishPayload(result))
+      return result
+    } finally {
+      unlink()
+      active.release()
+    }
+  }
+
+  /** The run as someone else left it, after this process lost its claim. */
+  async #storedResult(): Promise<WorkflowRunResult<TOutput>> {
+    const record = await this.#target.runStore().get(this.workflowId, this.runId)
+    if (!record) throw notFound(`Workflow run ${this.runId} not found`)
+    return toRunResult<TOutput>(this.runId, record.status, record.snapshot)
+  }
+
+  #detach({ done }: Execution<TOutput>): void {
+    done.catch((err: unknown) => {
+      // Nobody awaits a background run: report it. The run stays `running` and can be restarted.
+      console.error(`agentmount: workflow ${this.workflowId} run ${this.runId} stopped unexpectedly`, err)
+    })
+  }
+}
+
+/** Records the outcome in the snapshot and returns the run's final status. */
+function settle(outcome: GraphOutcome, snapshot: WorkflowSnapshot, target: RunTarget): WorkflowRunStatus {
+  if (outcome.status === 'failed') snapshot.error = outcome.error
+  if (outcome.status !== 'success') return outcome.status
+  try {
+    snapshot.result = checkSchema(target.outputSchema, outcome.output, `Workflow ${target.id} output`)
+  } catch (err) {
+    if (!(err instanceof StepFailure)) throw err
+    snapshot.error = err.message
+    return 'failed'
+  }
+  delete snapshot.carry
+  return 'success'
+}
+
+function finishPayload(result: WorkflowRunResult): Record<string, unknown> {
+  const payload: Record<string, unknown> = { workflowStatus: result.status }
+  if (result.status === 'success') payload.finalWorkflowResult = result.result
+  if (result.error !== undefined) payload.error = result.error
+  if (result.suspended) payload.suspended = result.suspended
+  return payload
+}
+
+function forwardAbort(signal: AbortSignal | undefined, controller: AbortController): () => void {
+  if (!signal) return () => {}
+  if (signal.aborted) {
+    controller.abort()
+    return () => {}
+  }
+  const onAbort = () => controller.abort()
+  signal.addEventListener('abort', onAbort, { once: true })
+  return () => signal.removeEventListener('abort', onAbort)
+}
+
+/** Resolves which suspended path a resume targets: exact path, top-level step, or leaf step id. */
+function pickSuspendedPath(paths: string[][], step: RunResumeOptions['step']): string[] {
+  const listed = paths.map((p) => p.join('.')).join(', ')
+  if (step === undefined) {
+    if (paths.length === 1) return paths[0]
+    throw invalid('step', `several steps are suspended (${listed}); name one`)
+  }
+  const wanted = typeof step === 'string' ? [step] : Array.isArray(step) ? [...step] : [(step as { id: string }).id]
+  const same = (p: string[]) => p.length === wanted.length && p.every((id, i) => id === wanted[i])
+  const found =
+    paths.find(same) ??
+    (wanted.length === 1 ? paths.find((p) => p[0] === wanted[0]) ?? paths.find((p) => p[p.length - 1] === wanted[0]) : undefined)
+  if (!found) throw invalid('step', `step ${wanted.join('.')} is not suspended; suspended: ${listed}`)
+  return found
+}

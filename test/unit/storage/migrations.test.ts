@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterEach, describe, expect, it } from 'vitest'
+import { migrate, migrations, type Migration } from '../../../src/storage/migrations.js'
+import { SqliteStore } from '../../../src/storage/sqlite.js'
+
+const dirs: string[] = []
+function tempFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'agentmount-migrate-'))
+  dirs.push(dir)
+  return join(dir, 'data.db')
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+function tables(db: Database.Database): string[] {
+  return db
+    .prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    .pluck()
+    .all()
+}
+
+const latest = migrations[migrations.length - 1].version
+
+describe('migrations', () => {
+  it('brings an empty database to the latest version with every table and index', () => {
+    const db = new Database(':memory:')
+    expect(migrate(db)).toBe(latest)
+    expect(db.pragma('user_version', { simple: true })).toBe(latest)
+    expect(tables(db)).toEqual(['messages', 'threads', 'workflow_runs', 'working_memory'])
+    const indexes = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").pluck().all()
+    expect(indexes).toEqual(
+      expect.arrayContaining([
+        'messages_by_thread',
+        'threads_by_resource_updated',
+        'threads_by_resource_created',
+        'workflow_runs_by_created',
+        'workflow_runs_by_resource',
+        'workflow_runs_by_status',
+      ]),
+    )
+    db.close()
+  })
+
+  it('creates workflow_runs with the columns and key the run store relies on', () => {
+    const db = new Database(':memory:')
+    migrate(db)
+    const columns = db.prepare<[], { name: string; notnull: number; pk: number }>("PRAGMA table_info('workflow_runs')").all()
+    expect(columns.map((c) => c.name)).toEqual([
+      'workflow_id', 'run_id', 'resource_id', 'status', 'snapshot', 'created_at', 'updated_at',
+    ])
+    expect(columns.filter((c) => c.pk > 0).map((c) => c.name)).toEqual(['workflow_id', 'run_id'])
+    expect(columns.find((c) => c.name === 'resource_id')!.notnull).toBe(0)
+    db.close()
+  })
+
+  it('re-opening a migrated file changes nothing and keeps the data', async () => {
+    const path = tempFile()
+    const first = new SqliteStore(path)
+    const now = new Date()
+    await first.threads.createThread({ id: 't1', resourceId: 'u', title: null, metadata: {}, createdAt: now, updatedAt: now })
+    await first.close()
+    const again = new SqliteStore(path)
+    expect(again.db.pragma('user_version', { simple: true })).toBe(latest)
+    expect((await again.threads.getThread('t1'))?.resourceId).toBe('u')
+    await again.close()
+  })
+
+  it('refuses a database written by a newer version, with a clear error', () => {
+    const path = tempFile()
+    const db = new Database(path)
+    db.pragma(`user_version = ${latest + 1}`)
+    db.close()
+    expect(() => new SqliteStore(path)).toThrow(/newer than this agentmount supports/)
+  })
+
+  it('runs only the steps above the stored version', () => {
+    const db = new Database(':memory:')
+    const ran: number[] = []
+    const steps: Migration[] = [1, 2, 3].map((version) => ({
+      version,
+      description: `step ${version}`,
+      up: (d) => {
+        ran.push(version)
+        d.exec(`CREATE TABLE step_${version} (x)`)
+      },
+    }))
+    expect(migrate(db, steps.slice(0, 2))).toBe(2)
+    expect(migrate(db, steps)).toBe(3)
+    expect(ran).toEqual([1, 2, 3])
+    expect(tables(db)).toEqual(['step_1', 'step_2', 'step_3'])
+  })
+
+  it('leaves the database at its old version when a step fails', () => {
+    const db = new Database(':memory:')
+    const steps: Migration[] = [
+      { version: 1, description: 'ok', up: (d) => d.exec('CREATE TABLE kept (x)') },
+      { version: 2, description: 'adds then fails', up: (d) => d.exec('CREATE TABLE half (x); SELECT * FROM missing_table') },
+    ]
+    migrate(db, steps.slice(0, 1))
+    expect(() => migrate(db, steps)).toThrow(/missing_table/)
+    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    expect(tables(db)).toEqual(['kept'])
+  })
+
+  it('rejects a step list with a gap', () => {
+    const db = new Database(':memory:')
+    expect(() => migrate(db, [{ version: 2, description: 'gap', up: () => {} }])).toThrow(/out of order/)
+  })
+})
