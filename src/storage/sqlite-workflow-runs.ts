@@ -1,6 +1,148 @@
 import type Database from 'better-sqlite3'
+import { conflict, notFound } from '../http/errors.js'
+import type {
+  ListWorkflowRunsQuery,
+  WorkflowRunRecord,
+  WorkflowRunStatus,
+  WorkflowRunStore,
+} from '../workflows/run-store.js'
 
-/** Placeholder until the workflow-run store lands; it owns the `workflow_runs` table. */
-export class SqliteWorkflowRuns {
-  constructor(readonly db: Database.Database) {}
+interface RunRow {
+  workflow_id: string
+  run_id: string
+  resource_id: string | null
+  status: WorkflowRunStatus
+  snapshot: string
+  created_at: number
+  updated_at: number
+}
+
+const COLUMNS = 'workflow_id, run_id, resource_id, status, snapshot, created_at, updated_at'
+
+function toRecord(row: RunRow): WorkflowRunRecord {
+  return {
+    workflowId: row.workflow_id,
+    runId: row.run_id,
+    resourceId: row.resource_id,
+    status: row.status,
+    snapshot: JSON.parse(row.snapshot),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  }
+}
+
+function isPrimaryKeyViolation(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+}
+
+/** The `workflow_runs` table (created by the store's migrations). Statements are prepared once. */
+export class SqliteWorkflowRuns implements WorkflowRunStore {
+  readonly #db: Database.Database
+  readonly #insert: Database.Statement
+  readonly #get: Database.Statement
+  readonly #update: Database.Statement
+  readonly #setStatus: Database.Statement
+  readonly #setStatusAndSnapshot: Database.Statement
+  readonly #byStatus: Database.Statement
+  readonly #byStatusOfWorkflow: Database.Statement
+  readonly #lists = new Map<string, { page: Database.Statement; count: Database.Statement }>()
+
+  constructor(db: Database.Database) {
+    this.#db = db
+    this.#insert = db.prepare(`INSERT INTO workflow_runs (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+    this.#get = db.prepare(`SELECT ${COLUMNS} FROM workflow_runs WHERE workflow_id = ? AND run_id = ?`)
+    this.#update = db.prepare(
+      'UPDATE workflow_runs SET resource_id = ?, status = ?, snapshot = ?, updated_at = ? WHERE workflow_id = ? AND run_id = ?',
+    )
+    this.#setStatus = db.prepare(
+      'UPDATE workflow_runs SET status = ?, updated_at = ? WHERE workflow_id = ? AND run_id = ? AND status = ?',
+    )
+    this.#setStatusAndSnapshot = db.prepare(
+      'UPDATE workflow_runs SET status = ?, snapshot = ?, updated_at = ? WHERE workflow_id = ? AND run_id = ? AND status = ?',
+    )
+    this.#byStatus = db.prepare(`SELECT ${COLUMNS} FROM workflow_runs WHERE status = ? ORDER BY created_at`)
+    this.#byStatusOfWorkflow = db.prepare(
+      `SELECT ${COLUMNS} FROM workflow_runs WHERE status = ? AND workflow_id = ? ORDER BY created_at`,
+    )
+  }
+
+  async create(record: WorkflowRunRecord): Promise<void> {
+    try {
+      this.#insert.run(
+        record.workflowId,
+        record.runId,
+        record.resourceId,
+        record.status,
+        JSON.stringify(record.snapshot),
+        record.createdAt.getTime(),
+        record.updatedAt.getTime(),
+      )
+    } catch (err) {
+      if (isPrimaryKeyViolation(err)) throw conflict(`Workflow run ${record.runId} already exists`)
+      throw err
+    }
+  }
+
+  async get(workflowId: string, runId: string): Promise<WorkflowRunRecord | null> {
+    const row = this.#get.get(workflowId, runId) as RunRow | undefined
+    return row ? toRecord(row) : null
+  }
+
+  async list(query: ListWorkflowRunsQuery): Promise<{ runs: WorkflowRunRecord[]; total: number }> {
+    const { page, count } = this.#listStatements(query.resourceId !== undefined, query.status !== undefined)
+    const filters: unknown[] = [query.workflowId]
+    if (query.resourceId !== undefined) filters.push(query.resourceId)
+    if (query.status !== undefined) filters.push(query.status)
+    const rows = page.all(...filters, query.perPage, query.page * query.perPage) as RunRow[]
+    const { total } = count.get(...filters) as { total: number }
+    return { runs: rows.map(toRecord), total }
+  }
+
+  async update(record: WorkflowRunRecord): Promise<void> {
+    const { changes } = this.#update.run(
+      record.resourceId,
+      record.status,
+      JSON.stringify(record.snapshot),
+      Date.now(),
+      record.workflowId,
+      record.runId,
+    )
+    if (changes === 0) throw notFound(`Workflow run ${record.runId} not found`)
+  }
+
+  async compareAndSetStatus(
+    workflowId: string,
+    runId: string,
+    from: WorkflowRunStatus,
+    to: WorkflowRunStatus,
+    snapshot?: WorkflowRunRecord['snapshot'],
+  ): Promise<boolean> {
+    // One UPDATE guarded by the old status: SQLite runs it atomically, so of two racers one changes a row.
+    const { changes } = snapshot
+      ? this.#setStatusAndSnapshot.run(to, JSON.stringify(snapshot), Date.now(), workflowId, runId, from)
+      : this.#setStatus.run(to, Date.now(), workflowId, runId, from)
+    return changes === 1
+  }
+
+  async listByStatus(status: WorkflowRunStatus, workflowId?: string): Promise<WorkflowRunRecord[]> {
+    const rows = (workflowId === undefined ? this.#byStatus.all(status) : this.#byStatusOfWorkflow.all(status, workflowId)) as RunRow[]
+    return rows.map(toRecord)
+  }
+
+  /** One prepared pair per filter combination, made on first use. */
+  #listStatements(byResource: boolean, byStatus: boolean): { page: Database.Statement; count: Database.Statement } {
+    const key = `${byResource}:${byStatus}`
+    let statements = this.#lists.get(key)
+    if (!statements) {
+      let where = 'workflow_id = ?'
+      if (byResource) where += ' AND resource_id = ?'
+      if (byStatus) where += ' AND status = ?'
+      statements = {
+        page: this.#db.prepare(`SELECT ${COLUMNS} FROM workflow_runs WHERE ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`),
+        count: this.#db.prepare(`SELECT COUNT(*) AS total FROM workflow_runs WHERE ${where}`),
+      }
+      this.#lists.set(key, statements)
+    }
+    return statements
+  }
 }

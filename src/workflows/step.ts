@@ -29,8 +29,10 @@ export interface Step<TId extends string = string, TIn = any, TOut = any, TResum
   readonly description?: string
   readonly inputSchema: z.ZodType<TIn>
   readonly outputSchema: z.ZodType<TOut>
-  readonly resumeSchema?: z.ZodType<TResume>
-  readonly suspendSchema?: z.ZodType<TSuspend>
+  /** Validates `resumeData` (typed `TResume`) before a resume is accepted. */
+  readonly resumeSchema?: z.ZodType
+  /** Validates the payload passed to `suspend` (typed `TSuspend`). */
+  readonly suspendSchema?: z.ZodType
   /** Extra attempts after `execute` throws; schema mismatches are never retried. */
   readonly retries: number
   /** Returns the raw output; the engine validates it with `outputSchema`. */
@@ -76,8 +78,8 @@ export function createStep<
   return {
     id: config.id,
     description: config.description,
-    inputSchema: config.inputSchema,
-    outputSchema: config.outputSchema,
+    inputSchema: config.inputSchema as z.ZodType<z.output<IS>>,
+    outputSchema: config.outputSchema as z.ZodType<z.output<OS>>,
     resumeSchema: config.resumeSchema,
     suspendSchema: config.suspendSchema,
     retries,
