@@ -53,6 +53,9 @@ export interface AgentChatOptions {
   /** The authenticated resource; else `memory.resource`, else the chat id itself. */
   resourceId?: string
   memory?: { resource?: string }
+  /** `useChat`'s trigger and message id; a regenerated reply replaces the stored one. */
+  trigger?: 'submit-message' | 'regenerate-message'
+  messageId?: string
 }
 
 export interface AgentStep {

@@ -8,6 +8,7 @@ import {
   type ModelMessage,
   type StepResult,
   type ToolSet,
+  type UIMessage,
 } from 'ai'
 import { invalid } from '../http/errors.js'
 import type { RequestContext } from '../http/route.js'
@@ -41,36 +42,6 @@ interface PreparedCall {
   context: RequestContext
   output: ReturnType<typeof structuredOutput> | undefined
   turn: MemoryTurn | undefined
-}
-
-function resolve<T>(value: Dynamic<T>, context: RequestContext): T | Promise<T> {
-  return typeof value === 'function' ? (value as (args: { context: RequestContext }) => T | Promise<T>)({ context }) : value
-}
-
-function toToolSet(tools: Record<string, AnyTool>): ToolSet {
-  const set: ToolSet = {}
-  for (const name of Object.keys(tools)) set[name] = toTool(name, tools[name]).aiTool
-  return set
-}
-
-function modelIdentity(model: Dynamic<LanguageModel>): { provider: string; modelId: string } {
-  if (typeof model === 'function') return { provider: 'dynamic', modelId: 'dynamic' }
-  if (typeof model === 'string') {
-    const slash = model.indexOf('/')
-    return slash === -1 ? { provider: 'gateway', modelId: model } : { provider: model.slice(0, slash), modelId: model.slice(slash + 1) }
-  }
-  return { provider: model.provider, modelId: model.modelId }
-}
-
-function toStep(step: StepResult<ToolSet>, runId: string): AgentStep {
-  return {
-    text: step.text,
-    reasoningText: step.reasoningText,
-    toolCalls: step.toolCalls.map((call) => toolCallChunk(call, runId)),
-    toolResults: step.toolResults.map((result) => toolResultChunk(result, runId)),
-    finishReason: step.finishReason,
-    usage: step.usage,
-  }
 }
 
 // The error part already reaches the client as a chunk; the default handler would also print it.
@@ -222,6 +193,7 @@ export class Agent {
     let conversation = incoming
     let turn: MemoryTurn | undefined
     let fresh = incoming
+    let replyId: string | undefined
     if (this.memory) {
       if (!options.id) throw invalid('id', 'is required: it names the memory thread')
       const resourceId = options.resourceId ?? options.memory?.resource ?? options.id
@@ -229,6 +201,7 @@ export class Agent {
       ;({ conversation, fresh } = mergeChatHistory(turn.history, incoming))
       system = withMemorySystem(system, turn)
       tools = withMemoryTools(tools, turn)
+      replyId = regeneratedReplyId(options, turn.history)
     }
     const messages = await uiToModelMessages(conversation, tools)
     if (turn) await turn.saveInput(fresh)
@@ -249,7 +222,7 @@ export class Agent {
       ...(memoryTurn
         ? {
             originalMessages: conversation,
-            generateMessageId: randomUUID,
+            generateMessageId: replyId ? () => replyId : randomUUID,
             // Also runs when the writer cancels the stream, which is how a disconnect shows here.
             onFinish: ({ responseMessage, isAborted }) =>
               memoryTurn.saveReply(responseMessage, { aborted: isAborted || signal?.aborted === true }),
@@ -297,14 +270,4 @@ export class Agent {
     recorder.addSteps(steps)
     if (recorder.hasContent) await turn.saveReply(recorder.message, { aborted })
   }
-}
-
-function withMemorySystem(system: string | undefined, turn: MemoryTurn): string | undefined {
-  if (!turn.system) return system
-  return system ? `${system}\n\n${turn.system}` : turn.system
-}
-
-function withMemoryTools(tools: ToolSet | undefined, turn: MemoryTurn): ToolSet | undefined {
-  const extra = turn.tools
-  return extra && Object.keys(extra).length > 0 ? { ...tools, ...extra } : tools
 }

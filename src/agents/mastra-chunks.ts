@@ -44,7 +44,7 @@ export function responseMetadata(response: LanguageModelResponseMetadata): { id:
 
 /**
  * Maps one AI SDK `fullStream` part to Mastra's chunk; undefined for parts Mastra has no
- * chunk for (raw provider data, tool-input ends already implied by the tool call).
+ * chunk for (raw provider data).
  */
 export function toMastraChunk(part: TextStreamPart<ToolSet>, scope: ChunkScope): MastraChunk | undefined {
   const { runId } = scope
@@ -65,6 +65,8 @@ export function toMastraChunk(part: TextStreamPart<ToolSet>, scope: ChunkScope):
       return mastraChunk('tool-call-input-streaming-start', runId, { toolCallId: part.id, toolName: part.toolName })
     case 'tool-input-delta':
       return mastraChunk('tool-call-delta', runId, { toolCallId: part.id, argsTextDelta: part.delta })
+    case 'tool-input-end':
+      return mastraChunk('tool-call-input-streaming-end', runId, { toolCallId: part.id })
     case 'tool-call':
       return toolCallChunk(part, runId)
     case 'tool-result':

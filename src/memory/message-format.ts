@@ -83,7 +83,7 @@ const SETTLED_TOOL_STATES = new Set(['output-available', 'output-error', 'output
 
 function isUnsettledToolPart(part: Part): boolean {
   const isTool = part.type === 'dynamic-tool' || part.type.startsWith('tool-')
-  return false && !SETTLED_TOOL_STATES.has((part as { state?: string }).state ?? '')
+  return isTool && !SETTLED_TOOL_STATES.has((part as { state?: string }).state ?? '')
 }
 
 /**

@@ -120,8 +120,10 @@ export class WorkingMemory {
     const whose = this.scope === 'resource' ? 'the user, shared by all their conversations' : 'this conversation'
     const how =
       this.mode === 'template'
-        ? 'Pass the complete updated text as `memory`: it replaces the old text, so keep everything that is still true and keep its structure.'
-        : 'Pass only the fields that changed as `memory`: they are merged into the stored object. Set a field to null to remove it; an array replaces the old array.'
+        ? 'Pass the complete updated text as `memory`: it replaces the old text, ' +
+          'so keep everything that is still true and keep its structure.'
+        : 'Pass only the fields that changed as `memory`: they are merged into the stored object. ' +
+          'Set a field to null to remove it; an array replaces the old array.'
     return [
       `You have a working memory about ${whose}. Its current content:`,
       '<working_memory>',

@@ -76,6 +76,8 @@ export const agentRoutes: Route[] = [
         id: body.id,
         messages: body.messages as UIMessage[],
         memory: body.memory,
+        trigger: body.trigger,
+        messageId: body.messageId,
         context,
         signal,
         resourceId,

@@ -18,7 +18,7 @@ const write = 'memory:write'
  */
 function memoryOf(runtime: Runtime, agentId: string | undefined): { store: Store; memory?: Memory } {
   if (agentId === undefined) return { store: runtime.store }
-  const memory = runtime.getAgent(agentId).memory as Memory | undefined
+  const memory = runtime.getAgent(agentId).memory
   return memory ? { store: memory.store, memory } : { store: runtime.store }
 }
 
@@ -33,7 +33,11 @@ function pageInfo(total: number, page: number, perPage: number) {
   return { total, page, perPage, hasMore: (page + 1) * perPage < total }
 }
 
-function threadOrder(orderBy: string | undefined, sortDirection: string | undefined): Pick<ListThreadsQuery, 'orderBy' | 'direction'> {
+/** `?orderBy=updatedAt&sortDirection=ASC`, or Mastra's JSON form `?orderBy={"field","direction"}`. */
+function threadOrder(
+  orderBy: string | undefined,
+  sortDirection: string | undefined,
+): Pick<ListThreadsQuery, 'orderBy' | 'direction'> {
   let field: unknown = orderBy
   let direction: unknown = sortDirection
   if (orderBy?.startsWith('{')) {

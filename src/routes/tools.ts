@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { Tool, ToolDescription } from '../agents/tool.js'
+import { toTool, type Tool, type ToolDescription } from '../agents/tool.js'
 import { json, defineRoute, type Route } from '../http/route.js'
 import { notFound } from '../http/errors.js'
 import type { Runtime } from '../runtime.js'
@@ -14,7 +14,8 @@ const toolParams = z.object({ toolId: z.string().min(1) })
 function allTools(runtime: Runtime): Map<string, Tool<any, any>> {
   const tools = new Map<string, Tool<any, any>>()
   for (const key of Object.keys(runtime.tools)) {
-    const tool = runtime.tools[key]
+    // Plain-JS hosts may register AI SDK tools here too.
+    const tool = toTool(key, runtime.tools[key])
     if (!tools.has(tool.id)) tools.set(tool.id, tool)
   }
   for (const agent of Object.values(runtime.agents)) {

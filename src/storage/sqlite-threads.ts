@@ -107,7 +107,8 @@ export class SqliteThreadStore implements ThreadStore {
     const insert = `INSERT INTO threads (${THREAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`
     this.#insertThread = db.prepare(`${insert} ON CONFLICT (id) DO NOTHING`)
     this.#upsertThread = db.prepare(
-      `${insert} ON CONFLICT (id) DO UPDATE SET title = excluded.title, metadata = excluded.metadata, updated_at = excluded.updated_at`,
+      `${insert} ON CONFLICT (id) DO UPDATE SET
+         title = excluded.title, metadata = excluded.metadata, updated_at = excluded.updated_at`,
     )
     this.#updateThread = db.prepare('UPDATE threads SET title = ?, metadata = ?, updated_at = ? WHERE id = ?')
     this.#touchThread = db.prepare('UPDATE threads SET updated_at = ? WHERE id = ?')

@@ -10,6 +10,11 @@ import { WorkflowRun, type RunRestartOptions, type RunTarget } from './run.js'
 import type { WorkflowRunResult } from './snapshot.js'
 import { agentStep, isAgentLike, isStep, type AgentLike, type Step } from './step.js'
 
+export { createStep } from './step.js'
+export type { Step, StepExecuteArgs } from './step.js'
+export type { WorkflowRun } from './run.js'
+export type { WorkflowRunResult } from './snapshot.js'
+
 /** Anything `.then()`, `.parallel()` and `.branch()` accept. */
 export type StepSource = Step<string, any, any, any, any> | Workflow<any, any, any, string> | AgentLike
 

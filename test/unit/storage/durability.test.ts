@@ -46,14 +46,15 @@ describe('SqliteStore on a file', () => {
     expect(read.messages[0]).toMatchObject({ id: 'm1', content: { format: 2, content: 'hello' } })
   })
 
-  it('keeps every message when two processes write to one thread at once', async () => {
+  it('keeps every message when three processes write to one thread at once', async () => {
     const { path, store } = await storeWithThread()
     await store.close()
-    await Promise.all([inChild('write', path, 't1', 'a', '100'), inChild('write', path, 't1', 'b', '100')])
+    const startAt = String(Date.now() + 2_000)
+    await Promise.all(['a', 'b', 'c'].map((prefix) => inChild('write', path, 't1', prefix, '200', startAt)))
     const reopened = new SqliteStore({ path })
     const { items, total } = await reopened.threads.listMessages({ threadId: 't1', page: 0, perPage: 1000 })
     await reopened.close()
-    expect(total).toBe(200)
-    expect(new Set(items.map((m) => m.id)).size).toBe(200)
+    expect(total).toBe(600)
+    expect(new Set(items.map((m) => m.id)).size).toBe(600)
   })
 })
