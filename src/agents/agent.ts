@@ -8,11 +8,11 @@ import {
   type ModelMessage,
   type StepResult,
   type ToolSet,
-  type UIMessage,
 } from 'ai'
 import { invalid } from '../http/errors.js'
 import type { RequestContext } from '../http/route.js'
 import type { Memory } from '../memory/memory.js'
+import { modelIdentity, regeneratedReplyId, resolveDynamic, toToolSet, withMemorySystem, withMemoryTools } from './agent-config.js'
 import { mastraStream } from './agent-stream.js'
 import type {
   AgentCallOptions,
@@ -20,11 +20,10 @@ import type {
   AgentConfig,
   AgentDescription,
   AgentGenerateResult,
-  AgentStep,
   Dynamic,
   MemoryTurn,
 } from './agent-types.js'
-import { responseMetadata, toolCallChunk, toolResultChunk, type MastraChunk } from './mastra-chunks.js'
+import { mastraStep, responseMetadata, type MastraChunk } from './mastra-chunks.js'
 import { callerToModelMessages, callerToUIMessages, mergeChatHistory, parseMessages, parseUIMessages, uiToModelMessages } from './messages.js'
 import { ReplyRecorder } from './reply-message.js'
 import { structuredOutput } from './structured-output.js'
@@ -112,6 +111,7 @@ export class Agent {
     const call = await this.#prepare(options)
     const done: StepResult<ToolSet>[] = []
     let result
+    let object: unknown
     try {
       result = await generateText({
         model: call.model,
@@ -125,15 +125,17 @@ export class Agent {
         ...(call.output ? { output: call.output } : {}),
         ...(call.turn ? { onStepFinish: (step: StepResult<ToolSet>) => void done.push(step) } : {}),
       })
+      // Throws when the run ended without a final answer (e.g. maxSteps spent on tool calls).
+      if (call.output) object = result.output
     } catch (err) {
       if (call.turn && options.signal?.aborted) await this.#saveSteps(call.turn, done, true)
       throw toAgentError(err, options.signal)
     }
     if (call.turn) await this.#saveSteps(call.turn, result.steps, false)
-    const steps = result.steps.map((step) => toStep(step, call.runId))
+    const steps = result.steps.map((step) => mastraStep(step, call.runId))
     return {
       text: result.text,
-      ...(call.output ? { object: result.output } : {}),
+      ...(call.output ? { object } : {}),
       toolCalls: steps.flatMap((step) => step.toolCalls),
       toolResults: steps.flatMap((step) => step.toolResults),
       finishReason: result.finishReason,
@@ -155,25 +157,33 @@ export class Agent {
     const onAbort = () => stop.abort(signal?.reason)
     if (signal?.aborted) stop.abort(signal.reason)
     else signal?.addEventListener('abort', onAbort, { once: true })
+    const unlink = () => signal?.removeEventListener('abort', onAbort)
     const messageId = randomUUID()
-    const result = streamText({
-      model: call.model,
-      system: call.system,
-      messages: call.messages,
-      tools: call.tools,
-      stopWhen: stepCountIs(call.maxSteps),
-      abortSignal: stop.signal,
-      experimental_context: call.context,
-      allowSystemInMessages: true,
-      onError: errorsAreStreamed,
-      ...(call.output ? { output: call.output } : {}),
-    })
+    let result
+    try {
+      result = streamText({
+        model: call.model,
+        system: call.system,
+        messages: call.messages,
+        tools: call.tools,
+        stopWhen: stepCountIs(call.maxSteps),
+        abortSignal: stop.signal,
+        experimental_context: call.context,
+        allowSystemInMessages: true,
+        onError: errorsAreStreamed,
+        ...(call.output ? { output: call.output } : {}),
+      })
+    } catch (err) {
+      // Only a model the AI SDK cannot use at all fails this early.
+      unlink()
+      throw toAgentError(err, signal)
+    }
     return mastraStream({
       result,
       scope: { runId: call.runId, agentId: this.id, messageId },
       stop,
       signal,
-      unlink: () => signal?.removeEventListener('abort', onAbort),
+      unlink,
       withObject: call.output !== undefined,
       turn: call.turn,
       recorder: call.turn ? new ReplyRecorder(messageId) : undefined,
@@ -233,9 +243,9 @@ export class Agent {
   }
 
   async #resolve(context: RequestContext): Promise<{ model: LanguageModel; system: string | undefined; tools: ToolSet | undefined }> {
-    const model = await resolve(this.#model, context)
-    const system = await resolve(this.#instructions, context)
-    const tools = this.#dynamicTools ? toToolSet(await resolve(this.#dynamicTools, context)) : this.#toolSet
+    const model = await resolveDynamic(this.#model, context)
+    const system = await resolveDynamic(this.#instructions, context)
+    const tools = this.#dynamicTools ? toToolSet(await resolveDynamic(this.#dynamicTools, context)) : this.#toolSet
     return { model, system: system || undefined, tools }
   }
 

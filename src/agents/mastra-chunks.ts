@@ -1,4 +1,5 @@
-import type { LanguageModelResponseMetadata, TextStreamPart, ToolSet } from 'ai'
+import type { LanguageModelResponseMetadata, StepResult, TextStreamPart, ToolSet } from 'ai'
+import type { AgentStep } from './agent-types.js'
 import { safeErrorMessage, toolErrorMessage } from './upstream-error.js'
 
 /** One frame of `POST /agents/:agentId/stream`, shaped like Mastra's agent stream. */
@@ -36,6 +37,18 @@ export function toolResultChunk(result: ToolResultLike, runId: string): MastraCh
     args: result.input,
     result: result.output,
   })
+}
+
+/** One step of generate's `steps`, its tool calls and results as Mastra chunks. */
+export function mastraStep(step: StepResult<ToolSet>, runId: string): AgentStep {
+  return {
+    text: step.text,
+    reasoningText: step.reasoningText,
+    toolCalls: step.toolCalls.map((call) => toolCallChunk(call, runId)),
+    toolResults: step.toolResults.map((result) => toolResultChunk(result, runId)),
+    finishReason: step.finishReason,
+    usage: step.usage,
+  }
 }
 
 export function responseMetadata(response: LanguageModelResponseMetadata): { id: string; modelId: string; timestamp: Date } {

@@ -1,4 +1,4 @@
-import { APICallError, InvalidPromptError, NoObjectGeneratedError, NoSuchToolError, RetryError } from 'ai'
+import { APICallError, InvalidPromptError, NoObjectGeneratedError, NoOutputGeneratedError, NoSuchToolError, RetryError } from 'ai'
 import { HttpError } from '../http/errors.js'
 
 /** True for the errors `fetch`, the AI SDK and our own code raise when a signal aborts. */
@@ -21,6 +21,7 @@ export function safeErrorMessage(err: unknown, fallback = 'The model call failed
     return err.statusCode ? `The model provider returned an error (status ${err.statusCode})` : 'The model provider could not be reached'
   }
   if (NoObjectGeneratedError.isInstance(err)) return 'The model did not return an object matching the output schema'
+  if (NoOutputGeneratedError.isInstance(err)) return 'The model finished without producing the requested output'
   if (NoSuchToolError.isInstance(err)) return `The model called an unknown tool: ${err.toolName}`
   if (isAbortError(err)) return 'The request was aborted'
   return fallback

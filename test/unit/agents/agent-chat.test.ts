@@ -84,6 +84,24 @@ describe('Agent.chat', () => {
     expect(log.replies[0].message.parts).toContainEqual(expect.objectContaining({ type: 'text', text: 'partial ' }))
   })
 
+  it('lets a regenerated reply replace the stored assistant message it names', async () => {
+    const { memory, log } = fakeMemory({ history: [user('u1', 'hi'), assistant('a1', 'old answer')] })
+    const agent = new Agent({ id: 'a', instructions: 'x', model: streamingModel(textParts(['new answer'])), memory })
+    const frames = await readSse(
+      await agent.chat({ id: 't', messages: [user('u1', 'hi')], resourceId: 'r', trigger: 'regenerate-message', messageId: 'a1' }),
+    )
+    expect(frames[0]).toMatchObject({ type: 'start', messageId: 'a1' })
+    expect(log.inputs).toEqual([[]])
+    expect(log.replies[0].message).toMatchObject({ id: 'a1', parts: expect.arrayContaining([expect.objectContaining({ text: 'new answer' })]) })
+  })
+
+  it('never reuses the id of a user message for a regenerated reply', async () => {
+    const { memory, log } = fakeMemory({ history: [user('u1', 'hi')] })
+    const agent = new Agent({ id: 'a', instructions: 'x', model: streamingModel(textParts(['answer'])), memory })
+    await readSse(await agent.chat({ id: 't', messages: [user('u1', 'hi')], resourceId: 'r', trigger: 'regenerate-message', messageId: 'u1' }))
+    expect(log.replies[0].message.id).not.toBe('u1')
+  })
+
   it('falls back to the chat id as resource when nothing else names one', async () => {
     const { memory, log } = fakeMemory()
     const agent = new Agent({ id: 'a', instructions: 'x', model: streamingModel(textParts(['ok'])), memory })

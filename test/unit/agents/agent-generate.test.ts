@@ -64,6 +64,21 @@ describe('Agent.generate', () => {
     expect(model.doGenerateCalls[0].responseFormat).toEqual({ type: 'json', schema: output })
   })
 
+  it('answers 502 when the model returns something that is not JSON for an output schema', async () => {
+    const agent = new Agent({ id: 'a', instructions: 'x', model: generatingModel('not json at all') })
+    const err = await agent.generate({ messages: 'hi', output: { type: 'object' } }).catch((e) => e)
+    expect(err.status).toBe(502)
+    expect(err.message).toBe('The model did not return an object matching the output schema')
+  })
+
+  it('answers 502 when maxSteps ran out before the structured answer', async () => {
+    const model = generatingModel('never', { toolName: 'weather', input: { city: 'Paris' } })
+    const agent = new Agent({ id: 'a', instructions: 'x', model, tools: { weather }, maxSteps: 1 })
+    const err = await agent.generate({ messages: 'hi', output: { type: 'object' } }).catch((e) => e)
+    expect(err.status).toBe(502)
+    expect(err.code).toBe('UPSTREAM_ERROR')
+  })
+
   it.each([
     [{ type: 'banana' }, 'output.type'],
     [{ type: 'object', properties: 5 }, 'output.properties'],

@@ -106,6 +106,28 @@ describe('agent memory hook-up', () => {
     ])
   })
 
+  it('saves the finished steps of an aborted generate as an aborted reply', async () => {
+    const { memory, log } = fakeMemory()
+    const calls: number[] = []
+    const model = generatingModel('unused', { toolName: 'weather', input: { city: 'Oslo' } })
+    const toolStep = model.doGenerate
+    model.doGenerate = (options) => {
+      calls.push(calls.length)
+      if (calls.length === 1) return toolStep(options)
+      return new Promise((_resolve, reject) => options.abortSignal?.addEventListener('abort', () => reject(options.abortSignal!.reason)))
+    }
+    const agent = new Agent({ id: 'a', instructions: 'x', model, memory, tools: { weather } })
+    const controller = new AbortController()
+    const pending = agent.generate({ messages: 'go', memory: { thread: 't', resource: 'r' }, signal: controller.signal }).catch((e) => e)
+    while (calls.length < 2) await new Promise((r) => setTimeout(r, 1))
+    controller.abort()
+    const err = await pending
+    expect(err.name).toBe('AbortError')
+    expect(log.replies).toHaveLength(1)
+    expect(log.replies[0].aborted).toBe(true)
+    expect(log.replies[0].message.parts).toContainEqual(expect.objectContaining({ type: 'tool-weather', state: 'output-available' }))
+  })
+
   it('saves the partial streamed reply as aborted when the client goes away', async () => {
     const { memory, log } = fakeMemory()
     const { model } = hangingModel()

@@ -71,6 +71,24 @@ describe('Agent.stream', () => {
     expect(JSON.stringify(chunks)).not.toContain('10.0.0.7')
   })
 
+  it('reports a failing tool as a tool-error chunk without its message, and the model carries on', async () => {
+    const failing = createTool({
+      id: 'failing',
+      description: 'always fails',
+      inputSchema: z.object({}),
+      execute: async () => {
+        throw new Error('ECONNREFUSED 10.1.2.3:5432')
+      },
+    })
+    const model = streamingModel(toolCallParts('failing', {}), textParts(['Sorry.']))
+    const agent = new Agent({ id: 'a', instructions: 'x', model, tools: { failing } })
+    const chunks = await collect(await agent.stream({ messages: 'go' }))
+    const toolError = chunks.find((c) => c.type === 'tool-error')
+    expect(toolError?.payload).toEqual({ toolCallId: 'call-1', toolName: 'failing', args: {}, error: 'The tool failed' })
+    expect(JSON.stringify(chunks)).not.toContain('10.1.2.3')
+    expect(chunks[chunks.length - 1].type).toBe('finish')
+  })
+
   it('ends with an error chunk when the model call itself is rejected', async () => {
     const model = new MockLanguageModelV3({
       doStream: async () => {

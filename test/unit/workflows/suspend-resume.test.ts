@@ -162,9 +162,10 @@ describe('suspend and resume', () => {
     const workflow = bindRuns(approvalWorkflow('approve', executions), new InMemoryWorkflowRuns())
     const run = await workflow.createRun()
     await run.start({ inputData: { value: 3 } })
+    const twin = await workflow.createRun({ runId: run.runId })
     const outcomes = await Promise.allSettled([
       run.resume({ step: 'approval', resumeData: { approved: true } }),
-      (await workflow.createRun({ runId: run.runId })).resume({ step: 'approval', resumeData: { approved: false } }),
+      twin.resume({ step: 'approval', resumeData: { approved: false } }),
     ])
     expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected'])
     const rejected = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult
@@ -185,9 +186,12 @@ describe('suspend and resume', () => {
     try {
       const run = await instanceA.createRun()
       await run.start({ inputData: { value: 3 } })
+      // Both handles first, so both resumes read the run as suspended before either writes.
+      const onA = await instanceA.createRun({ runId: run.runId })
+      const onB = await instanceB.createRun({ runId: run.runId })
       const outcomes = await Promise.allSettled([
-        (await instanceA.createRun({ runId: run.runId })).resume({ step: 'approval', resumeData: { approved: true } }),
-        (await instanceB.createRun({ runId: run.runId })).resume({ step: 'approval', resumeData: { approved: false } }),
+        onA.resume({ step: 'approval', resumeData: { approved: true } }),
+        onB.resume({ step: 'approval', resumeData: { approved: false } }),
       ])
       const statuses = outcomes.map((o) => (o.status === 'fulfilled' ? o.value.status : (o.reason as HttpError).status))
       expect(statuses.sort()).toEqual([409, 'success'])

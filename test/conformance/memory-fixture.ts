@@ -1,0 +1,135 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { MockLanguageModelV3 } from 'ai/test'
+import { Agent } from '../../src/agents/agent.js'
+import type { MountOptions } from '../../src/http/dispatch.js'
+import { Memory } from '../../src/memory/memory.js'
+import { createRuntime, type Runtime } from '../../src/runtime.js'
+import { SqliteStore } from '../../src/storage/sqlite.js'
+import { hostUser, PREFIX, type HostFactory, type TestHost } from '../harness/hosts.js'
+import { call, type JsonResponse } from '../harness/http.js'
+
+export const ALICE = 'alice-token'
+export const BOB = 'bob-token'
+
+/** Every memory route with a valid request, for checks that must hold on all of them. */
+export function memoryRequests(threadId: string): Array<{ method: string; path: string; json?: unknown }> {
+  return [
+    { method: 'GET', path: '/memory/threads' },
+    { method: 'POST', path: '/memory/threads', json: { title: 'x' } },
+    { method: 'GET', path: `/memory/threads/${threadId}` },
+    { method: 'PATCH', path: `/memory/threads/${threadId}`, json: { title: 'renamed' } },
+    { method: 'DELETE', path: `/memory/threads/${threadId}` },
+    { method: 'GET', path: `/memory/threads/${threadId}/messages` },
+    { method: 'POST', path: '/memory/save-messages', json: { messages: [{ threadId, role: 'user', content: 'hi' }] } },
+    { method: 'POST', path: '/memory/messages/delete', json: { messageIds: ['m-1'] } },
+    { method: 'POST', path: `/memory/threads/${threadId}/clone`, json: {} },
+    { method: 'GET', path: `/memory/threads/${threadId}/working-memory` },
+    { method: 'POST', path: `/memory/threads/${threadId}/working-memory`, json: { workingMemory: 'notes' } },
+  ]
+}
+
+/** A signed-in (or anonymous) caller of one mounted app. */
+export interface MemoryClient {
+  get(path: string): Promise<JsonResponse>
+  post(path: string, json?: unknown): Promise<JsonResponse>
+  patch(path: string, json?: unknown): Promise<JsonResponse>
+  delete(path: string): Promise<JsonResponse>
+  send(path: string, init: RequestInit & { json?: unknown }): Promise<JsonResponse>
+  /** Creates a thread and returns it, failing loudly on anything but 200. */
+  thread(body?: Record<string, unknown>): Promise<any>
+  /** Saves `texts` as alternating user/assistant messages with ids `<threadId>-<n>`. */
+  save(threadId: string, texts: string[]): Promise<any[]>
+}
+
+export function clientOf(host: TestHost, token?: string): MemoryClient {
+  const send = (path: string, init: RequestInit & { json?: unknown }) => call(`${host.url}${PREFIX}${path}`, { ...init, token })
+  const client: MemoryClient = {
+    get: (path) => send(path, {}),
+    post: (path, json) => send(path, { method: 'POST', json }),
+    patch: (path, json) => send(path, { method: 'PATCH', json }),
+    delete: (path) => send(path, { method: 'DELETE' }),
+    send,
+    async thread(body = {}) {
+      const res = await client.post('/memory/threads', body)
+      if (res.status !== 200) throw new Error(`creating a thread answered ${res.status}: ${res.text}`)
+      return res.body
+    },
+    async save(threadId, texts) {
+      const messages = texts.map((text, i) => ({
+        id: `${threadId}-${i + 1}`,
+        threadId,
+        role: i % 2 === 0 ? 'user' : 'assistant',
+        content: text,
+      }))
+      const res = await client.post('/memory/save-messages', { messages })
+      if (res.status !== 200) throw new Error(`saving messages answered ${res.status}: ${res.text}`)
+      return res.body.messages
+    },
+  }
+  return client
+}
+
+/** A host app mounting a runtime on a SQLite store, with the agents the memory routes name. */
+export interface MemoryApp {
+  runtime: Runtime
+  host: TestHost
+  /** Errors the mount answered as 500; a passing test leaves this empty. */
+  unexpected: unknown[]
+  as(token?: string): MemoryClient
+  close(): Promise<void>
+}
+
+function mockModel() {
+  return new MockLanguageModelV3({ doGenerate: async () => { throw new Error('memory routes never call the model') } })
+}
+
+/**
+ * Agents: `helper` keeps memory in the runtime's store, `archivist` in a store of its own,
+ * `notes` has thread-scoped working memory with a template.
+ */
+export async function startMemoryApp(
+  factory: HostFactory,
+  options: { parser?: boolean; path?: string } = {},
+): Promise<MemoryApp> {
+  const store = new SqliteStore(options.path ?? ':memory:')
+  const archive = new SqliteStore(':memory:')
+  const agent = (id: string, memory: Memory) => new Agent({ id, instructions: 'Help.', model: mockModel(), memory })
+  const runtime = createRuntime({
+    store,
+    agents: {
+      helper: agent('helper', new Memory()),
+      archivist: agent('archivist', new Memory({ store: archive })),
+      notes: agent('notes', new Memory({ workingMemory: { scope: 'thread', template: '# Notes' } })),
+    },
+  })
+  const unexpected: unknown[] = []
+  const mount: MountOptions = {
+    auth: { authenticate: (req) => hostUser(req.host) ?? null, resourceId: (p) => p.id },
+    onError: (err) => unexpected.push(err),
+  }
+  const host = await factory.create({ runtime, mount, parser: options.parser ?? false })
+  return {
+    runtime,
+    host,
+    unexpected,
+    as: (token) => clientOf(host, token),
+    async close() {
+      await host.close()
+      await store.close()
+      await archive.close()
+    },
+  }
+}
+
+/** A fresh directory for a file-backed store; `remove` deletes it with the database. */
+export function tempDir(): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), 'agentmount-memory-'))
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) }
+}
+
+export const THREAD_KEYS = ['id', 'resourceId', 'title', 'metadata', 'createdAt', 'updatedAt']
+export const MESSAGE_KEYS = ['id', 'content', 'role', 'createdAt', 'threadId', 'resourceId']
+export const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+export const NOT_FOUND = { error: 'Thread not found', code: 'NOT_FOUND' }
