@@ -93,10 +93,10 @@ describe.each(hosts)('memory routes on $name', (factory) => {
       expect((await alice.get('/memory/threads/p1')).body).toEqual(retagged.body)
     })
 
-    it('deletes a thread together with its messages and working memory', async () => {
+    it('deletes a thread together with its messages and thread-scoped working memory', async () => {
       await alice.thread({ threadId: 'd1' })
       await alice.save('d1', ['one', 'two'])
-      await alice.post('/memory/threads/d1/working-memory', { workingMemory: 'secret plans' })
+      await alice.post('/memory/threads/d1/working-memory?agentId=notes', { workingMemory: 'secret plans' })
       const deleted = await alice.delete('/memory/threads/d1')
       expect(deleted.status).toBe(200)
       expect(deleted.body).toEqual({ result: 'Thread deleted' })
@@ -112,7 +112,7 @@ describe.each(hosts)('memory routes on $name', (factory) => {
       await alice.save('d1', ['fresh'])
       const reborn = await alice.get('/memory/threads/d1/messages')
       expect(reborn.body.messages.map((m: any) => m.content.content)).toEqual(['fresh'])
-      expect((await alice.get('/memory/threads/d1/working-memory')).body.workingMemory).toBeNull()
+      expect((await alice.get('/memory/threads/d1/working-memory?agentId=notes')).body.workingMemory).toBe('# Notes')
     })
 
     it('answers 404 in the envelope for unknown thread ids on every thread route', async () => {
