@@ -17,7 +17,7 @@ function toUrl(data: unknown, mediaType: string): string {
   return ''
 }
 
-function userOrSystemParts(content: ModelMessage['content']): Part[] {
+function uiPartsOf(content: ModelMessage['content']): Part[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }]
   const parts: Part[] = []
   for (const part of content) {
@@ -87,7 +87,7 @@ export function modelToUIMessages(messages: readonly ModelMessage[]): UIMessage[
       applyToolResults(last?.role === 'assistant' ? last : undefined, message.content)
       continue
     }
-    out.push({ id: randomUUID(), role: message.role, parts: userOrSystemParts(message.content) })
+    out.push({ id: randomUUID(), role: message.role, parts: uiPartsOf(message.content) })
   }
   return out
 }

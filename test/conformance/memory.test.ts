@@ -67,9 +67,10 @@ describe.each(hosts)('memory routes on $name', (factory) => {
     })
 
     it('orders by updatedAt, in the plain and in Mastra’s JSON form', async () => {
-      const first = await alice.thread({ threadId: 'old' })
-      await alice.thread({ threadId: 'new' })
-      await eventually(() => Date.now() > Date.parse(first.createdAt) + 1)
+      await alice.thread({ threadId: 'old' })
+      const second = await alice.thread({ threadId: 'new' })
+      // The clock must move past 'new' so the touch makes 'old' strictly the latest.
+      await eventually(() => Date.now() > Date.parse(second.updatedAt))
       expect((await alice.patch('/memory/threads/old', { title: 'touched' })).status).toBe(200)
       const plain = await alice.get('/memory/threads?orderBy=updatedAt')
       expect(plain.body.threads.map((t: any) => t.id)).toEqual(['old', 'new'])
