@@ -43,6 +43,8 @@ async function main() {
     const { bodyParser } = await import('@koa/bodyparser')
     const { mount } = await import('../adapters/koa.js')
     const app = new Koa()
+    // The load generator drops connections mid-stream at the end of a run; that EPIPE is expected.
+    app.silent = true
     if (mounted) app.use(mount(runtime!, { prefix: '/api' }))
     else {
       const router = new Router()

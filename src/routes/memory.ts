@@ -75,7 +75,7 @@ export const memoryRoutes: Route[] = [
     query: wire.listThreadsQuery, response: wire.threadPageResponse,
     handler: async ({ query, runtime, resourceId }) => {
       const { store } = memoryOf(runtime, query.agentId)
-      const perPage = Math.min(query.perPage, wire.MAX_PER_PAGE)
+      const perPage = query.perPage
       const { items, total } = await store.threads.listThreads({
         resourceId: resourceId ?? query.resourceId,
         page: query.page,
@@ -140,7 +140,7 @@ export const memoryRoutes: Route[] = [
     handler: async ({ params, query, runtime, resourceId }) => {
       const { store } = memoryOf(runtime, query.agentId)
       await visibleThread(store, params.threadId, resourceId)
-      const perPage = Math.min(query.perPage, wire.MAX_PER_PAGE)
+      const perPage = query.perPage
       const { items, total } = await store.threads.listMessages({ threadId: params.threadId, page: query.page, perPage })
       return { messages: items, ...pageInfo(total, query.page, perPage), uiMessages: toUIMessages(items) }
     },
@@ -163,19 +163,21 @@ export const memoryRoutes: Route[] = [
         }
       })
       // A missing thread is created for the message's resource, as Mastra allows saving first.
+      // Every thread is checked before any is created, so a refused batch leaves nothing behind.
       const checked = new Set<string>()
+      const missing = new Map<string, string>()
       for (const message of messages) {
         if (checked.has(message.threadId)) continue
         checked.add(message.threadId)
         const thread = await store.threads.getThread(message.threadId)
-        if (thread) {
-          if (resourceId !== undefined && thread.resourceId !== resourceId) throw notFound('Thread not found')
-          continue
-        }
+        if (!thread) missing.set(message.threadId, message.resourceId)
+        else if (resourceId !== undefined && thread.resourceId !== resourceId) throw notFound('Thread not found')
+      }
+      for (const [threadId, owner] of missing) {
         const now = new Date()
-        await store.threads.createThread({
-          id: message.threadId, resourceId: message.resourceId, title: null, metadata: {}, createdAt: now, updatedAt: now,
-        })
+        const fresh: Thread = { id: threadId, resourceId: owner, title: null, metadata: {}, createdAt: now, updatedAt: now }
+        // Another request may create it after the check; then its owner must be the caller too.
+        if (!(await store.threads.createThread(fresh))) await visibleThread(store, threadId, resourceId)
       }
       return { messages: await store.threads.saveMessages(messages) }
     },

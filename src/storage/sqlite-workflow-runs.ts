@@ -35,6 +35,59 @@ function isPrimaryKeyViolation(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
 }
 
+// Taken at load so a test's fake timers cannot stall the store's writes.
+const nextTurn = setImmediate
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
+
+/**
+ * Group commit: the writes requested during one turn of the event loop (many runs under
+ * load) are applied in order in one transaction, so they share one commit. Each caller's
+ * promise settles only after that commit; a duplicate key fails its own write only.
+ */
+class GroupCommit {
+  readonly #db: Database.Database
+  #queue: Array<{ write: () => unknown; resolve: (value: any) => void; reject: (err: unknown) => void }> = []
+
+  constructor(db: Database.Database) {
+    this.#db = db
+  }
+
+  run<T>(write: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.#queue.length === 0) nextTurn(() => this.#flush())
+      this.#queue.push({ write, resolve, reject })
+    })
+  }
+
+  #flush(): void {
+    const batch = this.#queue
+    this.#queue = []
+    const outcomes: Outcome[] = []
+    try {
+      this.#db.transaction(() => {
+        for (const { write } of batch) {
+          try {
+            outcomes.push({ ok: true, value: write() })
+          } catch (error) {
+            // SQLite undoes just the failed statement here; anything else aborts the whole batch.
+            if (!isPrimaryKeyViolation(error)) throw error
+            outcomes.push({ ok: false, error })
+          }
+        }
+      })()
+    } catch (error) {
+      for (const { reject } of batch) reject(error)
+      return
+    }
+    batch.forEach(({ resolve, reject }, i) => {
+      const outcome = outcomes[i]
+      if (outcome.ok) resolve(outcome.value)
+      else reject(outcome.error)
+    })
+  }
+}
+
 /** The `workflow_runs` table (created by the store's migrations). Statements are prepared once. */
 export class SqliteWorkflowRuns implements WorkflowRunStore {
   readonly #db: Database.Database
@@ -46,9 +99,11 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
   readonly #byStatus: Database.Statement
   readonly #byStatusOfWorkflow: Database.Statement
   readonly #lists = new Map<string, { page: Database.Statement; count: Database.Statement }>()
+  readonly #writes: GroupCommit
 
   constructor(db: Database.Database) {
     this.#db = db
+    this.#writes = new GroupCommit(db)
     this.#insert = db.prepare(`INSERT INTO workflow_runs (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`)
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM workflow_runs WHERE workflow_id = ? AND run_id = ?`)
     this.#update = db.prepare(
@@ -67,16 +122,12 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
   }
 
   async create(record: WorkflowRunRecord): Promise<void> {
+    const snapshot = JSON.stringify(record.snapshot)
+    const { workflowId, runId, resourceId, status } = record
+    const created = record.createdAt.getTime()
+    const updated = record.updatedAt.getTime()
     try {
-      this.#insert.run(
-        record.workflowId,
-        record.runId,
-        record.resourceId,
-        record.status,
-        JSON.stringify(record.snapshot),
-        record.createdAt.getTime(),
-        record.updatedAt.getTime(),
-      )
+      await this.#writes.run(() => this.#insert.run(workflowId, runId, resourceId, status, snapshot, created, updated))
     } catch (err) {
       if (isPrimaryKeyViolation(err)) throw conflict(`Workflow run ${record.runId} already exists`)
       throw err
@@ -99,13 +150,10 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
   }
 
   async update(record: WorkflowRunRecord): Promise<void> {
-    const { changes } = this.#update.run(
-      record.resourceId,
-      record.status,
-      JSON.stringify(record.snapshot),
-      Date.now(),
-      record.workflowId,
-      record.runId,
+    const { workflowId, runId, resourceId, status } = record
+    const snapshot = JSON.stringify(record.snapshot)
+    const { changes } = await this.#writes.run(() =>
+      this.#update.run(resourceId, status, snapshot, Date.now(), workflowId, runId),
     )
     if (changes === 0) throw notFound(`Workflow run ${record.runId} not found`)
   }
@@ -118,9 +166,13 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
     snapshot?: WorkflowRunRecord['snapshot'],
   ): Promise<boolean> {
     // One UPDATE guarded by the old status: SQLite runs it atomically, so of two racers one changes a row.
-    const { changes } = snapshot
-      ? this.#setStatusAndSnapshot.run(to, JSON.stringify(snapshot), Date.now(), workflowId, runId, from)
-      : this.#setStatus.run(to, Date.now(), workflowId, runId, from)
+    // The snapshot is serialised now: the caller keeps mutating its object while the write waits.
+    const json = snapshot ? JSON.stringify(snapshot) : undefined
+    const { changes } = await this.#writes.run(() =>
+      json === undefined
+        ? this.#setStatus.run(to, Date.now(), workflowId, runId, from)
+        : this.#setStatusAndSnapshot.run(to, json, Date.now(), workflowId, runId, from),
+    )
     return changes === 1
   }
 

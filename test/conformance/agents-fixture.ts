@@ -1,0 +1,323 @@
+import type {
+  LanguageModelV3CallOptions,
+  LanguageModelV3Content,
+  LanguageModelV3Message,
+  LanguageModelV3StreamPart,
+  LanguageModelV3Usage,
+} from '@ai-sdk/provider'
+import { APICallError, DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai'
+import { MockLanguageModelV3 } from 'ai/test'
+import { z } from 'zod'
+import { Agent } from '../../src/agents/agent.js'
+import { createTool } from '../../src/agents/tool.js'
+import type { MountOptions } from '../../src/http/dispatch.js'
+import { Memory } from '../../src/memory/memory.js'
+import { createRuntime, type Runtime } from '../../src/runtime.js'
+import { SqliteStore } from '../../src/storage/sqlite.js'
+import { hostUser, PREFIX, type HostFactory, type TestHost } from '../harness/hosts.js'
+import { call, rawRequest, type JsonResponse } from '../harness/http.js'
+
+export const ALICE = 'alice-token'
+export const BOB = 'bob-token'
+
+/** What a leaked upstream error would show; no response may ever contain it. */
+export const SECRET = 'sk-live-secret'
+
+const usage: LanguageModelV3Usage = {
+  inputTokens: { total: 3, noCache: 3, cacheRead: 0, cacheWrite: 0 },
+  outputTokens: { total: 4, text: 4, reasoning: 0 },
+}
+const stop = { unified: 'stop', raw: 'stop' } as const
+const toolCalls = { unified: 'tool-calls', raw: 'tool_calls' } as const
+const metadata = { id: 'resp-1', modelId: 'mock-model-id', timestamp: new Date(0) }
+
+type Turn =
+  | { kind: 'text'; text: string }
+  | { kind: 'tool'; toolCallId: string; input: unknown }
+  | { kind: 'fail' | 'denied' | 'hang' }
+
+function textOf(message: LanguageModelV3Message | undefined): string {
+  if (!message || message.role === 'system') return message?.content ?? ''
+  return message.content.map((part) => (part.type === 'text' ? part.text : '')).join('')
+}
+
+function toolOutputOf(message: LanguageModelV3Message): string {
+  const part = message.content[0]
+  if (typeof part !== 'object' || part.type !== 'tool-result') return ''
+  return part.output.type === 'json' || part.output.type === 'text' ? JSON.stringify(part.output.value) : part.output.type
+}
+
+/** The prompt as `role: text` lines, tool traffic shown as `[call name]` / `[result name]`. */
+export function promptLines(options: LanguageModelV3CallOptions): string[] {
+  return options.prompt.map((message) => {
+    if (message.role === 'system') return `system: ${message.content}`
+    const parts = message.content.map((part) =>
+      part.type === 'text' ? part.text : part.type === 'tool-call' || part.type === 'tool-result' ? `[${part.type.slice(5)} ${part.toolName}]` : `[${part.type}]`,
+    )
+    return `${message.role}: ${parts.join('')}`
+  })
+}
+
+export function systemPrompt(options: LanguageModelV3CallOptions): string | undefined {
+  const system = options.prompt.find((message) => message.role === 'system')
+  return system ? textOf(system) : undefined
+}
+
+function upstreamFailure(): Error {
+  return new Error(`upstream exploded with key ${SECRET} at /srv/llm/client.ts:42`)
+}
+
+function deniedFailure(): APICallError {
+  return new APICallError({
+    message: `Incorrect API key ${SECRET}`,
+    url: 'https://llm.internal.example/v1/chat',
+    requestBodyValues: {},
+    statusCode: 401,
+    responseBody: `{"error":"Incorrect API key ${SECRET}"}`,
+    isRetryable: false,
+  })
+}
+
+/** A model that answers every request once it has been hung up on. */
+export type ScriptedModel = MockLanguageModelV3 & { hung: AbortSignal[] }
+
+/**
+ * A mock model scripted by the last user message, so one model serves a whole suite:
+ * "weather" calls the weather tool (when offered) and then answers "Tool said: <result>";
+ * "explode" fails (a plain error, mid-stream when streaming); "denied" is a provider 401;
+ * "hang" sends "partial " and waits for its abort signal; a JSON response format gets a JSON
+ * object; anything else is echoed as "Echo: <text>".
+ */
+export function scriptedModel(): ScriptedModel {
+  const hung: AbortSignal[] = []
+  let calls = 0
+  const plan = (options: LanguageModelV3CallOptions): Turn => {
+    calls++
+    const last = options.prompt.at(-1)
+    if (last?.role === 'tool') return { kind: 'text', text: `Tool said: ${toolOutputOf(last)}` }
+    const said = last?.role === 'user' ? textOf(last) : ''
+    if (said.includes('explode')) return { kind: 'fail' }
+    if (said.includes('denied')) return { kind: 'denied' }
+    if (said.includes('hang')) return { kind: 'hang' }
+    if (said.includes('weather') && options.tools?.some((t) => t.name === 'weather')) {
+      return { kind: 'tool', toolCallId: `call-${calls}`, input: { city: 'Oslo' } }
+    }
+    if (options.responseFormat?.type === 'json') return { kind: 'text', text: JSON.stringify({ city: 'Oslo', temp: 21 }) }
+    return { kind: 'text', text: `Echo: ${said}` }
+  }
+  const model = new MockLanguageModelV3({
+    doGenerate: async (options) => {
+      const turn = plan(options)
+      if (turn.kind === 'fail') throw upstreamFailure()
+      if (turn.kind === 'denied') throw deniedFailure()
+      if (turn.kind === 'hang') {
+        hung.push(options.abortSignal!)
+        await new Promise((_, reject) => options.abortSignal!.addEventListener('abort', () => reject(options.abortSignal!.reason)))
+      }
+      const content: LanguageModelV3Content[] =
+        turn.kind === 'tool'
+          ? [{ type: 'tool-call', toolCallId: turn.toolCallId, toolName: 'weather', input: JSON.stringify(turn.input) }]
+          : [{ type: 'text', text: (turn as { text: string }).text }]
+      return { content, finishReason: turn.kind === 'tool' ? toolCalls : stop, usage, response: metadata, warnings: [] }
+    },
+    doStream: async (options) => {
+      const turn = plan(options)
+      if (turn.kind === 'denied') throw deniedFailure()
+      const head: LanguageModelV3StreamPart[] = [{ type: 'stream-start', warnings: [] }, { type: 'response-metadata', ...metadata }]
+      return {
+        stream: new ReadableStream<LanguageModelV3StreamPart>({
+          start(controller) {
+            for (const part of head) controller.enqueue(part)
+            if (turn.kind === 'tool') {
+              controller.enqueue({ type: 'tool-call', toolCallId: turn.toolCallId, toolName: 'weather', input: JSON.stringify(turn.input) })
+              controller.enqueue({ type: 'finish', finishReason: toolCalls, usage })
+              controller.close()
+              return
+            }
+            const text = turn.kind === 'text' ? turn.text : 'partial '
+            controller.enqueue({ type: 'text-start', id: 't1' })
+            for (const delta of text.match(/\S+\s*/g) ?? []) controller.enqueue({ type: 'text-delta', id: 't1', delta })
+            if (turn.kind === 'hang') {
+              hung.push(options.abortSignal!)
+              options.abortSignal!.addEventListener('abort', () => controller.error(options.abortSignal!.reason), { once: true })
+              return
+            }
+            if (turn.kind === 'fail') {
+              controller.enqueue({ type: 'error', error: upstreamFailure() })
+              controller.close()
+              return
+            }
+            controller.enqueue({ type: 'text-end', id: 't1' })
+            controller.enqueue({ type: 'finish', finishReason: stop, usage })
+            controller.close()
+          },
+        }),
+      }
+    },
+  })
+  return Object.assign(model, { hung })
+}
+
+/** Weather for a city, stamped with the tenant the host's auth middleware put in the context. */
+export const weather = createTool({
+  id: 'weather',
+  description: 'Current weather for a city',
+  inputSchema: z.object({ city: z.string().min(1) }),
+  execute: async ({ city }, { context }) => ({ city, temp: 21, tenant: (context.tenant as string | undefined) ?? null }),
+})
+
+export const clock = createTool({
+  id: 'clock',
+  description: 'The time in a zone',
+  inputSchema: z.object({ zone: z.enum(['UTC', 'CET']) }),
+  execute: async ({ zone }) => ({ zone, time: '12:00' }),
+})
+
+/** The mount options of a real app: identity and tenant from the host's own auth middleware. */
+export function agentMountOptions(unexpected: unknown[]): MountOptions {
+  return {
+    auth: { authenticate: (req) => hostUser(req.host) ?? null, resourceId: (principal) => principal.id },
+    context: (req) => ({ tenant: hostUser(req.host)?.tenant }),
+    onError: (err) => unexpected.push(err),
+  }
+}
+
+/** A signed-in caller of one mounted app. */
+export interface AgentClient {
+  get(path: string): Promise<JsonResponse>
+  post(path: string, json?: unknown): Promise<JsonResponse>
+}
+
+export interface AgentApp {
+  runtime: Runtime
+  host: TestHost
+  models: { support: ScriptedModel; guide: ScriptedModel; quiet: ScriptedModel }
+  /** Errors the mount answered as 500 or logged from a stream; a passing test leaves this empty. */
+  unexpected: unknown[]
+  url(path: string): string
+  as(token?: string): AgentClient
+  close(): Promise<void>
+}
+
+/**
+ * Agents: `support` (per-tenant instructions, the weather tool, memory), `guide` (instructions
+ * exposed in listings) and `quiet` (instructions kept private). The runtime adds `clock`.
+ */
+export async function startAgentApp(factory: HostFactory, options: { parser?: boolean } = {}): Promise<AgentApp> {
+  const store = new SqliteStore(':memory:')
+  const models = { support: scriptedModel(), guide: scriptedModel(), quiet: scriptedModel() }
+  const runtime = createRuntime({
+    store,
+    tools: { clock },
+    agents: {
+      support: new Agent({
+        id: 'support',
+        name: 'Support',
+        description: 'Answers customers',
+        instructions: ({ context }) => `You help the customers of ${context.tenant}.`,
+        model: models.support,
+        tools: { weather },
+        memory: new Memory(),
+      }),
+      guide: new Agent({ id: 'guide', name: 'Guide', instructions: 'Be brief.', exposeInstructions: true, model: models.guide }),
+      quiet: new Agent({ id: 'quiet', instructions: 'Private prompt.', model: models.quiet }),
+    },
+  })
+  const unexpected: unknown[] = []
+  const host = await factory.create({ runtime, mount: agentMountOptions(unexpected), parser: options.parser ?? false })
+  const url = (path: string) => `${host.url}${PREFIX}${path}`
+  return {
+    runtime,
+    host,
+    models,
+    unexpected,
+    url,
+    as: (token) => ({
+      get: (path) => call(url(path), { token }),
+      post: (path, json) => call(url(path), { method: 'POST', token, json }),
+    }),
+    async close() {
+      await host.close()
+      await store.close()
+    },
+  }
+}
+
+export function userMessage(id: string, text: string): UIMessage {
+  return { id, role: 'user', parts: [{ type: 'text', text }] }
+}
+
+/** The SSE data frames of a response as they arrive, for reading part of a stream. */
+export interface OpenStream {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  /** Resolves with all text so far once it contains `marker`. */
+  until(marker: string): Promise<string>
+  /** Hangs up, as a closed browser tab does. */
+  disconnect(): void
+}
+
+/** Posts `json` with a raw Node request so the test can hang up mid-stream. */
+export async function openStream(url: string, json: unknown, token = ALICE): Promise<OpenStream> {
+  const { req, response } = rawRequest(url, {
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+  })
+  req.on('error', () => {})
+  req.end(JSON.stringify(json))
+  const res = await response
+  res.setEncoding('utf8')
+  let seen = ''
+  const waiters: Array<() => void> = []
+  const wakeAll = () => {
+    for (const wake of waiters.splice(0)) wake()
+  }
+  res.on('data', (chunk: string) => {
+    seen += chunk
+    wakeAll()
+  })
+  res.on('end', wakeAll)
+  res.on('error', () => {})
+  return {
+    status: res.statusCode ?? 0,
+    headers: res.headers,
+    async until(marker) {
+      while (!seen.includes(marker)) {
+        if (res.readableEnded) throw new Error(`stream ended without ${marker}: ${seen}`)
+        await new Promise<void>((wake) => waiters.push(wake))
+      }
+      return seen
+    },
+    disconnect: () => req.destroy(),
+  }
+}
+
+/** What `useChat` would show after one turn: the chunks, and the assistant message they build. */
+export interface ChatTurn {
+  chunks: UIMessageChunk[]
+  message: UIMessage
+}
+
+/** Sends one `useChat` turn through the AI SDK's own transport and reads the reply stream. */
+export async function chatTurn(app: AgentApp, agentId: string, chatId: string, messages: UIMessage[], token = ALICE): Promise<ChatTurn> {
+  const transport = new DefaultChatTransport<UIMessage>({
+    api: app.url(`/agents/${agentId}/chat`),
+    headers: { authorization: `Bearer ${token}` },
+  })
+  const stream = await transport.sendMessages({
+    chatId,
+    messages,
+    trigger: 'submit-message',
+    messageId: undefined,
+    abortSignal: undefined,
+  })
+  const [forChunks, forMessage] = stream.tee()
+  const chunks: UIMessageChunk[] = []
+  const collecting = (async () => {
+    for await (const chunk of forChunks) chunks.push(chunk)
+  })()
+  let message: UIMessage | undefined
+  for await (const snapshot of readUIMessageStream({ stream: forMessage, terminateOnError: true })) message = snapshot
+  await collecting
+  if (!message) throw new Error('the chat stream produced no message')
+  return { chunks, message }
+}
