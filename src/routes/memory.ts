@@ -75,7 +75,7 @@ export const memoryRoutes: Route[] = [
     query: wire.listThreadsQuery, response: wire.threadPageResponse,
     handler: async ({ query, runtime, resourceId }) => {
       const { store } = memoryOf(runtime, query.agentId)
-      const perPage = query.perPage
+      const perPage = Math.min(query.perPage, wire.MAX_PER_PAGE)
       const { items, total } = await store.threads.listThreads({
         resourceId: resourceId ?? query.resourceId,
         page: query.page,
@@ -140,7 +140,7 @@ export const memoryRoutes: Route[] = [
     handler: async ({ params, query, runtime, resourceId }) => {
       const { store } = memoryOf(runtime, query.agentId)
       await visibleThread(store, params.threadId, resourceId)
-      const perPage = query.perPage
+      const perPage = Math.min(query.perPage, wire.MAX_PER_PAGE)
       const { items, total } = await store.threads.listMessages({ threadId: params.threadId, page: query.page, perPage })
       return { messages: items, ...pageInfo(total, query.page, perPage), uiMessages: toUIMessages(items) }
     },

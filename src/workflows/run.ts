@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import { conflict, invalid, notFound } from '../http/errors.js'
+import { conflict, notFound } from '../http/errors.js'
 import type { RequestContext } from '../http/route.js'
 import { parseOrThrow } from '../http/validate.js'
 import type { ActiveRun, ActiveRuns } from './active-runs.js'
@@ -12,6 +12,7 @@ import { SnapshotWriter } from './snapshot-writer.js'
 import {
   initialSnapshot,
   markResumed,
+  pickSuspendedPath,
   suspendedPaths,
   toRunResult,
   type WorkflowRunResult,
@@ -270,20 +271,4 @@ function forwardAbort(signal: AbortSignal | undefined, controller: AbortControll
   const onAbort = () => controller.abort()
   signal.addEventListener('abort', onAbort, { once: true })
   return () => signal.removeEventListener('abort', onAbort)
-}
-
-/** Resolves which suspended path a resume targets: exact path, top-level step, or leaf step id. */
-function pickSuspendedPath(paths: string[][], step: RunResumeOptions['step']): string[] {
-  const listed = paths.map((p) => p.join('.')).join(', ')
-  if (step === undefined) {
-    if (paths.length === 1) return paths[0]
-    throw invalid('step', `several steps are suspended (${listed}); name one`)
-  }
-  const wanted = typeof step === 'string' ? [step] : Array.isArray(step) ? [...step] : [(step as { id: string }).id]
-  const same = (p: string[]) => p.length === wanted.length && p.every((id, i) => id === wanted[i])
-  const found =
-    paths.find(same) ??
-    (wanted.length === 1 ? paths.find((p) => p[0] === wanted[0]) ?? paths.find((p) => p[p.length - 1] === wanted[0]) : undefined)
-  if (!found) throw invalid('step', `step ${wanted.join('.')} is not suspended; suspended: ${listed}`)
-  return found
 }

@@ -1,3 +1,4 @@
+import { invalid } from '../http/errors.js'
 import type { WorkflowRunRecord, WorkflowRunStatus } from './run-store.js'
 
 export type StepStatus = 'running' | 'success' | 'failed' | 'suspended' | 'canceled'
@@ -80,6 +81,22 @@ export function suspendedPaths(state: ExecutionState): string[][] {
     else for (const path of innerPaths) paths.push([id, ...path])
   }
   return paths
+}
+
+/** Resolves which suspended path a resume targets: exact path, top-level step, or leaf step id. */
+export function pickSuspendedPath(paths: string[][], step: string | readonly string[] | { id: string } | undefined): string[] {
+  const listed = paths.map((p) => p.join('.')).join(', ')
+  if (step === undefined) {
+    if (paths.length === 1) return paths[0]
+    throw invalid('step', `several steps are suspended (${listed}); name one`)
+  }
+  const wanted = typeof step === 'string' ? [step] : Array.isArray(step) ? [...step] : [(step as { id: string }).id]
+  const same = (p: string[]) => p.length === wanted.length && p.every((id, i) => id === wanted[i])
+  const found =
+    paths.find(same) ??
+    (wanted.length === 1 ? paths.find((p) => p[0] === wanted[0]) ?? paths.find((p) => p[p.length - 1] === wanted[0]) : undefined)
+  if (!found) throw invalid('step', `step ${wanted.join('.')} is not suspended; suspended: ${listed}`)
+  return found
 }
 
 /**

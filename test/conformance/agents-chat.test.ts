@@ -64,7 +64,7 @@ describe.each(hosts)('agent chat and request context on $name', (factory) => {
     })
 
     it('refuses the transport without the host’s credentials', async () => {
-      await expect(chatTurn(app, 'guide', 'c3', [userMessage('u1', 'hi')], 'nobody-token')).rejects.toThrow(/UNAUTHENTICATED/)
+      await expect(chatTurn(app, 'guide', 'c3', [userMessage('u1', 'hi')], { token: 'nobody-token' })).rejects.toThrow(/UNAUTHENTICATED/)
       expect(app.models.guide.doStreamCalls).toHaveLength(0)
     })
   })
@@ -87,7 +87,7 @@ describe.each(hosts)('agent chat and request context on $name', (factory) => {
     })
 
     it.each(TENANTS)('reaches dynamic instructions and tools on chat ($tenant)', async ({ token, tenant }) => {
-      const turn = await chatTurn(app, 'support', randomUUID(), [userMessage('u1', 'weather please')], token)
+      const turn = await chatTurn(app, 'support', randomUUID(), [userMessage('u1', 'weather please')], { token })
       expect(turn.message.parts[1]).toMatchObject({ type: 'tool-weather', output: { tenant } })
       expect(promptLines(app.models.support.doStreamCalls[0])[0]).toBe(`system: You help the customers of ${tenant}.`)
     })

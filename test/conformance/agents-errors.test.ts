@@ -135,6 +135,31 @@ describe.each(hosts)('agent request errors on $name', (factory) => {
       expect(res.text).not.toContain(SECRET)
     })
 
+    it('reports a failing tool to the model and the client without its internals', async () => {
+      const generated = await alice.post('/agents/support/generate', { messages: 'weather in Atlantis?' })
+      expect(generated.status).toBe(200)
+      expect(generated.body.text).toBe('Tool said: [error-text]')
+      const streamed = await alice.post('/agents/support/stream', { messages: 'weather in Atlantis?' })
+      const frames = sseFrames(streamed.text)
+      expect(frames.find((f) => f.type === 'tool-error').payload).toEqual({
+        toolCallId: 'call-3', toolName: 'weather', args: { city: 'Atlantis' }, error: 'The tool failed',
+      })
+      expect(frames.at(-1).type).toBe('finish')
+      const chat = await alice.post('/agents/support/chat', { id: 'c-tool', messages: [userMessage('u1', 'weather in Atlantis?')] })
+      expect(sseFrames(chat.text).find((f) => f.type === 'tool-output-error')).toMatchObject({ toolCallId: 'call-5', errorText: expect.any(String) })
+      for (const res of [generated, streamed, chat]) expect(res.text).not.toContain(SECRET)
+    })
+
+    it('answers 500 without internals when a tool run directly fails, and reports it', async () => {
+      const res = await alice.post('/tools/weather/execute', { data: { city: 'Atlantis' } })
+      expect(res.status).toBe(500)
+      expect(res.body).toEqual({ error: 'Internal server error', code: 'INTERNAL' })
+      expect(res.text).not.toContain(SECRET)
+      expect(app.unexpected).toHaveLength(1)
+      expect((app.unexpected[0] as Error).message).toContain(SECRET)
+      app.unexpected.length = 0
+    })
+
     it('ends a chat stream that fails mid-way with an error chunk and [DONE]', async () => {
       const res = await alice.post('/agents/guide/chat', { id: 'c-fail', messages: [userMessage('u1', 'please explode')] })
       expect(res.status).toBe(200)

@@ -1,10 +1,4 @@
-import type {
-  LanguageModelV3CallOptions,
-  LanguageModelV3Content,
-  LanguageModelV3Message,
-  LanguageModelV3StreamPart,
-  LanguageModelV3Usage,
-} from '@ai-sdk/provider'
+import type { LanguageModelV3CallOptions, LanguageModelV3Content, LanguageModelV3Message, LanguageModelV3StreamPart } from '@ai-sdk/provider'
 import { APICallError, DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai'
 import { MockLanguageModelV3 } from 'ai/test'
 import { z } from 'zod'
@@ -23,17 +17,14 @@ export const BOB = 'bob-token'
 /** What a leaked upstream error would show; no response may ever contain it. */
 export const SECRET = 'sk-live-secret'
 
-const usage: LanguageModelV3Usage = {
-  inputTokens: { total: 3, noCache: 3, cacheRead: 0, cacheWrite: 0 },
-  outputTokens: { total: 4, text: 4, reasoning: 0 },
-}
+const usage = { inputTokens: { total: 3, noCache: 3, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 4, text: 4, reasoning: 0 } }
 const stop = { unified: 'stop', raw: 'stop' } as const
 const toolCalls = { unified: 'tool-calls', raw: 'tool_calls' } as const
 const metadata = { id: 'resp-1', modelId: 'mock-model-id', timestamp: new Date(0) }
 
 type Turn =
   | { kind: 'text'; text: string }
-  | { kind: 'tool'; toolCallId: string; input: unknown }
+  | { kind: 'tool'; toolCallId: string; city: string }
   | { kind: 'fail' | 'denied' | 'hang' }
 
 function textOf(message: LanguageModelV3Message | undefined): string {
@@ -41,10 +32,11 @@ function textOf(message: LanguageModelV3Message | undefined): string {
   return message.content.map((part) => (part.type === 'text' ? part.text : '')).join('')
 }
 
+/** A tool's output as the model sees it; a failed tool shows only its output type. */
 function toolOutputOf(message: LanguageModelV3Message): string {
   const part = message.content[0]
   if (typeof part !== 'object' || part.type !== 'tool-result') return ''
-  return part.output.type === 'json' || part.output.type === 'text' ? JSON.stringify(part.output.value) : part.output.type
+  return part.output.type === 'json' || part.output.type === 'text' ? JSON.stringify(part.output.value) : `[${part.output.type}]`
 }
 
 /** The prompt as `role: text` lines, tool traffic shown as `[call name]` / `[result name]`. */
@@ -63,12 +55,10 @@ export function systemPrompt(options: LanguageModelV3CallOptions): string | unde
   return system ? textOf(system) : undefined
 }
 
-function upstreamFailure(): Error {
-  return new Error(`upstream exploded with key ${SECRET} at /srv/llm/client.ts:42`)
-}
+const upstreamFailure = () => new Error(`upstream exploded with key ${SECRET} at /srv/llm/client.ts:42`)
 
-function deniedFailure(): APICallError {
-  return new APICallError({
+const deniedFailure = () =>
+  new APICallError({
     message: `Incorrect API key ${SECRET}`,
     url: 'https://llm.internal.example/v1/chat',
     requestBodyValues: {},
@@ -76,17 +66,29 @@ function deniedFailure(): APICallError {
     responseBody: `{"error":"Incorrect API key ${SECRET}"}`,
     isRetryable: false,
   })
+
+function streamParts(turn: Turn): LanguageModelV3StreamPart[] {
+  const parts: LanguageModelV3StreamPart[] = [{ type: 'stream-start', warnings: [] }, { type: 'response-metadata', ...metadata }]
+  if (turn.kind === 'tool') {
+    const call = { type: 'tool-call', toolCallId: turn.toolCallId, toolName: 'weather', input: JSON.stringify({ city: turn.city }) } as const
+    return [...parts, call, { type: 'finish', finishReason: toolCalls, usage }]
+  }
+  parts.push({ type: 'text-start', id: 't1' })
+  for (const delta of (turn.kind === 'text' ? turn.text : 'partial ').match(/\S+\s*/g) ?? []) parts.push({ type: 'text-delta', id: 't1', delta })
+  if (turn.kind === 'fail') return [...parts, { type: 'error', error: upstreamFailure() }]
+  if (turn.kind === 'hang') return parts
+  return [...parts, { type: 'text-end', id: 't1' }, { type: 'finish', finishReason: stop, usage }]
 }
 
-/** A model that answers every request once it has been hung up on. */
+/** A mock model; `hung` holds the abort signal of every call it was told to hang on. */
 export type ScriptedModel = MockLanguageModelV3 & { hung: AbortSignal[] }
 
 /**
  * A mock model scripted by the last user message, so one model serves a whole suite:
- * "weather" calls the weather tool (when offered) and then answers "Tool said: <result>";
- * "explode" fails (a plain error, mid-stream when streaming); "denied" is a provider 401;
- * "hang" sends "partial " and waits for its abort signal; a JSON response format gets a JSON
- * object; anything else is echoed as "Echo: <text>".
+ * "weather" calls the weather tool (for Atlantis when the message names it, else Oslo) and
+ * then answers "Tool said: <output>"; "explode" fails (mid-stream when streaming); "denied"
+ * is a provider 401; "hang" sends "partial " and waits for its abort signal; a JSON response
+ * format gets a JSON object; anything else is echoed as "Echo: <text>".
  */
 export function scriptedModel(): ScriptedModel {
   const hung: AbortSignal[] = []
@@ -100,7 +102,7 @@ export function scriptedModel(): ScriptedModel {
     if (said.includes('denied')) return { kind: 'denied' }
     if (said.includes('hang')) return { kind: 'hang' }
     if (said.includes('weather') && options.tools?.some((t) => t.name === 'weather')) {
-      return { kind: 'tool', toolCallId: `call-${calls}`, input: { city: 'Oslo' } }
+      return { kind: 'tool', toolCallId: `call-${calls}`, city: said.includes('Atlantis') ? 'Atlantis' : 'Oslo' }
     }
     if (options.responseFormat?.type === 'json') return { kind: 'text', text: JSON.stringify({ city: 'Oslo', temp: 21 }) }
     return { kind: 'text', text: `Echo: ${said}` }
@@ -110,49 +112,30 @@ export function scriptedModel(): ScriptedModel {
       const turn = plan(options)
       if (turn.kind === 'fail') throw upstreamFailure()
       if (turn.kind === 'denied') throw deniedFailure()
+      const signal = options.abortSignal!
       if (turn.kind === 'hang') {
-        hung.push(options.abortSignal!)
-        await new Promise((_, reject) => options.abortSignal!.addEventListener('abort', () => reject(options.abortSignal!.reason)))
+        hung.push(signal)
+        await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))
       }
       const content: LanguageModelV3Content[] =
         turn.kind === 'tool'
-          ? [{ type: 'tool-call', toolCallId: turn.toolCallId, toolName: 'weather', input: JSON.stringify(turn.input) }]
+          ? [{ type: 'tool-call', toolCallId: turn.toolCallId, toolName: 'weather', input: JSON.stringify({ city: turn.city }) }]
           : [{ type: 'text', text: (turn as { text: string }).text }]
       return { content, finishReason: turn.kind === 'tool' ? toolCalls : stop, usage, response: metadata, warnings: [] }
     },
     doStream: async (options) => {
       const turn = plan(options)
       if (turn.kind === 'denied') throw deniedFailure()
-      const head: LanguageModelV3StreamPart[] = [{ type: 'stream-start', warnings: [] }, { type: 'response-metadata', ...metadata }]
-      return {
-        stream: new ReadableStream<LanguageModelV3StreamPart>({
-          start(controller) {
-            for (const part of head) controller.enqueue(part)
-            if (turn.kind === 'tool') {
-              controller.enqueue({ type: 'tool-call', toolCallId: turn.toolCallId, toolName: 'weather', input: JSON.stringify(turn.input) })
-              controller.enqueue({ type: 'finish', finishReason: toolCalls, usage })
-              controller.close()
-              return
-            }
-            const text = turn.kind === 'text' ? turn.text : 'partial '
-            controller.enqueue({ type: 'text-start', id: 't1' })
-            for (const delta of text.match(/\S+\s*/g) ?? []) controller.enqueue({ type: 'text-delta', id: 't1', delta })
-            if (turn.kind === 'hang') {
-              hung.push(options.abortSignal!)
-              options.abortSignal!.addEventListener('abort', () => controller.error(options.abortSignal!.reason), { once: true })
-              return
-            }
-            if (turn.kind === 'fail') {
-              controller.enqueue({ type: 'error', error: upstreamFailure() })
-              controller.close()
-              return
-            }
-            controller.enqueue({ type: 'text-end', id: 't1' })
-            controller.enqueue({ type: 'finish', finishReason: stop, usage })
-            controller.close()
-          },
-        }),
-      }
+      const signal = options.abortSignal!
+      const stream = new ReadableStream<LanguageModelV3StreamPart>({
+        start(controller) {
+          for (const part of streamParts(turn)) controller.enqueue(part)
+          if (turn.kind !== 'hang') return controller.close()
+          hung.push(signal)
+          signal.addEventListener('abort', () => controller.error(signal.reason), { once: true })
+        },
+      })
+      return { stream }
     },
   })
   return Object.assign(model, { hung })
@@ -163,7 +146,10 @@ export const weather = createTool({
   id: 'weather',
   description: 'Current weather for a city',
   inputSchema: z.object({ city: z.string().min(1) }),
-  execute: async ({ city }, { context }) => ({ city, temp: 21, tenant: (context.tenant as string | undefined) ?? null }),
+  execute: async ({ city }, { context }) => {
+    if (city === 'Atlantis') throw new Error(`weather backend refused key ${SECRET}`)
+    return { city, temp: 21, tenant: (context.tenant as string | undefined) ?? null }
+  },
 })
 
 export const clock = createTool({
@@ -211,13 +197,8 @@ export async function startAgentApp(factory: HostFactory, options: { parser?: bo
     tools: { clock },
     agents: {
       support: new Agent({
-        id: 'support',
-        name: 'Support',
-        description: 'Answers customers',
+        id: 'support', name: 'Support', description: 'Answers customers', model: models.support, tools: { weather }, memory: new Memory(),
         instructions: ({ context }) => `You help the customers of ${context.tenant}.`,
-        model: models.support,
-        tools: { weather },
-        memory: new Memory(),
       }),
       guide: new Agent({ id: 'guide', name: 'Guide', instructions: 'Be brief.', exposeInstructions: true, model: models.guide }),
       quiet: new Agent({ id: 'quiet', instructions: 'Private prompt.', model: models.quiet }),
@@ -227,11 +208,7 @@ export async function startAgentApp(factory: HostFactory, options: { parser?: bo
   const host = await factory.create({ runtime, mount: agentMountOptions(unexpected), parser: options.parser ?? false })
   const url = (path: string) => `${host.url}${PREFIX}${path}`
   return {
-    runtime,
-    host,
-    models,
-    unexpected,
-    url,
+    runtime, host, models, unexpected, url,
     as: (token) => ({
       get: (path) => call(url(path), { token }),
       post: (path, json) => call(url(path), { method: 'POST', token, json }),
@@ -247,10 +224,9 @@ export function userMessage(id: string, text: string): UIMessage {
   return { id, role: 'user', parts: [{ type: 'text', text }] }
 }
 
-/** The SSE data frames of a response as they arrive, for reading part of a stream. */
+/** A streaming response read as it arrives, for hanging up part-way. */
 export interface OpenStream {
   status: number
-  headers: Record<string, string | string[] | undefined>
   /** Resolves with all text so far once it contains `marker`. */
   until(marker: string): Promise<string>
   /** Hangs up, as a closed browser tab does. */
@@ -259,18 +235,14 @@ export interface OpenStream {
 
 /** Posts `json` with a raw Node request so the test can hang up mid-stream. */
 export async function openStream(url: string, json: unknown, token = ALICE): Promise<OpenStream> {
-  const { req, response } = rawRequest(url, {
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-  })
+  const { req, response } = rawRequest(url, { headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } })
   req.on('error', () => {})
   req.end(JSON.stringify(json))
   const res = await response
   res.setEncoding('utf8')
   let seen = ''
   const waiters: Array<() => void> = []
-  const wakeAll = () => {
-    for (const wake of waiters.splice(0)) wake()
-  }
+  const wakeAll = () => waiters.splice(0).forEach((wake) => wake())
   res.on('data', (chunk: string) => {
     seen += chunk
     wakeAll()
@@ -279,7 +251,6 @@ export async function openStream(url: string, json: unknown, token = ALICE): Pro
   res.on('error', () => {})
   return {
     status: res.statusCode ?? 0,
-    headers: res.headers,
     async until(marker) {
       while (!seen.includes(marker)) {
         if (res.readableEnded) throw new Error(`stream ended without ${marker}: ${seen}`)
@@ -298,18 +269,17 @@ export interface ChatTurn {
 }
 
 /** Sends one `useChat` turn through the AI SDK's own transport and reads the reply stream. */
-export async function chatTurn(app: AgentApp, agentId: string, chatId: string, messages: UIMessage[], token = ALICE): Promise<ChatTurn> {
-  const transport = new DefaultChatTransport<UIMessage>({
-    api: app.url(`/agents/${agentId}/chat`),
-    headers: { authorization: `Bearer ${token}` },
-  })
-  const stream = await transport.sendMessages({
-    chatId,
-    messages,
-    trigger: 'submit-message',
-    messageId: undefined,
-    abortSignal: undefined,
-  })
+export async function chatTurn(
+  app: Pick<AgentApp, 'url'>,
+  agentId: string,
+  chatId: string,
+  messages: UIMessage[],
+  options: { token?: string; trigger?: 'submit-message' | 'regenerate-message'; messageId?: string } = {},
+): Promise<ChatTurn> {
+  const headers = { authorization: `Bearer ${options.token ?? ALICE}` }
+  const transport = new DefaultChatTransport<UIMessage>({ api: app.url(`/agents/${agentId}/chat`), headers })
+  const trigger = options.trigger ?? 'submit-message'
+  const stream = await transport.sendMessages({ chatId, messages, trigger, messageId: options.messageId, abortSignal: undefined })
   const [forChunks, forMessage] = stream.tee()
   const chunks: UIMessageChunk[] = []
   const collecting = (async () => {

@@ -140,12 +140,35 @@ describe.each(hosts)('agent and tool routes on $name', (factory) => {
       expect(app.models.guide.doGenerateCalls[0].responseFormat).toMatchObject({ type: 'json', schema: output })
     })
 
-    it('uses the body the host’s own JSON parser read', async () => {
+    it('stops after the `maxSteps` the caller asks for', async () => {
+      const res = await alice.post('/agents/support/generate', { messages: 'weather in Oslo?', maxSteps: 1 })
+      expect(res.status).toBe(200)
+      expect(res.body).toMatchObject({ text: '', finishReason: 'tool-calls', toolResults: [expect.objectContaining({ type: 'tool-result' })] })
+      expect(app.models.support.doGenerateCalls).toHaveLength(1)
+    })
+
+    it('accepts AI SDK UI messages and model messages alike', async () => {
+      const messages = [
+        { id: 'u1', role: 'user', parts: [{ type: 'text', text: 'from useChat' }] },
+        { role: 'assistant', content: [{ type: 'text', text: 'noted' }] },
+        'and a string',
+      ]
+      const res = await alice.post('/agents/quiet/generate', { messages })
+      expect(res.status).toBe(200)
+      expect(promptLines(app.models.quiet.doGenerateCalls[0]).slice(1)).toEqual(['user: from useChat', 'assistant: noted', 'user: and a string'])
+    })
+
+    it('uses the body the host’s own JSON parser read, on every run route', async () => {
       const parsed = await startAgentApp(factory, { parser: true })
       try {
-        const res = await parsed.as(ALICE).post('/agents/guide/generate', { messages: 'parsed' })
-        expect(res.status).toBe(200)
-        expect(res.body.text).toBe('Echo: parsed')
+        const client = parsed.as(ALICE)
+        const generated = await client.post('/agents/guide/generate', { messages: 'parsed' })
+        expect(generated.body.text).toBe('Echo: parsed')
+        const streamed = await client.post('/agents/guide/stream', { messages: 'parsed' })
+        expect(sseFrames(streamed.text).at(-1).type).toBe('finish')
+        const chat = await client.post('/agents/guide/chat', { id: 'c', messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'parsed' }] }] })
+        expect(sseFrames(chat.text).filter((f) => f.type === 'text-delta').map((f) => f.delta).join('')).toBe('Echo: parsed')
+        expect(parsed.unexpected).toEqual([])
       } finally {
         await parsed.close()
       }

@@ -82,7 +82,11 @@ export interface MemoryApp {
 }
 
 function mockModel() {
-  return new MockLanguageModelV3({ doGenerate: async () => { throw new Error('memory routes never call the model') } })
+  return new MockLanguageModelV3({
+    doGenerate: async () => {
+      throw new Error('memory routes never call the model')
+    },
+  })
 }
 
 /**

@@ -70,13 +70,17 @@ describe.each(hosts)('memory isolation between resources on $name', (factory) =>
 
   it('leaves alice’s thread, messages and working memory as they were after bob’s attempts', async () => {
     const before = await aliceThread()
-    await bob.patch('/memory/threads/a1', { title: 'pwned', metadata: {} })
-    await bob.post('/memory/save-messages', { messages: [{ id: 'evil', threadId: 'a1', role: 'user', content: 'injected' }] })
-    await bob.post('/memory/save-messages', { messages: [{ id: 'a1-1', threadId: 'a1', role: 'user', content: 'overwritten' }] })
-    await bob.post('/memory/messages/delete', { messageIds: ['a1-1'] })
-    await bob.post('/memory/threads/a1/working-memory', { workingMemory: 'bob was here' })
-    await bob.post('/memory/threads/a1/clone', { newThreadId: 'stolen' })
-    await bob.delete('/memory/threads/a1')
+    const attempts = [
+      await bob.patch('/memory/threads/a1', { title: 'pwned', metadata: {} }),
+      await bob.post('/memory/save-messages', { messages: [{ id: 'evil', threadId: 'a1', role: 'user', content: 'injected' }] }),
+      await bob.post('/memory/save-messages', { messages: [{ id: 'a1-1', threadId: 'a1', role: 'user', content: 'overwritten' }] }),
+      await bob.post('/memory/messages/delete', { messageIds: ['a1-1'] }),
+      await bob.post('/memory/threads/a1/working-memory', { workingMemory: 'bob was here' }),
+      await bob.post('/memory/threads/a1/clone', { newThreadId: 'stolen' }),
+      await bob.delete('/memory/threads/a1'),
+    ]
+    expect(attempts.map((res) => [res.status, res.body.code])).toEqual(attempts.map(() => [404, 'NOT_FOUND']))
+    expect(attempts[1].body).toEqual(NOT_FOUND)
     expect((await alice.get('/memory/threads/a1')).body).toEqual(before.thread)
     expect((await alice.get('/memory/threads/a1/messages')).body).toEqual(before.messages)
     expect((await alice.get('/memory/threads/a1/working-memory')).body.workingMemory).toBe('# Alice\n- allergic to nuts')

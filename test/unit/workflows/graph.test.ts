@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { Agent } from '../../../src/agents/agent.js'
 import { HttpError } from '../../../src/http/errors.js'
 import { InMemoryWorkflowRuns } from '../../../src/workflows/memory-run-store.js'
 import { createStep, createWorkflow } from '../../../src/workflows/workflow.js'
+import { generatingModel } from '../agents/fixtures.js'
 import { add, bindRuns, double, mathWorkflow } from './fixtures/workflows.js'
 
 const num = z.object({ n: z.number() })
@@ -231,6 +233,17 @@ describe('workflow graph', () => {
     const result = await start(workflow, { topic: 'otters' }, { tenant: 't1' })
     expect(result.result).toEqual({ text: 'echo: write about otters' })
     expect(calls).toEqual([{ messages: 'write about otters', tenant: 't1', hasSignal: true }])
+  })
+
+  it('runs a real Agent as a step', async () => {
+    const model = generatingModel('Otters hold hands while they sleep.')
+    const agent = new Agent({ id: 'facts', instructions: 'Answer briefly.', model })
+    const workflow = createWorkflow({ id: 'real-agent', inputSchema: z.object({ prompt: z.string() }), outputSchema: z.object({ text: z.string() }) })
+      .then(agent)
+      .commit()
+    const result = await start(workflow, { prompt: 'Tell me about otters' })
+    expect(result.result).toEqual({ text: 'Otters hold hands while they sleep.' })
+    expect(JSON.stringify(model.doGenerateCalls[0].prompt)).toContain('Tell me about otters')
   })
 
   it('describes itself with schemas as JSON strings in Mastra’s envelope', () => {

@@ -82,6 +82,26 @@ describe.each(stores)('%s', (_name, makeStore) => {
     expect(wins.filter(Boolean)).toHaveLength(1)
   })
 
+  it('applies writes issued together in order, failing only the duplicate', async () => {
+    const runs = makeStore()
+    const outcomes = await Promise.allSettled([
+      runs.create(record('r1', { status: 'suspended' })),
+      runs.create(record('r1')),
+      runs.create(record('r2')),
+      runs.compareAndSetStatus('wf', 'r1', 'suspended', 'running'),
+      runs.compareAndSetStatus('wf', 'r1', 'suspended', 'running'),
+    ])
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value ?? 'ok' : (o.reason as HttpError).status))).toEqual([
+      'ok',
+      409,
+      'ok',
+      true,
+      false,
+    ])
+    expect((await runs.get('wf', 'r1'))?.status).toBe('running')
+    expect(await runs.get('wf', 'r2')).not.toBeNull()
+  })
+
   it('lists newest first with filters, pages and a total', async () => {
     const runs = makeStore()
     const statuses: WorkflowRunStatus[] = ['success', 'failed', 'success', 'suspended', 'success']
