@@ -2,6 +2,7 @@ import { generateScenario, streamScenario } from './agents.js'
 import { jsonRoute } from './json-route.js'
 import { listMessagesScenario, listThreadsScenario } from './memory.js'
 import type { Scenario } from './types.js'
+import { workflowScenario } from './workflow.js'
 
 export const scenarios: Record<string, Scenario> = {
   json: jsonRoute,
@@ -9,4 +10,5 @@ export const scenarios: Record<string, Scenario> = {
   stream: streamScenario,
   threads: listThreadsScenario,
   messages: listMessagesScenario,
+  workflow: workflowScenario,
 }

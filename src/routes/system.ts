@@ -7,6 +7,7 @@ export const systemRoutes: Route[] = [
     summary: 'OpenAPI 3.1 document of this mount',
     tags: ['system'],
     auth: 'public',
+    permission: 'system:read',
     handler: ({ mount, request }) => mount.openApi(request.basePath),
   }),
 ]

@@ -282,9 +282,7 @@ export async function chatTurn(
   const stream = await transport.sendMessages({ chatId, messages, trigger, messageId: options.messageId, abortSignal: undefined })
   const [forChunks, forMessage] = stream.tee()
   const chunks: UIMessageChunk[] = []
-  const collecting = (async () => {
-    for await (const chunk of forChunks) chunks.push(chunk)
-  })()
+  const collecting = forChunks.pipeTo(new WritableStream({ write: (chunk) => void chunks.push(chunk) }))
   let message: UIMessage | undefined
   for await (const snapshot of readUIMessageStream({ stream: forMessage, terminateOnError: true })) message = snapshot
   await collecting

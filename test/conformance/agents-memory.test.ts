@@ -138,10 +138,8 @@ describe.each(hosts)('agent memory over HTTP on $name', (factory) => {
       await stream.until('text-delta')
       stream.disconnect()
       await eventually(() => app.models.support.hung[0]?.aborted)
-      const stored = await eventually(async () => {
-        const page = await storedMessages('cut')
-        return page.total === 2 ? page : undefined
-      })
+      await eventually(async () => (await storedMessages('cut')).total === 2)
+      const stored = await storedMessages('cut')
       expect(stored.messages[0]).toMatchObject({ role: 'user', content: { content: 'please hang' } })
       expect(stored.messages[1]).toMatchObject({ role: 'assistant', content: { content: 'partial ', metadata: { aborted: true } } })
       expect(stored.uiMessages[1].metadata).toEqual({ aborted: true })
@@ -154,10 +152,8 @@ describe.each(hosts)('agent memory over HTTP on $name', (factory) => {
       await stream.until('text-delta')
       stream.disconnect()
       await eventually(() => app.models.support.hung[0]?.aborted)
-      const stored = await eventually(async () => {
-        const page = await storedMessages('cut-chat')
-        return page.total === 2 ? page : undefined
-      })
+      await eventually(async () => (await storedMessages('cut-chat')).total === 2)
+      const stored = await storedMessages('cut-chat')
       expect(stored.uiMessages[0]).toEqual(userMessage('u1', 'please hang'))
       expect(stored.messages[1]).toMatchObject({ role: 'assistant', content: { metadata: { aborted: true } } })
       expect(stored.uiMessages[1].parts).toContainEqual(expect.objectContaining({ type: 'text', text: 'partial ' }))
