@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { scenarios } from './scenarios/index.js'
 import type { HostName, Scenario } from './scenarios/types.js'
+import { measureStartup, type StartupResult } from './startup.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -17,6 +18,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '4' },
     connections: { type: 'string', default: '32' },
     json: { type: 'string' },
+    'skip-startup': { type: 'boolean', default: false },
   },
 })
 
@@ -111,9 +113,21 @@ async function main() {
       )
     }
   }
+  let startup: StartupResult[] = []
+  if (!args['skip-startup']) {
+    startup = await measureStartup()
+    const [bare, mounted] = startup
+    console.log('\napp       cold start ms  RSS start MiB  RSS after load MiB')
+    for (const r of startup) {
+      console.log(`${r.app.padEnd(8)} ${fmt(r.coldStartMs)}      ${fmt(r.rssStartMiB, 1)}       ${fmt(r.rssLoadedMiB, 1)}`)
+    }
+    console.log(
+      `mounted/bare: cold start ${(mounted.coldStartMs / bare.coldStartMs).toFixed(2)}x, RSS +${(mounted.rssStartMiB - bare.rssStartMiB).toFixed(1)} MiB at start, +${(mounted.rssLoadedMiB - bare.rssLoadedMiB).toFixed(1)} MiB after load`,
+    )
+  }
   if (args.json) {
     const { writeFileSync } = await import('node:fs')
-    writeFileSync(args.json, JSON.stringify(rows, null, 2))
+    writeFileSync(args.json, JSON.stringify({ rows, startup }, null, 2))
   }
 }
 

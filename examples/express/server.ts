@@ -4,13 +4,20 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import express from 'express'
-import { mount } from '../../adapters/express.js'
+import { mount } from 'agentmount/express'
 import { userFromAuthorization } from '../shared/auth.js'
 import { banner } from '../shared/banner.js'
 import { createDemoRuntime } from '../shared/runtime.js'
+import type { Store } from 'agentmount'
 
-export async function startExpressApp(port = Number(process.env.PORT ?? 3000), log = true): Promise<Server> {
-  const runtime = await createDemoRuntime()
+export interface AppOptions {
+  port?: number
+  log?: boolean
+  store?: Store
+}
+
+export async function startExpressApp({ port = Number(process.env.PORT ?? 3000), log = true, store }: AppOptions = {}): Promise<Server> {
+  const runtime = await createDemoRuntime({ store })
   const app = express()
   app.use((req, res, next) => {
     const started = Date.now()

@@ -3,10 +3,11 @@
 import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import Fastify from 'fastify'
-import { mount } from '../../adapters/fastify.js'
+import { mount } from 'agentmount/fastify'
 import { userFromAuthorization, type DemoUser } from '../shared/auth.js'
 import { banner } from '../shared/banner.js'
 import { createDemoRuntime } from '../shared/runtime.js'
+import type { Store } from 'agentmount'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,8 +15,14 @@ declare module 'fastify' {
   }
 }
 
-export async function startFastifyApp(port = Number(process.env.PORT ?? 3001), log = true) {
-  const runtime = await createDemoRuntime()
+export interface AppOptions {
+  port?: number
+  log?: boolean
+  store?: Store
+}
+
+export async function startFastifyApp({ port = Number(process.env.PORT ?? 3001), log = true, store }: AppOptions = {}) {
+  const runtime = await createDemoRuntime({ store })
   const app = Fastify({ logger: log })
   app.decorateRequest('user', undefined)
   app.addHook('onRequest', async (request) => {

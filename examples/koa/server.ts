@@ -5,13 +5,20 @@ import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import Koa from 'koa'
 import Router from '@koa/router'
-import { mount } from '../../adapters/koa.js'
+import { mount } from 'agentmount/koa'
 import { userFromAuthorization } from '../shared/auth.js'
 import { banner } from '../shared/banner.js'
 import { createDemoRuntime } from '../shared/runtime.js'
+import type { Store } from 'agentmount'
 
-export async function startKoaApp(port = Number(process.env.PORT ?? 3002), log = true): Promise<Server> {
-  const runtime = await createDemoRuntime()
+export interface AppOptions {
+  port?: number
+  log?: boolean
+  store?: Store
+}
+
+export async function startKoaApp({ port = Number(process.env.PORT ?? 3002), log = true, store }: AppOptions = {}): Promise<Server> {
+  const runtime = await createDemoRuntime({ store })
   const app = new Koa()
   app.use(async (ctx, next) => {
     const started = Date.now()

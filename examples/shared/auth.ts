@@ -1,6 +1,6 @@
 // The host apps' own (deliberately tiny) token auth: each host's middleware puts the user
 // where that framework usually keeps it; the kit reads it from there.
-import type { HostObjects } from '../../src/index.js'
+import type { HostObjects } from 'agentmount'
 
 export interface DemoUser extends Record<string, unknown> {
   id: string

@@ -1,9 +1,9 @@
 // The runtime every example host mounts: one support agent with two tools and memory,
 // and a refund workflow that waits for a human decision.
 import { z } from 'zod'
-import { Agent, createRuntime, createStep, createTool, createWorkflow, defineRoute, HttpError, Memory } from '../../src/index.js'
-import type { RequestContext } from '../../src/index.js'
-import { pickDemoModel } from '../../src/agents/demo-model.js'
+import { Agent, createRuntime, type Store, createStep, createTool, createWorkflow, defineRoute, HttpError, Memory } from 'agentmount'
+import type { RequestContext } from 'agentmount'
+import { pickDemoModel } from './model.js'
 import { userOf, type DemoUser } from './auth.js'
 
 const ORDERS: Record<string, { id: string; item: string; amount: number; status: string }> = {
@@ -28,7 +28,8 @@ const lookupOrder = createTool({
   execute: async ({ orderId }) => ORDERS[orderId] ?? { error: `No order ${orderId}` },
 })
 
-export async function createDemoRuntime() {
+/** `store` defaults to the SQLite file `.agentmount/data.db` in the working directory. */
+export async function createDemoRuntime(options: { store?: Store } = {}) {
   const model = await pickDemoModel()
 
   const support = new Agent({
@@ -101,6 +102,7 @@ export async function createDemoRuntime() {
   })
 
   return createRuntime({
+    store: options.store,
     agents: { support },
     workflows: { refund },
     routes: [me],

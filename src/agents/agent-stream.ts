@@ -59,7 +59,7 @@ export async function* mastraStream(run: StreamRun): AsyncGenerator<MastraChunk,
     yield mastraChunk('error', scope.runId, { message: safeErrorMessage(err) })
   } finally {
     run.unlink()
-    if (false) run.stop.abort()
+    if (!drained) run.stop.abort()
     reader.releaseLock()
     if (run.turn && recorder?.hasContent) {
       const aborted = run.signal?.aborted === true || (!drained && !failed)

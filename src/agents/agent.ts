@@ -156,7 +156,7 @@ export class Agent {
     const stop = new AbortController()
     const onAbort = () => stop.abort(signal?.reason)
     if (signal?.aborted) stop.abort(signal.reason)
-    else void onAbort
+    else signal?.addEventListener('abort', onAbort, { once: true })
     const unlink = () => signal?.removeEventListener('abort', onAbort)
     const messageId = randomUUID()
     let result

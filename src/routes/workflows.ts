@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { conflict, notFound } from '../http/errors.js'
+import { notFound } from '../http/errors.js'
 import { defineRoute, records, sse, type Route } from '../http/route.js'
 import type { WorkflowRunRecord } from '../workflows/run-store.js'
 import type { WorkflowRun } from '../workflows/run.js'
@@ -103,12 +103,8 @@ export const workflowRoutes: Route[] = [
     response: z.object({ runId: z.string() }),
     handler: async ({ params, query, body, resourceId, runtime }) => {
       const workflow = runtime.getWorkflow(params.workflowId)
-      if (query.runId !== undefined) {
-        const existing = await workflow.getRun(query.runId)
-        if (existing && !isVisible(existing, resourceId)) throw conflict(`Workflow run ${query.runId} already exists`)
-        if (existing) return { runId: existing.runId }
-      }
       const run = await workflow.createRun({ runId: query.runId, resourceId: resourceId ?? body?.resourceId })
+      // A taken run id is a 409 whoever owns it, so the answer says nothing about other resources.
       await run.save()
       return { runId: run.runId }
     },

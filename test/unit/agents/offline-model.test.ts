@@ -1,6 +1,6 @@
 import { generateText, streamText } from 'ai'
 import { describe, expect, it } from 'vitest'
-import { pickDemoModel } from '../../../src/agents/demo-model.js'
+import { pickDemoModel } from '../../../examples/shared/model.js'
 import { OfflineEchoModel } from '../../../src/agents/offline-model.js'
 
 describe('OfflineEchoModel', () => {

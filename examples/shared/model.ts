@@ -1,11 +1,11 @@
 import type { LanguageModel } from 'ai'
-import { OfflineEchoModel } from './offline-model.js'
+import { OfflineEchoModel } from 'agentmount'
 
 /**
  * The examples' model: an OpenAI-compatible server when `OPENAI_BASE_URL` is set, OpenAI
  * when `OPENAI_API_KEY` is, else the offline echo model. `OPENAI_MODEL` picks the model
  * (default `gpt-4o-mini`). Provider packages are dev dependencies, hence the dynamic imports;
- * this helper is for examples only and not part of the package surface.
+ * this helper belongs to the examples, not to the package.
  *
  * @example const model = await pickDemoModel()
  */

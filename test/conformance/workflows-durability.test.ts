@@ -1,0 +1,102 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { hosts } from '../harness/hosts.js'
+import { abandonPipelineRun, ALICE, BOB, startWorkflowApp, tempDir, type WorkflowApp } from './workflows-fixture.js'
+
+const approve = { step: 'approval', resumeData: { approved: true, approver: { name: 'Ada' } } }
+const decline = { step: 'approval', resumeData: { approved: false, approver: { name: 'Bo' } } }
+
+describe.each(hosts)('durable workflow runs on $name', (factory) => {
+  let dir: ReturnType<typeof tempDir>
+  const apps: WorkflowApp[] = []
+
+  /** A host app over the shared database file, closed after the test. */
+  async function appOnFile(): Promise<WorkflowApp> {
+    const app = await startWorkflowApp(factory, { path: dir.file })
+    apps.push(app)
+    return app
+  }
+
+  beforeEach(() => {
+    dir = tempDir()
+  })
+  afterEach(async () => {
+    for (const app of apps.splice(0)) {
+      await app.close()
+      expect(app.unexpected).toEqual([])
+    }
+    dir.remove()
+  })
+
+  it('restarts a run a dead process left running, without re-running its completed steps', async () => {
+    const dead = await abandonPipelineRun(dir.file, 'orphan', 'alice')
+    expect(dead.entries).toEqual(['orphan/prepare', 'orphan/slow'])
+
+    const app = await appOnFile()
+    const alice = app.as(ALICE)
+    const interrupted = await alice.get('/workflows/pipeline/runs?status=running')
+    expect(interrupted.body.total).toBe(1)
+    expect(interrupted.body.runs[0]).toMatchObject({ runId: 'orphan', resourceId: 'alice', status: 'running' })
+    expect(interrupted.body.runs[0].steps.prepare).toMatchObject({ status: 'success', output: { n: 2 } })
+
+    expect((await app.as(BOB).post('/workflows/pipeline/runs/orphan/restart')).status).toBe(404)
+    expect(app.log.entries).toEqual([])
+
+    app.gates.of('orphan').open()
+    const res = await alice.post('/workflows/pipeline/runs/orphan/restart')
+    expect(res.status).toBe(200)
+    // prepare: 1 + 1 = 2 (before the crash); slow: 20; finish: 25
+    expect(res.body).toMatchObject({ status: 'success', runId: 'orphan', input: { n: 1 }, result: { n: 25 } })
+    expect(Object.keys(res.body.steps)).toEqual(['prepare', 'slow', 'finish'])
+    expect(app.log.entries).toEqual(['orphan/slow', 'orphan/finish'])
+    expect(res.body.steps.prepare.startedAt).toBe(interrupted.body.runs[0].steps.prepare.startedAt)
+
+    expect(await alice.run('pipeline', 'orphan')).toMatchObject({ status: 'success', result: { n: 25 } })
+    expect((await alice.get('/workflows/pipeline/runs?status=running')).body.total).toBe(0)
+    const again = await alice.post('/workflows/pipeline/runs/orphan/restart')
+    expect(again.status).toBe(409)
+    expect(app.log.entries).toEqual(['orphan/slow', 'orphan/finish'])
+  })
+
+  it('resumes a run suspended through one runtime through a second one on the same file', async () => {
+    const first = await appOnFile()
+    const started = await first.as(ALICE).post('/workflows/refund/start-async?runId=handover', { inputData: { amount: 12 } })
+    expect(started.body.status).toBe('suspended')
+    await first.close()
+    apps.splice(apps.indexOf(first), 1)
+
+    const second = await appOnFile()
+    const alice = second.as(ALICE)
+    expect(await alice.run('refund', 'handover')).toMatchObject({ status: 'suspended', resourceId: 'alice' })
+    expect((await second.as(BOB).post('/workflows/refund/resume-async?runId=handover', approve)).status).toBe(404)
+    const res = await alice.post('/workflows/refund/resume-async?runId=handover', approve)
+    expect(res.status).toBe(200)
+    expect(res.body).toMatchObject({ status: 'success', result: { amount: 12, status: 'refunded', tenant: 'acme' } })
+    expect(second.log.entries).toEqual(['handover/approval:resumed', 'handover/settle'])
+    expect((await alice.run('refund', 'handover')).status).toBe('success')
+  })
+
+  it('lets one of two runtimes sharing the file win a concurrent resume; the other answers 409', async () => {
+    const one = await appOnFile()
+    const two = await appOnFile()
+    await one.as(ALICE).post('/workflows/refund/start-async?runId=shared', { inputData: { amount: 8 } })
+    const [a, b] = await Promise.all([
+      one.as(ALICE).post('/workflows/refund/resume-async?runId=shared', approve),
+      two.as(ALICE).post('/workflows/refund/resume-async?runId=shared', decline),
+    ])
+    expect([a.status, b.status].sort()).toEqual([200, 409])
+    expect((a.status === 409 ? a : b).body.code).toBe('CONFLICT')
+    const resumed = [...one.log.entries, ...two.log.entries].filter((entry) => entry === 'shared/approval:resumed')
+    expect(resumed).toHaveLength(1)
+    const winner = a.status === 200 ? a : b
+    expect(await two.as(ALICE).run('refund', 'shared')).toMatchObject({ status: 'success', result: winner.body.result })
+  })
+
+  it('cancels from a second runtime a run the first one keeps suspended, and the first then sees it canceled', async () => {
+    const one = await appOnFile()
+    const two = await appOnFile()
+    await one.as(ALICE).post('/workflows/refund/start-async?runId=elsewhere', { inputData: { amount: 3 } })
+    expect((await two.as(ALICE).post('/workflows/refund/runs/elsewhere/cancel')).status).toBe(200)
+    expect((await one.as(ALICE).run('refund', 'elsewhere')).status).toBe('canceled')
+    expect((await one.as(ALICE).post('/workflows/refund/resume-async?runId=elsewhere', approve)).status).toBe(409)
+  })
+})
