@@ -155,6 +155,8 @@ export class Mount implements MountInfo {
         onError: (err) => this.#onError(err, request),
       })
     } catch (err) {
+      // A client that hung up caused this (the abort reached the handler); nobody is left to answer.
+      if (res.destroyed && !res.writableFinished) return
       const httpError = toHttpError(err)
       if (!(err instanceof HttpError)) this.#onError(err, request)
       writeError(res, httpError)

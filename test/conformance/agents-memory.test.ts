@@ -118,17 +118,17 @@ describe.each(hosts)('agent memory over HTTP on $name', (factory) => {
       expect(stored.uiMessages[1]).toEqual(first.message)
       expect(stored.total).toBe(4)
     })
-  })
 
-  it('replaces the stored reply when useChat regenerates it', async () => {
-    const u1 = userMessage('u1', 'weather in Oslo?')
-    const first = await chatTurn(app, 'support', 'chat-3', [u1])
-    const again = await chatTurn(app, 'support', 'chat-3', [u1], { trigger: 'regenerate-message', messageId: first.message.id })
-    expect(again.message.id).toBe(first.message.id)
-    expect(again.message.parts[1]).toMatchObject({ toolCallId: 'call-3' })
-    expect(promptLines(app.models.support.doStreamCalls[2]).slice(1)).toEqual(['user: weather in Oslo?'])
-    const stored = await storedMessages('chat-3')
-    expect(stored.uiMessages).toEqual([u1, again.message])
+    it('replaces the stored reply when useChat regenerates it', async () => {
+      const u1 = userMessage('u1', 'weather in Oslo?')
+      const first = await chatTurn(app, 'support', 'chat-3', [u1])
+      const again = await chatTurn(app, 'support', 'chat-3', [u1], { trigger: 'regenerate-message', messageId: first.message.id })
+      expect(again.message.id).toBe(first.message.id)
+      expect(again.message.parts[1]).toMatchObject({ toolCallId: 'call-3' })
+      expect(promptLines(app.models.support.doStreamCalls[2]).slice(1)).toEqual(['user: weather in Oslo?'])
+      const stored = await storedMessages('chat-3')
+      expect(stored.uiMessages).toEqual([u1, again.message])
+    })
   })
 
   describe('client disconnects', () => {
@@ -168,12 +168,11 @@ describe.each(hosts)('agent memory over HTTP on $name', (factory) => {
       const signal = await eventually(() => app.models.support.hung[0])
       req.destroy()
       await eventually(() => signal.aborted)
-      // The core still reports a client hang-up on a JSON route to onError; nothing else may be reported.
-      await eventually(() => app.unexpected.length > 0)
-      expect(app.unexpected.map((err) => (err as Error).name)).toEqual(['AbortError'])
-      app.unexpected.length = 0
       const stored = await storedMessages('cut-gen')
       expect(stored.messages.map((m) => [m.role, m.content.content])).toEqual([['user', 'please hang']])
+      // A client hang-up is not an error of the server.
+      await new Promise((r) => setTimeout(r, 100))
+      expect(app.unexpected).toEqual([])
     })
 
     it('replays an aborted reply to the next turn', async () => {

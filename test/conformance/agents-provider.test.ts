@@ -145,11 +145,8 @@ describe.each(hosts)('agents on a real provider on $name', (factory) => {
     expect(signal.aborted).toBe(false)
     req.destroy()
     await eventually(() => signal.aborted && releasedByAbort === released + 1)
-    if (route === 'generate') {
-      // The core still reports a client hang-up on a JSON route to onError; nothing else may be reported.
-      await eventually(() => unexpected.length > 0)
-      expect(unexpected.map((err) => (err as Error).name)).toEqual(['AbortError'])
-      unexpected.length = 0
-    }
+    // A client hang-up is not an error of the server: give the handler a moment to settle, then check.
+    await new Promise((r) => setTimeout(r, 100))
+    expect(unexpected).toEqual([])
   })
 })

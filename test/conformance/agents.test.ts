@@ -209,7 +209,7 @@ describe.each(hosts)('agent and tool routes on $name', (factory) => {
     })
 
     it('puts the parsed object on the finish chunk for an `output` schema', async () => {
-      const res = await app.as(ALICE).post('/agents/guide/stream', { messages: 'as json', output: { type: 'object' } })
+      const res = await alice.post('/agents/guide/stream', { messages: 'as json', output: { type: 'object' } })
       const frames = sseFrames(res.text)
       expect(frames.at(-1)).toMatchObject({ type: 'finish', payload: { output: { object: { city: 'Oslo', temp: 21 } } } })
     })

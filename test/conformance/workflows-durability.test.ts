@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
+import { eventually } from '../harness/http.js'
 import { abandonPipelineRun, ALICE, BOB, startWorkflowApp, tempDir, type WorkflowApp } from './workflows-fixture.js'
 
 const approve = { step: 'approval', resumeData: { approved: true, approver: { name: 'Ada' } } }
@@ -98,5 +99,18 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
     expect((await two.as(ALICE).post('/workflows/refund/runs/elsewhere/cancel')).status).toBe(200)
     expect((await one.as(ALICE).run('refund', 'elsewhere')).status).toBe('canceled')
     expect((await one.as(ALICE).post('/workflows/refund/resume-async?runId=elsewhere', approve)).status).toBe(409)
+  })
+
+  it('stops a run another runtime executes at its next step once a second runtime cancels it', async () => {
+    const one = await appOnFile()
+    const two = await appOnFile()
+    await one.as(ALICE).post('/workflows/pipeline/start?runId=remote', { inputData: { n: 1 } })
+    await one.gates.of('remote').started
+    expect((await two.as(ALICE).post('/workflows/pipeline/runs/remote/cancel')).body).toEqual({ message: 'Workflow run cancelled' })
+    expect((await two.as(ALICE).run('pipeline', 'remote')).status).toBe('canceled')
+    one.gates.of('remote').open()
+    await eventually(() => !one.runtime.getWorkflow('pipeline').isRunning('remote'))
+    expect(one.log.entries).toEqual(['remote/prepare', 'remote/slow'])
+    expect(await one.as(ALICE).run('pipeline', 'remote')).toMatchObject({ status: 'canceled' })
   })
 })

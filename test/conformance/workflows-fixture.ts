@@ -291,5 +291,3 @@ export function tempDir(): { file: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'agentmount-workflows-'))
   return { file: join(dir, 'data.db'), remove: () => rmSync(dir, { recursive: true, force: true }) }
 }
-
-export const NOT_FOUND_CODE = { code: 'NOT_FOUND' }

@@ -107,6 +107,18 @@ describe.each(hosts)('workflow streams on $name', (factory) => {
     expect(state.result).toBeUndefined()
   })
 
+  it('ends the stream with a canceled finish when the run is canceled through the cancel route', async () => {
+    const stream = await app.openStream('/workflows/held/stream?runId=stopped', ALICE, { inputData: { n: 5 } })
+    const body = readAll(stream.response)
+    await app.gates.of('stopped').started
+    expect((await alice.post('/workflows/held/runs/stopped/cancel')).status).toBe(200)
+    const events = recordFrames(await body)
+    expect(events.map((e) => e.type)).toEqual(['workflow-start', 'workflow-step-start', 'workflow-step-result', 'workflow-finish'])
+    expect(events[2].payload).toMatchObject({ id: 'wait', status: 'canceled' })
+    expect(events[3].payload).toEqual({ workflowStatus: 'canceled' })
+    expect(app.gates.of('stopped').stepAborted).toBe(true)
+  })
+
   it('delivers the events written before the gate, then the rest, to a client that stays', async () => {
     const stream = await app.openStream('/workflows/held/stream?runId=stay', ALICE, { inputData: { n: 2 } })
     expect(stream.response.headers['content-type']).toBe('text/plain; charset=utf-8')

@@ -114,6 +114,16 @@ describe.each(hosts)('workflows on $name', (factory) => {
       expect((await alice.run('math', 'done')).status).toBe('success')
     })
 
+    it('starts a run id once when two start-async requests race for it', async () => {
+      const [a, b] = await Promise.all([
+        alice.post('/workflows/math/start-async?runId=raced', { inputData: { a: 1, b: 1 } }),
+        alice.post('/workflows/math/start-async?runId=raced', { inputData: { a: 2, b: 2 } }),
+      ])
+      expect([a.status, b.status].sort()).toEqual([200, 409])
+      expect(app.log.count('raced', 'add')).toBe(1)
+      expect((await alice.run('math', 'raced')).result).toEqual((a.status === 200 ? a : b).body.result)
+    })
+
     it('runs a created run with start-async and returns the run result', async () => {
       const { runId } = (await alice.post('/workflows/math/create-run', {})).body
       const res = await alice.post(`/workflows/math/start-async?runId=${runId}`, { inputData: { a: 4, b: 5 } })
