@@ -174,7 +174,9 @@ export class Mount implements MountInfo {
     let body: unknown
     let context: RequestContext
     if (route.body) {
-      const taken = takeClientContext(await readBody(request.raw, request.parsedBody, mounted.bodyLimit), this.#clientKeys)
+      // An absent body validates as `{}`, so the envelope names the fields that are missing.
+      const read = (await readBody(request.raw, request.parsedBody, mounted.bodyLimit)) ?? {}
+      const taken = takeClientContext(read, this.#clientKeys)
       body = parseOrThrow(route.body, taken.body, 'request body')
       context = { ...taken.picked, ...hostContext }
     } else {

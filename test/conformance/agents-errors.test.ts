@@ -32,9 +32,9 @@ describe.each(hosts)('agent request errors on $name', (factory) => {
         expectInvalid(await alice.post(`/agents/guide/${route}`, { messages: '' }), ['messages'])
         expectInvalid(await alice.post(`/agents/guide/${route}`, { messages: [] }), ['messages'])
       }
-      // No body at all: the issue is the body itself, at the root.
+      // No body at all: the envelope names the required field that is missing.
       const empty = await call(app.url('/agents/guide/generate'), { method: 'POST', token: ALICE })
-      expectInvalid(empty, [''])
+      expectInvalid(empty, ['messages'])
       expect(empty.body.error).toMatch(/^Invalid request body/)
       expect(app.models.guide.doGenerateCalls).toHaveLength(0)
       expect(app.models.guide.doStreamCalls).toHaveLength(0)

@@ -39,7 +39,13 @@ describe('OfflineEchoModel', () => {
 
 describe('pickDemoModel', () => {
   it('falls back to the offline model without a key or base URL', async () => {
-    expect(await pickDemoModel({})).toBeInstanceOf(OfflineEchoModel)
+    // The examples use the built package's class, so compare by identity fields.
+    const model = await pickDemoModel({})
+    expect([model.constructor.name, (model as OfflineEchoModel).provider, (model as OfflineEchoModel).modelId]).toEqual([
+      'OfflineEchoModel',
+      'agentmount',
+      'offline-echo',
+    ])
   })
 
   it('points an OpenAI-compatible provider at OPENAI_BASE_URL', async () => {
