@@ -50,6 +50,7 @@ export interface HandlerArgs<P = any, Q = any, B = any> {
   principal: Principal | null
   /** Resource the caller is scoped to (from `auth.resourceId`); undefined means unscoped. */
   resourceId: string | undefined
+  /** Fires when the client goes away. Destructure it (`({ signal }) =>`); a spread copy drops it. */
   signal: AbortSignal
   runtime: Runtime
   request: NeutralRequest
