@@ -56,6 +56,9 @@ async function main() {
   }
 }
 
+// Exit cleanly so --cpu-prof can write its profile.
+process.on('SIGTERM', () => process.exit(0))
+
 main().catch((err) => {
   console.error(err)
   process.exit(1)

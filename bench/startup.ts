@@ -12,7 +12,8 @@ export interface StartupResult {
   rssLoadedMiB: number
 }
 
-const ENTRY = { mounted: 'examples/express/server.ts', bare: 'bench/bare-app.ts' }
+// Both compiled to JavaScript by scripts/ensure-build.mjs (run before `npm run bench`), as `npm start` runs the demo.
+const ENTRY = { mounted: 'build/examples/express/server.js', bare: 'build/bench/bare-app.js' }
 
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -35,7 +36,7 @@ async function firstOk(url: string, deadline: number): Promise<void> {
 
 async function once(app: 'mounted' | 'bare', port: number, load: boolean): Promise<StartupResult> {
   const started = performance.now()
-  const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), ENTRY[app])], {
+  const child = spawn(process.execPath, [join(process.cwd(), ENTRY[app])], {
     cwd: process.cwd(),
     env: { ...process.env, PORT: String(port), OPENAI_API_KEY: '', OPENAI_BASE_URL: '' },
     stdio: 'ignore',
