@@ -1,5 +1,6 @@
 import type { LanguageModel, ToolSet, UIMessage } from 'ai'
 import type { RequestContext } from '../http/route.js'
+import type { AiSdk } from './ai-sdk.js'
 import type { AgentChatOptions, Dynamic, MemoryTurn } from './agent-types.js'
 import { toTool, type AnyTool } from './tool.js'
 
@@ -9,9 +10,9 @@ export function resolveDynamic<T>(value: Dynamic<T>, context: RequestContext): T
 }
 
 /** The AI SDK tool set for a tools record, our tools and AI SDK tools alike. */
-export function toToolSet(tools: Record<string, AnyTool>): ToolSet {
+export function toToolSet(ai: AiSdk, tools: Record<string, AnyTool>): ToolSet {
   const set: ToolSet = {}
-  for (const name of Object.keys(tools)) set[name] = toTool(name, tools[name]).aiTool
+  for (const name of Object.keys(tools)) set[name] = toTool(name, tools[name]).modelTool(ai)
   return set
 }
 

@@ -1,17 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import {
-  generateText,
-  JsonToSseTransformStream,
-  stepCountIs,
-  streamText,
-  type LanguageModel,
-  type ModelMessage,
-  type StepResult,
-  type ToolSet,
-} from 'ai'
+import type { LanguageModel, ModelMessage, StepResult, ToolSet } from 'ai'
 import { invalid } from '../http/errors.js'
 import type { RequestContext } from '../http/route.js'
 import type { Memory } from '../memory/memory.js'
+import { loadAiSdk, type AiSdk } from './ai-sdk.js'
 import { modelIdentity, regeneratedReplyId, resolveDynamic, toToolSet, withMemorySystem, withMemoryTools } from './agent-config.js'
 import { mastraStream } from './agent-stream.js'
 import type {
@@ -63,9 +55,10 @@ export class Agent {
   readonly #instructions: Dynamic<string>
   readonly #model: Dynamic<LanguageModel>
   readonly #dynamicTools: Dynamic<Record<string, AnyTool>> | undefined
-  /** Static tools, wrapped and converted once at construction. */
+  /** Static tools, wrapped once at construction. */
   readonly #tools: Record<string, Tool<any, any>> = {}
-  readonly #toolSet: ToolSet | undefined
+  /** Their SDK form, made on the first model call, once the SDK is loaded. */
+  #toolSet: ToolSet | undefined
   readonly #exposeInstructions: boolean
   #description: Promise<AgentDescription> | undefined
 
@@ -84,9 +77,6 @@ export class Agent {
     if (typeof config.tools === 'function') this.#dynamicTools = config.tools
     else if (config.tools) {
       for (const name of Object.keys(config.tools)) this.#tools[name] = toTool(name, config.tools[name])
-      const set: ToolSet = {}
-      for (const name of Object.keys(this.#tools)) set[name] = this.#tools[name].aiTool
-      if (Object.keys(set).length > 0) this.#toolSet = set
     }
   }
 
@@ -108,17 +98,18 @@ export class Agent {
 
   /** Runs the agent to completion and answers in Mastra's generate shape. */
   async generate(options: AgentCallOptions): Promise<AgentGenerateResult> {
-    const call = await this.#prepare(options)
+    const ai = await loadAiSdk()
+    const call = await this.#prepare(ai, options)
     const done: StepResult<ToolSet>[] = []
     let result
     let object: unknown
     try {
-      result = await generateText({
+      result = await ai.generateText({
         model: call.model,
         system: call.system,
         messages: call.messages,
         tools: call.tools,
-        stopWhen: stepCountIs(call.maxSteps),
+        stopWhen: ai.stepCountIs(call.maxSteps),
         abortSignal: options.signal,
         experimental_context: call.context,
         allowSystemInMessages: true,
@@ -151,7 +142,8 @@ export class Agent {
    * to Mastra chunks that end with `finish` or, on a model failure, an `error` chunk.
    */
   async stream(options: AgentCallOptions): Promise<AsyncIterable<MastraChunk>> {
-    const call = await this.#prepare(options)
+    const ai = await loadAiSdk()
+    const call = await this.#prepare(ai, options)
     const { signal } = options
     const stop = new AbortController()
     const onAbort = () => stop.abort(signal?.reason)
@@ -161,12 +153,12 @@ export class Agent {
     const messageId = randomUUID()
     let result
     try {
-      result = streamText({
+      result = ai.streamText({
         model: call.model,
         system: call.system,
         messages: call.messages,
         tools: call.tools,
-        stopWhen: stepCountIs(call.maxSteps),
+        stopWhen: ai.stepCountIs(call.maxSteps),
         abortSignal: stop.signal,
         experimental_context: call.context,
         allowSystemInMessages: true,
@@ -196,10 +188,11 @@ export class Agent {
    * merged with the client's messages by id, and only new messages and the reply are saved.
    */
   async chat(options: AgentChatOptions): Promise<ReadableStream<string>> {
+    const ai = await loadAiSdk()
     const incoming = parseUIMessages(options.messages)
     const context = options.context ?? {}
     const { signal } = options
-    let { model, system, tools } = await this.#resolve(context)
+    let { model, system, tools } = await this.#resolve(ai, context)
     let conversation = incoming
     let turn: MemoryTurn | undefined
     let fresh = incoming
@@ -215,12 +208,12 @@ export class Agent {
     }
     const messages = await uiToModelMessages(conversation, tools)
     if (turn) await turn.saveInput(fresh)
-    const result = streamText({
+    const result = ai.streamText({
       model,
       system,
       messages,
       tools,
-      stopWhen: stepCountIs(this.maxSteps),
+      stopWhen: ai.stepCountIs(this.maxSteps),
       abortSignal: signal,
       experimental_context: context,
       allowSystemInMessages: true,
@@ -239,22 +232,37 @@ export class Agent {
           }
         : {}),
     })
-    return stream.pipeThrough(new JsonToSseTransformStream())
+    return stream.pipeThrough(new ai.JsonToSseTransformStream())
   }
 
-  async #resolve(context: RequestContext): Promise<{ model: LanguageModel; system: string | undefined; tools: ToolSet | undefined }> {
+  async #resolve(
+    ai: AiSdk,
+    context: RequestContext,
+  ): Promise<{ model: LanguageModel; system: string | undefined; tools: ToolSet | undefined }> {
     const model = await resolveDynamic(this.#model, context)
     const system = await resolveDynamic(this.#instructions, context)
-    const tools = this.#dynamicTools ? toToolSet(await resolveDynamic(this.#dynamicTools, context)) : this.#toolSet
+    const tools = this.#dynamicTools ? toToolSet(ai, await resolveDynamic(this.#dynamicTools, context)) : this.#staticToolSet(ai)
     return { model, system: system || undefined, tools }
   }
 
+  /** The static tools' SDK form, made on first use and then shared by every call; undefined without tools. */
+  #staticToolSet(ai: AiSdk): ToolSet | undefined {
+    if (this.#toolSet) return this.#toolSet
+    const names = Object.keys(this.#tools)
+    if (names.length === 0) return undefined
+    const set: ToolSet = {}
+    for (const name of names) set[name] = this.#tools[name].modelTool(ai)
+    this.#toolSet = set
+    return set
+  }
+
   /** Validates the request, resolves per-request config, and opens the memory turn. */
-  async #prepare(options: AgentCallOptions): Promise<PreparedCall> {
+  async #prepare(ai: AiSdk, options: AgentCallOptions): Promise<PreparedCall> {
+    // With the SDK loaded, this validates against the SDK's own message schemas.
     const input = parseMessages(options.messages)
-    const output = options.output === undefined ? undefined : structuredOutput(options.output)
+    const output = options.output === undefined ? undefined : structuredOutput(ai, options.output)
     const context = options.context ?? {}
-    const { model, system, tools } = await this.#resolve(context)
+    const { model, system, tools } = await this.#resolve(ai, context)
     const base = { runId: randomUUID(), model, maxSteps: options.maxSteps ?? this.maxSteps, context, output }
     const turn = await this.#openTurn(options, context)
     if (!turn) return { ...base, system, tools, messages: await callerToModelMessages(input, tools), turn }

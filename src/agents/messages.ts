@@ -1,17 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import {
-  assistantModelMessageSchema,
-  convertToModelMessages,
-  systemModelMessageSchema,
-  toolModelMessageSchema,
-  userModelMessageSchema,
-  type ModelMessage,
-  type ToolSet,
-  type UIMessage,
-} from 'ai'
+import type { ModelMessage, ToolSet, UIMessage } from 'ai'
 import { z } from 'zod'
 import { HttpError, invalid } from '../http/errors.js'
 import { parseOrThrow } from '../http/validate.js'
+import { loadAiSdk, loadedAiSdk } from './ai-sdk.js'
 import { modelToUIMessages } from './model-to-ui-message.js'
 
 /** What `messages` may be: a string, or a list of strings, AI SDK model messages or UI messages. */
@@ -20,11 +12,26 @@ export type MessageListInput = string | ReadonlyArray<string | ModelMessage | UI
 /** One caller message, kept in the form it arrived in so nothing is converted twice. */
 export type CallerMessage = { kind: 'model'; message: ModelMessage } | { kind: 'ui'; message: UIMessage }
 
-const MODEL_SCHEMAS: Record<string, z.ZodType> = {
-  system: systemModelMessageSchema,
-  user: userModelMessageSchema,
-  assistant: assistantModelMessageSchema,
-  tool: toolModelMessageSchema,
+type ModelMessageSchemas = Record<'system' | 'user' | 'assistant' | 'tool', z.ZodType>
+
+let sdkSchemas: ModelMessageSchemas | undefined
+
+/** The installed SDK's own message schemas; agents load the SDK before parsing a request. */
+function modelMessageSchemas(): ModelMessageSchemas {
+  if (sdkSchemas) return sdkSchemas
+  const ai = loadedAiSdk()
+  if (!ai) throw new Error('Messages are parsed once the AI SDK is loaded: await loadAiSdk() first')
+  sdkSchemas = {
+    system: ai.systemModelMessageSchema,
+    user: ai.userModelMessageSchema,
+    assistant: ai.assistantModelMessageSchema,
+    tool: ai.toolModelMessageSchema,
+  }
+  return sdkSchemas
+}
+
+function isRole(role: unknown): role is keyof ModelMessageSchemas {
+  return role === 'system' || role === 'user' || role === 'assistant' || role === 'tool'
 }
 
 // Parts are checked deeply by convertToModelMessages; here only the envelope.
@@ -51,9 +58,8 @@ function parseOne(value: unknown, index: number): CallerMessage {
   }
   if (!isRecord(value)) throw invalid(field, 'must be a string or a message object')
   if (Array.isArray(value.parts)) return { kind: 'ui', message: parseUIMessage(value, field) }
-  const schema = typeof value.role === 'string' ? MODEL_SCHEMAS[value.role] : undefined
-  if (!schema) throw invalid(`${field}.role`, 'must be one of system, user, assistant, tool')
-  return { kind: 'model', message: parseOrThrow(schema, value, 'messages', field) as ModelMessage }
+  if (!isRole(value.role)) throw invalid(`${field}.role`, 'must be one of system, user, assistant, tool')
+  return { kind: 'model', message: parseOrThrow(modelMessageSchemas()[value.role], value, 'messages', field) as ModelMessage }
 }
 
 /**
@@ -80,6 +86,7 @@ export function parseUIMessages(input: unknown): UIMessage[] {
 
 /** UI messages → model messages; a part the AI SDK cannot convert is the caller's 400. */
 export async function uiToModelMessages(messages: UIMessage[], tools: ToolSet | undefined): Promise<ModelMessage[]> {
+  const { convertToModelMessages } = await loadAiSdk()
   try {
     return await convertToModelMessages(messages, { tools, ignoreIncompleteToolCalls: true })
   } catch (err) {

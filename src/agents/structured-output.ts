@@ -1,5 +1,6 @@
-import { jsonSchema, Output, type JSONSchema7 } from 'ai'
+import type { JSONSchema7 } from 'ai'
 import { invalid } from '../http/errors.js'
+import type { AiSdk } from './ai-sdk.js'
 
 const TYPES = new Set(['object', 'array', 'string', 'number', 'integer', 'boolean', 'null'])
 const SUBSCHEMA_LISTS = ['anyOf', 'oneOf', 'allOf', 'prefixItems'] as const
@@ -52,8 +53,8 @@ function checkSchema(schema: unknown, field: string, depth: number): void {
  * The request's `output` JSON schema as an AI SDK structured output; the model's answer
  * arrives parsed as the result's `object`. Throws a 400 naming the bad keyword.
  */
-export function structuredOutput(schema: unknown) {
+export function structuredOutput(ai: AiSdk, schema: unknown) {
   if (!isRecord(schema)) throw invalid('output', 'must be a JSON schema object')
   checkSchema(schema, 'output', 0)
-  return Output.object({ schema: jsonSchema(schema as JSONSchema7) })
+  return ai.Output.object({ schema: ai.jsonSchema(schema as JSONSchema7) })
 }

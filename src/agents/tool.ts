@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { asSchema, type JSONSchema7, type Schema, type Tool as AiTool, type ToolExecutionOptions } from 'ai'
+import type { JSONSchema7, Schema, Tool as AiTool, ToolExecutionOptions } from 'ai'
 import type { z } from 'zod'
 import { HttpError, invalid } from '../http/errors.js'
 import type { RequestContext } from '../http/route.js'
 import { parseOrThrow } from '../http/validate.js'
+import { loadAiSdk, type AiSdk } from './ai-sdk.js'
 
 /** What a tool's `execute` receives beside its input. */
 export interface ToolExecutionContext {
@@ -54,11 +55,16 @@ async function lastOf<T>(value: T | AsyncIterable<T> | PromiseLike<T>): Promise<
 export class Tool<I = unknown, O = unknown> {
   readonly id: string
   readonly description: string
-  /** The AI SDK form handed to the model; built once so its JSON schema is converted once. */
+  /**
+   * The AI SDK `tool()` form, input schema as given. Built without the SDK so tools can be
+   * declared before it loads; model calls get `modelTool(ai)` instead.
+   */
   readonly aiTool: AiTool<any, any>
   readonly #inputSchema: unknown
   readonly #outputSchema: z.ZodType<O> | undefined
   readonly #execute: ((input: I, ctx: ToolExecutionContext) => Promise<O>) | undefined
+  #sdkSchema: Schema<I> | undefined
+  #modelTool: AiTool<any, any> | undefined
   #description: Promise<ToolDescription> | undefined
 
   private constructor(args: {
@@ -89,7 +95,7 @@ export class Tool<I = unknown, O = unknown> {
       execute: async (input, ctx) => userExecute(input, ctx),
       aiTool: (self) => ({
         description: config.description,
-        inputSchema: asSchema(config.inputSchema) as Schema<I>,
+        inputSchema: config.inputSchema,
         execute: (input: I, options: ToolExecutionOptions) =>
           self.#executeChecked(input, {
             context: (options.experimental_context ?? {}) as RequestContext,
@@ -102,12 +108,10 @@ export class Tool<I = unknown, O = unknown> {
   /** Wraps an AI SDK tool so it can be listed and run directly; the model still gets the original. */
   static fromAiTool(id: string, aiTool: AiTool<any, any>): Tool<unknown, unknown> {
     const execute = aiTool.execute
-    // One converted schema kept on the tool spares a zod→JSON conversion per model call.
-    const schema = asSchema(aiTool.inputSchema)
     return new Tool<unknown, unknown>({
       id,
       description: aiTool.description ?? '',
-      inputSchema: isZod(aiTool.inputSchema) ? aiTool.inputSchema : schema,
+      inputSchema: aiTool.inputSchema,
       execute: execute
         ? (input, ctx) =>
             lastOf(
@@ -119,16 +123,31 @@ export class Tool<I = unknown, O = unknown> {
               }),
             )
         : undefined,
-      aiTool: () => ({ ...aiTool, inputSchema: schema }),
+      aiTool: () => aiTool,
     })
+  }
+
+  /**
+   * @internal The form handed to model calls: `aiTool` with its input schema in the SDK's own
+   * form, made once and kept, which spares a zod→JSON conversion per model call.
+   */
+  modelTool(ai: AiSdk): AiTool<any, any> {
+    this.#modelTool ??= { ...this.aiTool, inputSchema: this.#schema(ai) }
+    return this.#modelTool
+  }
+
+  /** The input schema as the SDK wraps it; the same object model calls, listings and validation share. */
+  #schema(ai: AiSdk): Schema<I> {
+    this.#sdkSchema ??= ai.asSchema(this.aiTool.inputSchema) as Schema<I>
+    return this.#sdkSchema
   }
 
   /** JSON schema of the input, converted on first use and then kept. */
   describe(): Promise<ToolDescription> {
-    this.#description ??= Promise.resolve(asSchema(this.aiTool.inputSchema).jsonSchema).then((inputSchema) => ({
+    this.#description ??= loadAiSdk().then(async (ai) => ({
       id: this.id,
       description: this.description,
-      inputSchema,
+      inputSchema: await this.#schema(ai).jsonSchema,
     }))
     return this.#description
   }
@@ -148,7 +167,7 @@ export class Tool<I = unknown, O = unknown> {
   async #parseInput(data: unknown): Promise<I> {
     const schema = this.#inputSchema
     if (isZod(schema)) return parseOrThrow(schema, data, 'tool input', 'data') as I
-    const validate = asSchema(schema as Schema<I>).validate
+    const validate = this.#schema(await loadAiSdk()).validate
     if (!validate) return data as I
     const result = await validate(data)
     if (result.success) return result.value

@@ -1,5 +1,5 @@
-import { APICallError, InvalidPromptError, NoObjectGeneratedError, NoOutputGeneratedError, NoSuchToolError, RetryError } from 'ai'
 import { HttpError } from '../http/errors.js'
+import { loadedAiSdk } from './ai-sdk.js'
 
 /** True for the errors `fetch`, the AI SDK and our own code raise when a signal aborts. */
 export function isAbortError(err: unknown): boolean {
@@ -16,13 +16,18 @@ export function isAbortError(err: unknown): boolean {
  */
 export function safeErrorMessage(err: unknown, fallback = 'The model call failed'): string {
   if (err instanceof HttpError) return err.message
-  if (RetryError.isInstance(err)) return safeErrorMessage(err.lastError, fallback)
-  if (APICallError.isInstance(err)) {
-    return err.statusCode ? `The model provider returned an error (status ${err.statusCode})` : 'The model provider could not be reached'
+  // SDK errors only come out of model calls, and those load the SDK first: before that there
+  // is no SDK error to recognise, so nothing is lost by skipping these checks.
+  const ai = loadedAiSdk()
+  if (ai) {
+    if (ai.RetryError.isInstance(err)) return safeErrorMessage(err.lastError, fallback)
+    if (ai.APICallError.isInstance(err)) {
+      return err.statusCode ? `The model provider returned an error (status ${err.statusCode})` : 'The model provider could not be reached'
+    }
+    if (ai.NoObjectGeneratedError.isInstance(err)) return 'The model did not return an object matching the output schema'
+    if (ai.NoOutputGeneratedError.isInstance(err)) return 'The model finished without producing the requested output'
+    if (ai.NoSuchToolError.isInstance(err)) return `The model called an unknown tool: ${err.toolName}`
   }
-  if (NoObjectGeneratedError.isInstance(err)) return 'The model did not return an object matching the output schema'
-  if (NoOutputGeneratedError.isInstance(err)) return 'The model finished without producing the requested output'
-  if (NoSuchToolError.isInstance(err)) return `The model called an unknown tool: ${err.toolName}`
   if (isAbortError(err)) return 'The request was aborted'
   return fallback
 }
@@ -39,7 +44,7 @@ export function toolErrorMessage(err: unknown): string {
 export function toAgentError(err: unknown, signal: AbortSignal | undefined): unknown {
   if (err instanceof HttpError) return err
   if (signal?.aborted || isAbortError(err)) return err
-  if (InvalidPromptError.isInstance(err)) {
+  if (loadedAiSdk()?.InvalidPromptError.isInstance(err)) {
     return new HttpError(400, 'VALIDATION_ERROR', `Invalid messages: ${err.message}`, [{ field: 'messages', message: err.message }])
   }
   return new HttpError(502, 'UPSTREAM_ERROR', safeErrorMessage(err))

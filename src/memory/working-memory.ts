@@ -1,4 +1,4 @@
-import { tool, type Tool } from 'ai'
+import type { Tool } from 'ai'
 import { z } from 'zod'
 import { invalid } from '../http/errors.js'
 import type { Store, WorkingMemoryScope } from '../storage/types.js'
@@ -134,18 +134,21 @@ export class WorkingMemory {
     ].join('\n')
   }
 
-  /** The `updateWorkingMemory` tool, bound to one thread and resource. */
+  /**
+   * The `updateWorkingMemory` tool, bound to one thread and resource. A plain object: the SDK's
+   * `tool()` returns its argument and only helps type inference, not worth loading the SDK for.
+   */
   tool(target: WorkingMemoryTarget): Tool {
     const memory =
       this.#updateSchema ?? z.string().describe('The complete updated working memory text')
-    return tool({
+    return {
       description: 'Save what you learned to your persistent working memory.',
       inputSchema: z.object({ memory }),
       execute: async (input: { memory: unknown }) => {
         await this.update(target, input.memory)
         return { success: true }
       },
-    })
+    }
   }
 
   #templateText(value: unknown): string {

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { loadAiSdk } from '../../../src/agents/ai-sdk.js'
 import { callerToModelMessages, callerToUIMessages, parseMessages } from '../../../src/agents/messages.js'
+
+// Message validation uses the SDK's own schemas, as agents do after loading it.
+beforeAll(() => loadAiSdk())
 
 describe('parseMessages', () => {
   it('turns a string into one user message', () => {

@@ -1,0 +1,30 @@
+/**
+ * The AI SDK, loaded on first use. Importing `ai` costs tens of milliseconds and several MiB
+ * (it pulls in the gateway provider), which hosts would otherwise pay at startup even when no
+ * agent is ever called. Only type imports from 'ai' may stay static; values come from here.
+ */
+export type AiSdk = typeof import('ai')
+
+let loaded: AiSdk | undefined
+let loading: Promise<AiSdk> | undefined
+
+/** The SDK module; the first call starts the import, later calls share the same promise. */
+export function loadAiSdk(): Promise<AiSdk> {
+  loading ??= import('ai').then(
+    (sdk) => (loaded = sdk),
+    (err: unknown) => {
+      // Let a later call try again rather than caching a failure that may have been transient.
+      loading = undefined
+      throw err
+    },
+  )
+  return loading
+}
+
+/**
+ * The SDK if a load has finished, else undefined. For code that is synchronous and only meets
+ * SDK values (errors, results) after a model call, which always loads the SDK first.
+ */
+export function loadedAiSdk(): AiSdk | undefined {
+  return loaded
+}
