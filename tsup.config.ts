@@ -13,5 +13,7 @@ export default defineConfig({
   sourcemap: true,
   target: 'node20',
   splitting: true,
+  // `import.meta.url` (the lazy native driver load) also works in the CommonJS build.
+  shims: true,
   external: ['express', 'fastify', 'koa', '@koa/router', 'better-sqlite3', 'ai', 'zod'],
 })

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
+import { createRequire } from 'node:module'
+import type Database from 'better-sqlite3'
 import { migrate } from './migrations.js'
 import { SqliteThreadStore } from './sqlite-threads.js'
 import { SqliteWorkingMemoryStore } from './sqlite-working-memory.js'
@@ -35,7 +36,7 @@ export class SqliteStore implements Store {
     this.path = config.path ?? DEFAULT_SQLITE_PATH
     const inMemory = this.path === ':memory:' || this.path === ''
     if (!inMemory) mkdirSync(dirname(this.path), { recursive: true })
-    this.db = new Database(this.path)
+    this.db = new (openDriver())(this.path)
     // busy_timeout first, so even the WAL switch waits for a concurrent opener.
     this.db.pragma(`busy_timeout = ${config.busyTimeoutMs ?? 5000}`)
     if (!inMemory) this.db.pragma('journal_mode = WAL')
@@ -56,4 +57,12 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.db.open) this.db.close()
   }
+}
+
+let driver: typeof Database | undefined
+
+/** The native driver loads with the first store, not with the package: most mounts open it later. */
+function openDriver(): typeof Database {
+  driver ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database
+  return driver
 }
