@@ -104,19 +104,30 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
 
   /** Continues a run a dead process left `running`, from its last completed step. */
   async restart(options: RunRestartOptions = {}): Promise<WorkflowRunResult<TOutput>> {
-    const store = this.#target.runStore()
+    const { active, snapshot } = await this.#claim('running', 'interrupted')
+    return this.#execute(snapshot, active, options)
+  }
+
+  /**
+   * Claims the run in this process and loads its snapshot, which must be in `status`;
+   * `prepare` may check and change it further. The claim is released if anything fails.
+   */
+  async #claim(
+    status: WorkflowRunStatus,
+    described: string,
+    prepare?: (snapshot: WorkflowSnapshot) => Promise<void>,
+  ): Promise<{ active: ActiveRun; snapshot: WorkflowSnapshot }> {
     const active = this.#target.active.claim(this.runId)
-    let snapshot: WorkflowSnapshot
     try {
-      const record = await store.get(this.workflowId, this.runId)
+      const record = await this.#target.runStore().get(this.workflowId, this.runId)
       if (!record) throw notFound(`Workflow run ${this.runId} not found`)
-      if (record.status !== 'running') throw conflict(`Workflow run ${this.runId} is not interrupted (status: ${record.status})`)
-      snapshot = record.snapshot
+      if (record.status !== status) throw conflict(`Workflow run ${this.runId} is not ${described} (status: ${record.status})`)
+      await prepare?.(record.snapshot)
+      return { active, snapshot: record.snapshot }
     } catch (err) {
       active.release()
       throw err
     }
-    return this.#execute(snapshot, active, options)
   }
 
   /** Aborts the running step's signal and marks the run canceled; 409 once it has finished. */
@@ -174,14 +185,7 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
   }
 
   async #beginResume(options: RunResumeOptions): Promise<Execution<TOutput>> {
-    const store = this.#target.runStore()
-    const active = this.#target.active.claim(this.runId)
-    let snapshot: WorkflowSnapshot
-    try {
-      const record = await store.get(this.workflowId, this.runId)
-      if (!record) throw notFound(`Workflow run ${this.runId} not found`)
-      if (record.status !== 'suspended') throw conflict(`Workflow run ${this.runId} is not suspended (status: ${record.status})`)
-      snapshot = record.snapshot
+    const { active, snapshot } = await this.#claim('suspended', 'suspended', async (snapshot) => {
       const path = pickSuspendedPath(suspendedPaths(snapshot), options.step)
       const step = findStep(this.#target.nodes, path)
       const schema = step && !isNestedWorkflow(step) ? step.resumeSchema : undefined
@@ -189,13 +193,11 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
       const resumeData = schema ? parseOrThrow(schema, options.resumeData, what, 'resumeData') : options.resumeData
       markResumed(snapshot, path, resumeData, Date.now())
       // The race between two resumers (here or in another instance) is decided by this write.
+      const store = this.#target.runStore()
       if (!(await store.compareAndSetStatus(this.workflowId, this.runId, 'suspended', 'running', snapshot))) {
         throw conflict(`Workflow run ${this.runId} is no longer suspended`)
       }
-    } catch (err) {
-      active.release()
-      throw err
-    }
+    })
     return { done: this.#execute(snapshot, active, options) }
   }
 
