@@ -1,12 +1,19 @@
-// `npm run bench [-- --hosts express,koa --scenarios json --seconds 4]`
-// For each host × scenario, load the mounted route and a hand-written route doing the same
-// work in the same framework, one after the other in this run, and print their ratio.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+// `npm run bench` — every part, every host, every scenario (about 15 minutes).
+// Quicker: `npm run bench -- --hosts fastify --scenarios generate --parts throughput`
+// Options (defaults in brackets):
+//   --hosts express,fastify,koa        --scenarios <keys of bench/scenarios/index.ts>
+//   --parts throughput,memory,startup  --reps 3  --seconds 5  --warmup 2  --connections 50
+//   --cpu-prof <dir>    write a CPU profile of every server process into <dir>
+//   --memory-host express  --memory-rounds 5  --memory-requests 2000  --idle 60
+//   --heap-snapshots <dir> heap snapshots of both memory-scenario servers at start and end
+//   --json <file>       every sample, as JSON          --markdown   tables for BENCHMARKS.md
+import { writeFileSync } from 'node:fs'
+import { cpus, totalmem } from 'node:os'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import autocannon from 'autocannon'
+import { compare, type Comparison } from './harness/compare.js'
+import { footprint, type Phase } from './harness/footprint.js'
+import { loadAverage, median } from './harness/stats.js'
 import { scenarios } from './scenarios/index.js'
 import type { HostName, Scenario } from './scenarios/types.js'
 import { measureStartup, type StartupResult } from './startup.js'
@@ -15,120 +22,150 @@ const { values: args } = parseArgs({
   options: {
     hosts: { type: 'string', default: 'express,fastify,koa' },
     scenarios: { type: 'string', default: Object.keys(scenarios).join(',') },
-    seconds: { type: 'string', default: '4' },
-    connections: { type: 'string', default: '32' },
+    parts: { type: 'string', default: 'throughput,memory,startup' },
+    reps: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '50' },
+    'cpu-prof': { type: 'string' },
+    'memory-host': { type: 'string', default: 'express' },
+    'memory-rounds': { type: 'string', default: '5' },
+    'memory-requests': { type: 'string', default: '2000' },
+    idle: { type: 'string', default: '60' },
+    'heap-snapshots': { type: 'string' },
     json: { type: 'string' },
-    'skip-startup': { type: 'boolean', default: false },
+    markdown: { type: 'boolean', default: false },
   },
 })
 
-export interface Measurement {
-  rps: number
-  p99: number
-  errors: number
+const list = (value: string | undefined) => (value ?? '').split(',').filter(Boolean)
+const hosts = list(args.hosts) as HostName[]
+const keys = list(args.scenarios)
+const parts = new Set(list(args.parts))
+for (const key of keys) if (!scenarios[key]) throw new Error(`unknown scenario ${key}; known: ${Object.keys(scenarios).join(', ')}`)
+for (const host of hosts) if (!['express', 'fastify', 'koa'].includes(host)) throw new Error(`unknown host ${host}`)
+
+const n = (x: number, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits).replace(/\B(?=(\d{3})+(?!\d))/g, ' ') : '–')
+const r2 = (x: number) => x.toFixed(2)
+const med = (xs: number[]) => median(xs)
+
+function verdict(c: Comparison): string {
+  if (c.target === undefined) return ''
+  return c.ratio.median >= c.target ? `≥ ${r2(c.target)}` : `≥ ${r2(c.target)} — missed`
 }
 
-interface Row {
-  host: HostName
-  scenario: string
-  mounted: Measurement
-  baseline: Measurement
-  ratio: number
+function printComparison(c: Comparison) {
+  const side = (label: string, s: Comparison['mounted']) =>
+    `${label} ${n(med(s.map((x) => x.rps))).padStart(6)} req/s p50 ${n(med(s.map((x) => x.p50)), 1).padStart(5)} p99 ${n(med(s.map((x) => x.p99)), 1).padStart(6)} ms ${n(med(s.map((x) => x.serverCpuPerRequest))).padStart(5)} µs/req`
+  const errors = [...c.mounted, ...c.baseline].reduce((sum, s) => sum + s.errors, 0)
+  const loader = Math.max(...[...c.mounted, ...c.baseline].map((s) => s.loaderCores))
+  console.log(
+    `${c.host.padEnd(8)}${c.scenario.padEnd(10)} ratio ${r2(c.ratio.median)} (${r2(c.ratio.min)}–${r2(c.ratio.max)})  cpu ratio ${r2(c.cpuRatio.median)} (${r2(c.cpuRatio.min)}–${r2(c.cpuRatio.max)})  ${verdict(c)}`,
+  )
+  console.log(`${''.padEnd(18)}${side('A', c.mounted)} | ${side('B', c.baseline)}`)
+  console.log(`${''.padEnd(18)}load generator ≤ ${r2(loader)} cores, load average ${r2(c.load[0])} → ${r2(c.load[1])}${errors ? `, ${errors} ERRORS` : ''}`)
 }
 
-function startServer(host: HostName, scenario: string, mode: 'mounted' | 'baseline', dbPath: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/server.ts', host, scenario, mode, dbPath], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, NODE_ENV: 'production' },
-  })
-  const port = new Promise<number>((resolve, reject) => {
-    let out = ''
-    child.stdout!.on('data', (chunk) => {
-      out += chunk
-      const match = /READY (\d+)/.exec(out)
-      if (match) resolve(Number(match[1]))
-    })
-    child.once('exit', (code) => reject(new Error(`${host}/${scenario}/${mode} server exited with ${code}`)))
-  })
-  return { child, port }
+function printPhase(p: Phase) {
+  const m = p.mounted
+  const b = p.baseline
+  console.log(
+    `${p.phase.padEnd(22)} ${n(m.rss, 1).padStart(6)} ${n(m.rssAfterGc, 1).padStart(6)} ${n(m.heapAfterGc, 1).padStart(6)}   ${n(b.rss, 1).padStart(6)} ${n(b.rssAfterGc, 1).padStart(6)} ${n(b.heapAfterGc, 1).padStart(6)}   ${(m.rss - b.rss >= 0 ? '+' : '') + n(m.rss - b.rss, 1)}  (load ${r2(p.load)})`,
+  )
 }
 
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve()
-    child.once('exit', () => resolve())
-    child.kill('SIGTERM')
-  })
-}
-
-async function load(port: number, scenario: Scenario, seconds: number): Promise<Measurement> {
-  const { request } = scenario
-  const run = (duration: number) =>
-    autocannon({
-      url: `http://127.0.0.1:${port}${request.path}`,
-      method: request.method,
-      headers: request.body === undefined ? {} : { 'content-type': 'application/json' },
-      body: request.body === undefined ? undefined : JSON.stringify(request.body),
-      connections: Number(args.connections),
-      duration,
-    })
-  await run(1) // warm-up: JIT, connection pools, SQLite page cache
-  const result = await run(seconds)
-  const errors = result.errors + result.timeouts + result.non2xx
-  return { rps: result.requests.average, p99: result.latency.p99, errors }
-}
-
-async function measure(host: HostName, name: string, mode: 'mounted' | 'baseline'): Promise<Measurement> {
-  const scenario = scenarios[name]
-  const dir = mkdtempSync(join(tmpdir(), 'agentmount-bench-'))
-  const dbPath = join(dir, 'bench.db')
-  try {
-    await scenario.setup?.(dbPath)
-    const server = startServer(host, name, mode, dbPath)
-    try {
-      return await load(await server.port, scenario, Number(args.seconds))
-    } finally {
-      await stop(server.child)
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(8)
-
-async function main() {
-  const rows: Row[] = []
-  const hosts = args.hosts!.split(',') as HostName[]
-  console.log('host     scenario          mounted rps  p99ms   baseline rps  p99ms   ratio')
-  for (const host of hosts) {
-    for (const name of args.scenarios!.split(',')) {
-      const baseline = await measure(host, name, 'baseline')
-      const mounted = await measure(host, name, 'mounted')
-      const ratio = mounted.rps / baseline.rps
-      rows.push({ host, scenario: name, mounted, baseline, ratio })
-      const errs = mounted.errors + baseline.errors
-      console.log(
-        `${host.padEnd(8)} ${name.padEnd(16)} ${fmt(mounted.rps)}   ${fmt(mounted.p99, 1)}  ${fmt(baseline.rps)}     ${fmt(baseline.p99, 1)}  ${fmt(ratio, 2)}${errs ? `  (${errs} errors!)` : ''}`,
+function markdown(comparisons: Comparison[], phases: Phase[], startup: StartupResult[]): string {
+  const out: string[] = []
+  if (comparisons.length > 0) {
+    out.push('| host | scenario | ratio (min–max) | CPU ratio (min–max) | mounted req/s | p50 / p99 ms | µs CPU/req | hand-written req/s | p50 / p99 ms | µs CPU/req | target |')
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+    for (const c of comparisons) {
+      const cells = (s: Comparison['mounted']) => [
+        n(med(s.map((x) => x.rps))),
+        `${n(med(s.map((x) => x.p50)))} / ${n(med(s.map((x) => x.p99)))}`,
+        n(med(s.map((x) => x.serverCpuPerRequest))),
+      ]
+      out.push(
+        `| ${[c.host, c.name, `**${r2(c.ratio.median)}** (${r2(c.ratio.min)}–${r2(c.ratio.max)})`, `${r2(c.cpuRatio.median)} (${r2(c.cpuRatio.min)}–${r2(c.cpuRatio.max)})`, ...cells(c.mounted), ...cells(c.baseline), verdict(c)].join(' | ')} |`,
       )
     }
   }
+  if (phases.length > 0) {
+    out.push('', '| phase | mounted RSS | after GC: RSS / heap | bare RSS | after GC: RSS / heap | RSS difference |')
+    out.push('|---|---:|---:|---:|---:|---:|')
+    for (const p of phases) {
+      const m = p.mounted
+      const b = p.baseline
+      out.push(
+        `| ${p.phase} | ${n(m.rss, 1)} | ${n(m.rssAfterGc, 1)} / ${n(m.heapAfterGc, 1)} | ${n(b.rss, 1)} | ${n(b.rssAfterGc, 1)} / ${n(b.heapAfterGc, 1)} | ${m.rss >= b.rss ? '+' : ''}${n(m.rss - b.rss, 1)} |`,
+      )
+    }
+  }
+  if (startup.length > 0) {
+    out.push('', '| app | cold start ms | RSS after start MiB | RSS after 3 s of load MiB |', '|---|---:|---:|---:|')
+    for (const s of startup) out.push(`| ${s.app} | ${n(s.coldStartMs)} | ${n(s.rssStartMiB, 1)} | ${n(s.rssLoadedMiB, 1)} |`)
+  }
+  return out.join('\n')
+}
+
+async function main() {
+  const started = new Date()
+  const nodeFlags = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['cpu-prof'])}`] : []
+  console.log(
+    `${started.toISOString()}  Node ${process.version}, ${cpus().length} cores, ${n(totalmem() / 2 ** 30)} GiB; load average ${loadAverage().map(r2).join(' ')}`,
+  )
+  const comparisons: Comparison[] = []
+  if (parts.has('throughput')) {
+    const options = {
+      repetitions: Number(args.reps),
+      seconds: Number(args.seconds),
+      warmup: Number(args.warmup),
+      connections: Number(args.connections),
+      nodeFlags,
+    }
+    console.log(
+      `\nA = mounted, B = hand-written; ${options.repetitions} × ${options.seconds} s each after ${options.warmup} s of warm-up, B A / A B alternating; ratio = A/B req/s, cpu ratio = B/A CPU per request (medians of the paired runs, min–max)`,
+    )
+    for (const host of hosts) {
+      for (const key of keys) {
+        const c = await compare(host, key, scenarios[key], options)
+        comparisons.push(c)
+        printComparison(c)
+      }
+    }
+  }
+  let phases: Phase[] = []
+  if (parts.has('memory')) {
+    const chosen: Record<string, Scenario> = Object.fromEntries(keys.map((k) => [k, scenarios[k]]))
+    const options = {
+      host: args['memory-host'] as HostName,
+      rounds: Number(args['memory-rounds']),
+      requests: Number(args['memory-requests']),
+      connections: Number(args.connections),
+      idleSeconds: Number(args.idle),
+      heapSnapshots: args['heap-snapshots'],
+    }
+    console.log(
+      `\nMemory (${options.host}, MiB): every scenario in one server per side, ${options.requests} requests of each per round, ${options.connections} connections`,
+    )
+    console.log(`${'phase'.padEnd(22)} mounted: RSS, after GC: RSS heap   bare: RSS, after GC: RSS heap   RSS difference`)
+    phases = await footprint(chosen, options, printPhase)
+  }
   let startup: StartupResult[] = []
-  if (!args['skip-startup']) {
+  if (parts.has('startup')) {
     startup = await measureStartup()
     const [bare, mounted] = startup
     console.log('\napp       cold start ms  RSS start MiB  RSS after load MiB')
     for (const r of startup) {
-      console.log(`${r.app.padEnd(8)} ${fmt(r.coldStartMs)}      ${fmt(r.rssStartMiB, 1)}       ${fmt(r.rssLoadedMiB, 1)}`)
+      console.log(`${r.app.padEnd(8)} ${n(r.coldStartMs).padStart(8)}      ${n(r.rssStartMiB, 1).padStart(8)}       ${n(r.rssLoadedMiB, 1).padStart(8)}`)
     }
     console.log(
-      `mounted/bare: cold start ${(mounted.coldStartMs / bare.coldStartMs).toFixed(2)}x, RSS +${(mounted.rssStartMiB - bare.rssStartMiB).toFixed(1)} MiB at start, +${(mounted.rssLoadedMiB - bare.rssLoadedMiB).toFixed(1)} MiB after load`,
+      `mounted/bare: cold start ${r2(mounted.coldStartMs / bare.coldStartMs)}x, RSS +${n(mounted.rssStartMiB - bare.rssStartMiB, 1)} MiB at start, +${n(mounted.rssLoadedMiB - bare.rssLoadedMiB, 1)} MiB after load`,
     )
   }
-  if (args.json) {
-    const { writeFileSync } = await import('node:fs')
-    writeFileSync(args.json, JSON.stringify({ rows, startup }, null, 2))
-  }
+  console.log(`\nfinished ${new Date().toISOString()}; load average ${loadAverage().map(r2).join(' ')}`)
+  if (args.markdown) console.log(`\n${markdown(comparisons, phases, startup)}`)
+  if (args.json) writeFileSync(args.json, JSON.stringify({ started, node: process.version, comparisons, phases, startup }, null, 2))
 }
 
 main().catch((err) => {

@@ -1,65 +1,104 @@
-// A benchmark server in its own process: `node --import tsx bench/server.ts <host> <scenario> <mounted|baseline> <dbPath>`.
-// Prints `READY <port>` once listening.
+// One benchmark server in its own process, started by the harness with an IPC channel:
+//   node --import tsx bench/server.ts <host> <scenario[,scenario…]> <mounted|baseline> <dbPath>
+// Side `mounted` serves the scenarios' runtimes merged into one mount under /api; side `baseline`
+// serves their hand-written routes (or their baseline mounts). Answers the harness's questions
+// about its own CPU time and memory over IPC, so the figures are this process's alone.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { writeHeapSnapshot } from 'node:v8'
 import { scenarios } from './scenarios/index.js'
-import type { HostName } from './scenarios/types.js'
-import { createRuntime } from '../src/runtime.js'
+import type { HandWritten, HostName, MountedBaseline, Scenario } from './scenarios/types.js'
+import { createRuntime, type RuntimeConfig } from '../src/index.js'
+import type { ServerReply, ServerRequest } from './harness/protocol.js'
 
-const [host, scenarioName, mode, dbPath] = process.argv.slice(2) as [HostName, string, 'mounted' | 'baseline', string]
-const scenario = scenarios[scenarioName]
-if (!scenario) throw new Error(`unknown scenario ${scenarioName}`)
+const [host, names, side, dbPath] = process.argv.slice(2) as [HostName, string, 'mounted' | 'baseline', string]
+const chosen: Scenario[] = names.split(',').map((name) => {
+  const scenario = scenarios[name]
+  if (!scenario) throw new Error(`unknown scenario ${name}`)
+  return scenario
+})
 
-function ready(server: Server) {
-  server.listen(0, '127.0.0.1', () => {
-    process.stdout.write(`READY ${(server.address() as AddressInfo).port}\n`)
-  })
+/** Several scenarios' configurations as one runtime (the memory scenario serves them all). */
+function merge(configs: RuntimeConfig[]): RuntimeConfig {
+  const merged: RuntimeConfig = {}
+  for (const config of configs) {
+    merged.agents = { ...merged.agents, ...config.agents }
+    merged.workflows = { ...merged.workflows, ...config.workflows }
+    merged.tools = { ...merged.tools, ...config.tools }
+    merged.routes = [...(merged.routes ?? []), ...(config.routes ?? [])]
+    merged.store ??= config.store
+    merged.auth ??= config.auth
+    merged.context ??= config.context
+  }
+  return merged
 }
 
-async function main() {
-  const mounted = mode === 'mounted'
-  const runtime = mounted ? createRuntime(scenario.runtime(dbPath)) : undefined
+async function build() {
+  const handWritten: HandWritten[] = []
+  const configs: RuntimeConfig[] = []
+  for (const scenario of chosen) {
+    if (side === 'mounted') configs.push(await scenario.runtime(dbPath))
+    else if ('runtime' in scenario.baseline) configs.push(await (scenario.baseline as MountedBaseline).runtime(dbPath))
+    else handWritten.push(scenario.baseline as HandWritten)
+  }
+  const runtime = configs.length > 0 ? createRuntime(merge(configs)) : undefined
+
   if (host === 'express') {
     const { default: express } = await import('express')
     const { mount } = await import('../adapters/express.js')
     const app = express()
-    if (mounted) app.use('/api', mount(runtime!))
-    else {
+    if (runtime) app.use('/api', mount(runtime))
+    if (handWritten.length > 0) {
       app.use(express.json())
-      scenario.baseline.express(app, dbPath)
+      for (const routes of handWritten) routes.express(app, dbPath)
     }
-    ready(createServer(app))
-  } else if (host === 'fastify') {
+    return createServer(app)
+  }
+  if (host === 'fastify') {
     const { default: Fastify } = await import('fastify')
     const { mount } = await import('../adapters/fastify.js')
     const app = Fastify()
-    if (mounted) await app.register(mount(runtime!), { prefix: '/api' })
-    else scenario.baseline.fastify(app, dbPath)
+    if (runtime) await app.register(mount(runtime), { prefix: '/api' })
+    for (const routes of handWritten) routes.fastify(app, dbPath)
     await app.ready()
-    ready(app.server)
-  } else {
-    const { default: Koa } = await import('koa')
-    const { default: Router } = await import('@koa/router')
-    const { bodyParser } = await import('@koa/bodyparser')
-    const { mount } = await import('../adapters/koa.js')
-    const app = new Koa()
-    // The load generator drops connections mid-stream at the end of a run; that EPIPE is expected.
-    app.silent = true
-    if (mounted) app.use(mount(runtime!, { prefix: '/api' }))
-    else {
-      const router = new Router()
-      scenario.baseline.koa(router, dbPath)
-      app.use(bodyParser())
-      app.use(router.routes())
-    }
-    ready(createServer(app.callback()))
+    return app.server
   }
+  const { default: Koa } = await import('koa')
+  const { default: Router } = await import('@koa/router')
+  const { bodyParser } = await import('@koa/bodyparser')
+  const { mount } = await import('../adapters/koa.js')
+  const app = new Koa()
+  // The load generator drops connections mid-stream at the end of a run; that EPIPE is expected.
+  app.silent = true
+  if (runtime) app.use(mount(runtime, { prefix: '/api' }))
+  if (handWritten.length > 0) {
+    const router = new Router()
+    for (const routes of handWritten) routes.koa(router, dbPath)
+    app.use(bodyParser())
+    app.use(router.routes())
+  }
+  return createServer(app.callback())
 }
 
+function answer(request: ServerRequest): ServerReply {
+  if (request.cmd === 'gc') {
+    // Twice: the first pass can leave garbage that only a second one frees (weak callbacks).
+    globalThis.gc?.()
+    globalThis.gc?.()
+  }
+  const file = request.cmd === 'snapshot' ? writeHeapSnapshot(request.file) : undefined
+  return { id: request.id, cpu: process.cpuUsage(), memory: process.memoryUsage(), file }
+}
+
+process.on('message', (message) => process.send!(answer(message as ServerRequest)))
 // Exit cleanly so --cpu-prof can write its profile.
 process.on('SIGTERM', () => process.exit(0))
 
-main().catch((err) => {
-  console.error(err)
-  process.exit(1)
-})
+build()
+  .then((server: Server) => {
+    server.listen(0, '127.0.0.1', () => process.send!({ ready: (server.address() as AddressInfo).port }))
+  })
+  .catch((err) => {
+    console.error(err)
+    process.exit(1)
+  })

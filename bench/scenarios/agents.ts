@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import { generateText, stepCountIs, streamText, type TextStreamPart, type ToolSet } from 'ai'
-import { Agent } from '../../src/agents/agent.js'
+import { Agent } from '../../src/index.js'
 import { BenchModel } from './bench-model.js'
 import type { Scenario } from './types.js'
 
@@ -71,7 +71,8 @@ async function handStream(prompt: string, res: ServerResponse) {
 }
 
 export const generateScenario: Scenario = {
-  name: 'generate',
+  name: 'agent generate',
+  target: 0.85,
   request: { method: 'POST', path: '/api/agents/bench/generate', body: BODY },
   runtime: agentRuntime,
   baseline: {
@@ -90,7 +91,8 @@ export const generateScenario: Scenario = {
 }
 
 export const streamScenario: Scenario = {
-  name: 'stream',
+  name: 'agent stream (50 chunks)',
+  target: 0.85,
   request: { method: 'POST', path: '/api/agents/bench/stream', body: BODY },
   runtime: agentRuntime,
   baseline: {

@@ -1,3 +1,6 @@
+// Every scenario `npm run bench` knows, by the key `--scenarios` takes. To add one, write a
+// `Scenario` (./types.ts) in a file of its own here and add one line below; the harness runs it
+// on every host, in the memory scenario too, and prints its ratio next to its target.
 import { generateScenario, streamScenario } from './agents.js'
 import { jsonRoute } from './json-route.js'
 import { listMessagesScenario, listThreadsScenario } from './memory.js'

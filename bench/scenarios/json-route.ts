@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { defineRoute } from '../../src/http/route.js'
+import { defineRoute } from '../../src/index.js'
 import type { Scenario } from './types.js'
 
 const Body = z.object({
@@ -20,7 +20,8 @@ const invalid = (error: z.ZodError) => ({
 
 /** A JSON route with a zod-validated body: the pipeline's own overhead. */
 export const jsonRoute: Scenario = {
-  name: 'json route',
+  name: 'JSON route (zod body)',
+  target: 0.9,
   request: { method: 'POST', path: '/api/orders', body: { name: 'widget', quantity: 3, tags: ['a', 'b'] } },
   runtime: () => ({
     routes: [defineRoute({ method: 'POST', path: '/orders', body: Body, handler: ({ body }) => answer(body) })],

@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3'
-import { SqliteStore } from '../../src/storage/sqlite.js'
-import type { StoredMessage } from '../../src/storage/types.js'
+import { SqliteStore, type StoredMessage } from '../../src/index.js'
 import type { Scenario } from './types.js'
 
 const RESOURCE = 'bench-user'
@@ -98,7 +97,8 @@ function listMessages(dbPath: string) {
 }
 
 export const listThreadsScenario: Scenario = {
-  name: 'list threads',
+  name: 'list threads (10)',
+  target: 0.85,
   request: { method: 'GET', path: `/api/memory/threads?resourceId=${RESOURCE}` },
   setup: seed,
   runtime: (dbPath) => ({ store: new SqliteStore(dbPath) }),
@@ -121,7 +121,8 @@ export const listThreadsScenario: Scenario = {
 }
 
 export const listMessagesScenario: Scenario = {
-  name: 'list messages',
+  name: 'list messages (40 of 10 000)',
+  target: 0.85,
   request: { method: 'GET', path: `/api/memory/threads/${BIG_THREAD}/messages?perPage=40` },
   setup: seed,
   runtime: (dbPath) => ({ store: new SqliteStore(dbPath) }),

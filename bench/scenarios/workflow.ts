@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import Database from 'better-sqlite3'
 import { z } from 'zod'
-import { SqliteStore } from '../../src/storage/sqlite.js'
-import { createStep, createWorkflow } from '../../src/workflows/workflow.js'
+import { createStep, createWorkflow, SqliteStore } from '../../src/index.js'
 import type { Scenario } from './types.js'
 
 const Input = z.object({ a: z.number(), b: z.number() })
@@ -52,6 +51,7 @@ function handRun(dbPath: string) {
 
 export const workflowScenario: Scenario = {
   name: 'workflow start-async',
+  target: 0.7,
   request: { method: 'POST', path: '/api/workflows/math/start-async', body: { inputData: { a: 2, b: 3 } } },
   runtime: (dbPath) => ({ workflows: { math: mathWorkflow() }, store: new SqliteStore(dbPath) }),
   baseline: {

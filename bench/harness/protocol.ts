@@ -1,0 +1,10 @@
+/** What the harness asks a benchmark server over IPC, and what it answers. */
+export type ServerRequest = { id: number; cmd: 'usage' | 'gc' } | { id: number; cmd: 'snapshot'; file: string }
+
+export interface ServerReply {
+  id: number
+  cpu: NodeJS.CpuUsage
+  memory: NodeJS.MemoryUsage
+  /** The heap snapshot written, for `snapshot`. */
+  file?: string
+}
