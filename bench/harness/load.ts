@@ -40,8 +40,7 @@ export async function loadOnce(server: ServerProcess, request: BenchRequest, opt
     headers,
     body: request.body === undefined ? undefined : JSON.stringify(request.body),
     connections: options.connections,
-    duration: options.seconds,
-    amount: options.amount,
+    ...(options.amount === undefined ? { duration: options.seconds } : { amount: options.amount }),
   })
   const wallMicros = (performance.now() - started) * 1000
   const loaderMicros = cpuTotal(process.cpuUsage(loaderBefore))
