@@ -1,17 +1,17 @@
 export { createRuntime, Runtime } from './runtime.js'
-export type { AuthHooks, ContextHook, RuntimeConfig } from './runtime.js'
+export type { RuntimeConfig } from './runtime.js'
+export type { AuthHooks, ContextHook } from './http/hooks.js'
 export { defineRoute, json, sse, records, uiMessageStream } from './http/route.js'
 export type {
   HandlerArgs,
   HostObjects,
   NeutralRequest,
-  Principal,
-  RequestContext,
   Route,
   RouteDefinition,
 } from './http/route.js'
-export { HttpError } from './http/errors.js'
-export type { ErrorCode, ErrorEnvelope, FieldIssue } from './http/errors.js'
+export type { Principal, RequestContext } from './core/context.js'
+export { HttpError } from './core/errors.js'
+export type { ErrorCode, ErrorEnvelope, FieldIssue } from './core/errors.js'
 export type { MountOptions } from './http/dispatch.js'
 export { Agent } from './agents/agent.js'
 export { createTool } from './agents/tool.js'

@@ -2,30 +2,16 @@ import type { Agent } from './agents/agent.js'
 import type { Tool } from './agents/tool.js'
 import type { Workflow } from './workflows/workflow.js'
 import type { Store } from './storage/types.js'
-import type { NeutralRequest, Principal, RequestContext, Route } from './http/route.js'
+import type { AuthHooks, ContextHook, MountSource } from './http/hooks.js'
+import type { Route } from './http/route.js'
+import type { Services } from './services/services.js'
 import { SqliteStore } from './storage/sqlite.js'
-import { notFound } from './http/errors.js'
+import { notFound } from './core/errors.js'
 import { systemRoutes } from './routes/system.js'
 import { agentRoutes } from './routes/agents.js'
 import { toolRoutes } from './routes/tools.js'
 import { memoryRoutes } from './routes/memory.js'
 import { workflowRoutes } from './routes/workflows.js'
-
-/** Host-supplied identity hooks. Only headers are available when `authenticate` runs. */
-export interface AuthHooks {
-  authenticate?: (req: NeutralRequest) => Principal | null | undefined | Promise<Principal | null | undefined>
-  authorize?: (args: {
-    principal: Principal | null
-    route: Route
-    permission: string
-    params: Record<string, unknown>
-    context: RequestContext
-  }) => boolean | Promise<boolean>
-  /** The resource a principal owns; memory threads and workflow runs are scoped to it. */
-  resourceId?: (principal: Principal) => string | undefined
-}
-
-export type ContextHook = (req: NeutralRequest) => RequestContext | Promise<RequestContext>
 
 export interface RuntimeConfig {
   agents?: Record<string, Agent>
@@ -41,7 +27,7 @@ export interface RuntimeConfig {
 }
 
 /** The agents, workflows, tools and routes one or more mounts serve. */
-export class Runtime {
+export class Runtime implements Services, MountSource {
   readonly agents: Record<string, Agent>
   readonly workflows: Record<string, Workflow<any, any>>
   readonly tools: Record<string, Tool<any, any>>
@@ -70,6 +56,11 @@ export class Runtime {
     const getStore = () => this.store
     for (const agent of Object.values(this.agents)) agent.memory?.bindDefaultStore(getStore)
     for (const workflow of Object.values(this.workflows)) workflow.bindStore(getStore)
+  }
+
+  /** What route handlers get as `runtime`. */
+  get services(): Services {
+    return this
   }
 
   /** The runtime's store; the default SQLite file is created on first use. */
@@ -105,3 +96,5 @@ export class Runtime {
 export function createRuntime(config: RuntimeConfig = {}): Runtime {
   return new Runtime(config)
 }
+
+export type { AuthHooks, ContextHook }

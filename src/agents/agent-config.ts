@@ -1,7 +1,8 @@
 import type { LanguageModel, ToolSet, UIMessage } from 'ai'
-import type { RequestContext } from '../http/route.js'
+import type { RequestContext } from '../core/context.js'
+import type { MemoryTurn } from '../memory/memory.js'
 import type { AiSdk } from './ai-sdk.js'
-import type { AgentChatOptions, Dynamic, MemoryTurn } from './agent-types.js'
+import type { AgentChatOptions, Dynamic } from './agent-types.js'
 import { toTool, type AnyTool } from './tool.js'
 
 /** A config value, or what its function picks for this request. */

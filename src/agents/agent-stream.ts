@@ -1,8 +1,8 @@
 import type { StreamTextResult, ToolSet } from 'ai'
+import type { MemoryTurn } from '../memory/memory.js'
 import { mastraChunk, toMastraChunk, type ChunkScope, type MastraChunk } from './mastra-chunks.js'
 import type { ReplyRecorder } from './reply-message.js'
 import { safeErrorMessage } from './upstream-error.js'
-import type { MemoryTurn } from './agent-types.js'
 
 export interface StreamRun {
   result: StreamTextResult<ToolSet, any>

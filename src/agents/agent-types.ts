@@ -1,12 +1,9 @@
 import type { FinishReason, LanguageModel, LanguageModelUsage, UIMessage } from 'ai'
-import type { RequestContext } from '../http/route.js'
+import type { RequestContext } from '../core/context.js'
 import type { Memory } from '../memory/memory.js'
-import type { MastraChunk } from './mastra-chunks.js'
+import type { AgentStep, MastraChunk } from './mastra-chunks.js'
 import type { MessageListInput } from './messages.js'
 import type { AnyTool, ToolDescription } from './tool.js'
-
-/** What `Memory.openTurn` hands an agent for one turn. */
-export type MemoryTurn = Awaited<ReturnType<Memory['openTurn']>>
 
 /** A value, or a function of the request that picks it (per tenant, locale, plan…). */
 export type Dynamic<T> = T | ((args: { context: RequestContext }) => T | Promise<T>)
@@ -58,15 +55,6 @@ export interface AgentChatOptions {
   messageId?: string
 }
 
-export interface AgentStep {
-  text: string
-  reasoningText: string | undefined
-  toolCalls: MastraChunk[]
-  toolResults: MastraChunk[]
-  finishReason: FinishReason
-  usage: LanguageModelUsage
-}
-
 /** What `POST /agents/:agentId/generate` answers, in Mastra's shape. */
 export interface AgentGenerateResult {
   text: string
@@ -90,3 +78,5 @@ export interface AgentDescription {
   provider: string
   modelId: string
 }
+
+export type { AgentStep }

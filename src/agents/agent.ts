@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { LanguageModel, ModelMessage, StepResult, ToolSet } from 'ai'
-import { invalid } from '../http/errors.js'
-import type { RequestContext } from '../http/route.js'
-import type { Memory } from '../memory/memory.js'
+import { linkAbort } from '../core/abort.js'
+import { invalid } from '../core/errors.js'
+import type { RequestContext } from '../core/context.js'
+import type { Memory, MemoryTurn } from '../memory/memory.js'
 import { loadAiSdk, type AiSdk } from './ai-sdk.js'
 import { modelIdentity, regeneratedReplyId, resolveDynamic, toToolSet, withMemorySystem, withMemoryTools } from './agent-config.js'
 import { mastraStream } from './agent-stream.js'
@@ -13,7 +14,6 @@ import type {
   AgentDescription,
   AgentGenerateResult,
   Dynamic,
-  MemoryTurn,
 } from './agent-types.js'
 import { mastraStep, responseMetadata, type MastraChunk } from './mastra-chunks.js'
 import { callerToModelMessages, callerToUIMessages, mergeChatHistory, parseMessages, parseUIMessages, uiToModelMessages } from './messages.js'
@@ -146,10 +146,7 @@ export class Agent {
     const call = await this.#prepare(ai, options)
     const { signal } = options
     const stop = new AbortController()
-    const onAbort = () => stop.abort(signal?.reason)
-    if (signal?.aborted) stop.abort(signal.reason)
-    else signal?.addEventListener('abort', onAbort, { once: true })
-    const unlink = () => signal?.removeEventListener('abort', onAbort)
+    const unlink = linkAbort(signal, stop)
     const messageId = randomUUID()
     let result
     try {

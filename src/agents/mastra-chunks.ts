@@ -1,5 +1,4 @@
-import type { LanguageModelResponseMetadata, StepResult, TextStreamPart, ToolSet } from 'ai'
-import type { AgentStep } from './agent-types.js'
+import type { FinishReason, LanguageModelResponseMetadata, LanguageModelUsage, StepResult, TextStreamPart, ToolSet } from 'ai'
 import { safeErrorMessage, toolErrorMessage } from './upstream-error.js'
 
 /** One frame of `POST /agents/:agentId/stream`, shaped like Mastra's agent stream. */
@@ -8,6 +7,16 @@ export interface MastraChunk {
   runId: string
   from: 'AGENT'
   payload: Record<string, unknown>
+}
+
+/** One model call of a generate, as Mastra reports it in `steps`. */
+export interface AgentStep {
+  text: string
+  reasoningText: string | undefined
+  toolCalls: MastraChunk[]
+  toolResults: MastraChunk[]
+  finishReason: FinishReason
+  usage: LanguageModelUsage
 }
 
 /** The ids every chunk of one run carries. */

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { ModelMessage, ToolSet, UIMessage } from 'ai'
 import { z } from 'zod'
-import { HttpError, invalid } from '../http/errors.js'
-import { parseOrThrow } from '../http/validate.js'
+import { HttpError, invalid } from '../core/errors.js'
+import { parseOrThrow } from '../core/validate.js'
 import { loadAiSdk, loadedAiSdk } from './ai-sdk.js'
 import { modelToUIMessages } from './model-to-ui-message.js'
+import { isRecord } from '../core/is-record.js'
 
 /** What `messages` may be: a string, or a list of strings, AI SDK model messages or UI messages. */
 export type MessageListInput = string | ReadonlyArray<string | ModelMessage | UIMessage>
@@ -41,9 +42,6 @@ const uiMessageSchema = z.looseObject({
   parts: z.array(z.looseObject({ type: z.string() })),
 })
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 function parseUIMessage(value: unknown, field: string): UIMessage {
   const message = parseOrThrow(uiMessageSchema, value, 'messages', field) as UIMessage

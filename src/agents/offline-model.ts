@@ -1,4 +1,5 @@
 import type { LanguageModel } from 'ai'
+import { ABORTED, sleep } from '../core/abort.js'
 
 type LanguageModelV3 = Extract<LanguageModel, { specificationVersion: 'v3' }>
 type CallOptions = Parameters<LanguageModelV3['doGenerate']>[0]
@@ -47,19 +48,8 @@ function abortError(signal: AbortSignal): unknown {
 }
 
 /** Waits `ms`, or rejects as soon as the signal aborts; leaves no timer or listener behind. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted) return Promise.reject(abortError(signal))
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(abortError(signal!))
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if ((await sleep(ms, signal)) === ABORTED) throw abortError(signal!)
 }
 
 /**

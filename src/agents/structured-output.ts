@@ -1,14 +1,12 @@
 import type { JSONSchema7 } from 'ai'
-import { invalid } from '../http/errors.js'
+import { invalid } from '../core/errors.js'
 import type { AiSdk } from './ai-sdk.js'
+import { isRecord } from '../core/is-record.js'
 
 const TYPES = new Set(['object', 'array', 'string', 'number', 'integer', 'boolean', 'null'])
 const SUBSCHEMA_LISTS = ['anyOf', 'oneOf', 'allOf', 'prefixItems'] as const
 const SUBSCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions'] as const
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /**
  * Checks the keywords providers rely on, recursively, so a malformed schema is the

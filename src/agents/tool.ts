@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { JSONSchema7, Schema, Tool as AiTool, ToolExecutionOptions } from 'ai'
 import type { z } from 'zod'
-import { HttpError, invalid } from '../http/errors.js'
-import type { RequestContext } from '../http/route.js'
-import { parseOrThrow } from '../http/validate.js'
+import { HttpError, invalid } from '../core/errors.js'
+import type { RequestContext } from '../core/context.js'
+import { parseOrThrow } from '../core/validate.js'
 import { loadAiSdk, type AiSdk } from './ai-sdk.js'
 
 /** What a tool's `execute` receives beside its input. */

@@ -1,4 +1,4 @@
-import { HttpError } from '../http/errors.js'
+import { HttpError } from '../core/errors.js'
 import { loadedAiSdk } from './ai-sdk.js'
 
 /** True for the errors `fetch`, the AI SDK and our own code raise when a signal aborts. */

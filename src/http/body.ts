@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import { HttpError } from './errors.js'
+import { HttpError } from '../core/errors.js'
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
 

@@ -1,11 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AuthHooks, ContextHook, Runtime } from '../runtime.js'
 import { DEFAULT_BODY_LIMIT, readBody } from './body.js'
-import { HttpError, toHttpError } from './errors.js'
+import { HttpError, toHttpError } from '../core/errors.js'
 import { buildOpenApi, type OpenApiDocument } from './openapi.js'
-import type { HandlerArgs, HostObjects, MountInfo, NeutralRequest, Principal, RequestContext, Route } from './route.js'
-import { parseOrThrow } from './validate.js'
+import type { Principal, RequestContext } from '../core/context.js'
+import type { Services } from '../services/services.js'
+import type { AuthHooks, ContextHook, MountSource } from './hooks.js'
+import type { HandlerArgs, HostObjects, MountedRoute, MountInfo, NeutralRequest, Route } from './route.js'
+
+export type { MountedRoute }
+import { parseOrThrow } from '../core/validate.js'
 import { writeError, writeResult } from './write.js'
+import { isRecord } from '../core/is-record.js'
 
 /** Options every adapter's `mount(runtime, options)` accepts. */
 export interface MountOptions {
@@ -21,16 +26,6 @@ export interface MountOptions {
   heartbeatMs?: number
   /** Receives unexpected errors (answered as a bare 500); default `console.error`. */
   onError?: (err: unknown, req: NeutralRequest) => void
-}
-
-/** A route with its defaults resolved, as adapters register it. */
-export interface MountedRoute {
-  readonly route: Route
-  readonly method: Route['method']
-  readonly path: string
-  readonly permission: string
-  readonly bodyLimit: number
-  readonly isPublic: boolean
 }
 
 /** What an adapter hands the core for one request. */
@@ -60,15 +55,12 @@ function parseQuery(url: string | undefined): Record<string, string | string[]> 
   return query
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
 
 /** Lifts `requestContext` out of a body, keeping only the keys the server lets clients set. */
 function takeClientContext(body: unknown, allowed: ReadonlySet<string>): { body: unknown; picked?: RequestContext } {
-  if (!isPlainObject(body) || !Object.hasOwn(body, 'requestContext')) return { body }
+  if (!isRecord(body) || !Object.hasOwn(body, 'requestContext')) return { body }
   const { requestContext, ...rest } = body
-  if (allowed.size === 0 || !isPlainObject(requestContext)) return { body: rest }
+  if (allowed.size === 0 || !isRecord(requestContext)) return { body: rest }
   const picked: RequestContext = {}
   for (const key of Object.keys(requestContext)) if (allowed.has(key)) picked[key] = requestContext[key]
   return { body: rest, picked }
@@ -82,7 +74,7 @@ export class Mount implements MountInfo {
   readonly routes: readonly Route[]
   readonly mounted: readonly MountedRoute[]
   readonly authConfigured: boolean
-  readonly #runtime: Runtime
+  readonly #services: Services
   readonly #auth: AuthHooks | undefined
   readonly #context: ContextHook | undefined
   readonly #clientKeys: ReadonlySet<string>
@@ -90,8 +82,8 @@ export class Mount implements MountInfo {
   readonly #onError: (err: unknown, req: NeutralRequest) => void
   readonly #openApi = new Map<string, OpenApiDocument>()
 
-  constructor(runtime: Runtime, options: MountOptions = {}) {
-    this.#runtime = runtime
+  constructor(runtime: MountSource, options: MountOptions = {}) {
+    this.#services = runtime.services
     this.#auth = options.auth ?? runtime.auth
     this.#context = options.context ?? runtime.context
     this.#clientKeys = new Set(options.clientContextKeys ?? runtime.clientContextKeys)
@@ -175,7 +167,7 @@ export class Mount implements MountInfo {
       if (!allowed) throw new HttpError(403, 'FORBIDDEN', `Not allowed: ${mounted.permission}`)
     }
     const resourceId = principal !== null && auth?.resourceId ? auth.resourceId(principal as Principal) : undefined
-    return route.handler(new CoreHandlerArgs(params, query, body, context, principal, resourceId, this.#runtime, request, this))
+    return route.handler(new CoreHandlerArgs(params, query, body, context, principal, resourceId, this.#services, request, this))
   }
 }
 
@@ -222,7 +214,7 @@ class CoreHandlerArgs implements HandlerArgs {
     readonly context: RequestContext,
     readonly principal: Principal | null,
     readonly resourceId: string | undefined,
-    readonly runtime: Runtime,
+    readonly runtime: Services,
     readonly request: NeutralRequest,
     readonly mount: MountInfo,
   ) {}

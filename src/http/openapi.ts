@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { MountedRoute } from './dispatch.js'
+import type { MountedRoute } from './route.js'
 
 export type OpenApiDocument = Record<string, unknown>
 

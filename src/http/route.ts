@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { z } from 'zod'
-import type { Runtime } from '../runtime.js'
+import type { Principal, RequestContext } from '../core/context.js'
+import type { Services } from '../services/services.js'
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
@@ -37,11 +38,6 @@ export interface MountInfo {
   openApi(basePath: string): Record<string, unknown>
 }
 
-/** Whatever the host's auth hook returns for a signed-in caller. */
-export type Principal = Record<string, unknown> & { id?: string }
-
-export type RequestContext = Record<string, unknown>
-
 export interface HandlerArgs<P = any, Q = any, B = any> {
   params: P
   query: Q
@@ -52,7 +48,8 @@ export interface HandlerArgs<P = any, Q = any, B = any> {
   resourceId: string | undefined
   /** Fires when the client goes away. Destructure it (`({ signal }) =>`); a spread copy drops it. */
   signal: AbortSignal
-  runtime: Runtime
+  /** Agents, workflows, tools and the store this mount serves. */
+  runtime: Services
   request: NeutralRequest
   mount: MountInfo
 }
@@ -82,6 +79,16 @@ export interface RouteDefinition<
 }
 
 export type Route = RouteDefinition<any, any, any>
+
+/** A route with its defaults resolved, as adapters register it. */
+export interface MountedRoute {
+  readonly route: Route
+  readonly method: Route['method']
+  readonly path: string
+  readonly permission: string
+  readonly bodyLimit: number
+  readonly isPublic: boolean
+}
 
 /**
  * Declares a route: data for the registry and OpenAPI, plus its handler.

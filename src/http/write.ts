@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http'
-import { HttpError, toHttpError } from './errors.js'
+import { ABORTED, raceAbort } from '../core/abort.js'
+import { HttpError, toHttpError } from '../core/errors.js'
 import { resultKind, type JsonResult, type StreamResult, type UiMessageResult } from './route.js'
 
 export interface WriteOptions {
@@ -103,25 +104,6 @@ function heartbeat(res: ServerResponse, ms: number): NodeJS.Timeout | undefined 
   return timer
 }
 
-/** Races the iterator's next item with the client going away. */
-function nextOrAbort<T>(iterator: AsyncIterator<T>, signal: AbortSignal): Promise<IteratorResult<T> | 'aborted'> {
-  if (signal.aborted) return Promise.resolve('aborted')
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve('aborted')
-    signal.addEventListener('abort', onAbort, { once: true })
-    iterator.next().then(
-      (r) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(r)
-      },
-      (err) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err)
-      },
-    )
-  })
-}
-
 async function writeFrames(res: ServerResponse, isSse: boolean, result: StreamResult, options: WriteOptions): Promise<void> {
   const frame = isSse ? (v: unknown) => `data: ${JSON.stringify(v)}\n\n` : (v: unknown) => `${JSON.stringify(v)}\x1e`
   startStream(res, isSse ? SSE_HEADERS : RECORD_HEADERS, result.headers)
@@ -129,8 +111,8 @@ async function writeFrames(res: ServerResponse, isSse: boolean, result: StreamRe
   const iterator = result.source[Symbol.asyncIterator]()
   try {
     for (;;) {
-      const step = await nextOrAbort(iterator, options.request.signal)
-      if (step === 'aborted') {
+      const step = await raceAbort(() => iterator.next(), options.request.signal)
+      if (step === ABORTED) {
         // Ask the producer to stop; it also sees the same signal.
         iterator.return?.().catch(() => {})
         return
@@ -153,8 +135,8 @@ async function writeUiMessages(res: ServerResponse, result: UiMessageResult, opt
   const reader = result.stream.getReader()
   try {
     for (;;) {
-      const step = await nextOrAbort({ next: () => reader.read() } as AsyncIterator<unknown>, options.request.signal)
-      if (step === 'aborted') {
+      const step = await raceAbort(() => reader.read(), options.request.signal)
+      if (step === ABORTED) {
         reader.cancel().catch(() => {})
         return
       }

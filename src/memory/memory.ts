@@ -1,6 +1,6 @@
 import type { ToolSet, UIMessage } from 'ai'
-import { notFound } from '../http/errors.js'
-import type { RequestContext } from '../http/route.js'
+import { notFound } from '../core/errors.js'
+import type { RequestContext } from '../core/context.js'
 import type { Store, Thread } from '../storage/types.js'
 import { fromUIMessage, replayableHistory, toUIMessages } from './message-format.js'
 import { WorkingMemory, type WorkingMemoryOptions } from './working-memory.js'

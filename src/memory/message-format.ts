@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type { UIMessage } from 'ai'
 import type { StoredMessage, StoredMessageContent } from '../storage/types.js'
+import { isRecord } from '../core/is-record.js'
 
 type Part = UIMessage['parts'][number]
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /** The text parts joined, what Mastra keeps as `content.content` for plain-text readers. */
 export function textOfParts(parts: readonly unknown[]): string {

@@ -1,7 +1,8 @@
 import type { Tool } from 'ai'
 import { z } from 'zod'
-import { invalid } from '../http/errors.js'
+import { invalid } from '../core/errors.js'
 import type { Store, WorkingMemoryScope } from '../storage/types.js'
+import { isRecord } from '../core/is-record.js'
 
 export interface WorkingMemoryOptions {
   /** Default true once a `workingMemory` config is given. */
@@ -24,9 +25,6 @@ type JsonObject = Record<string, unknown>
 
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
-function isPlainObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /**
  * Schema-mode update rule: objects merge key by key, `null` deletes a key,
@@ -37,7 +35,7 @@ export function mergeWorkingMemory(current: JsonObject, update: JsonObject): Jso
   for (const [key, value] of Object.entries(update)) {
     if (UNSAFE_KEYS.has(key)) continue
     if (value === null) delete out[key]
-    else if (isPlainObject(value)) out[key] = mergeWorkingMemory(isPlainObject(out[key]) ? out[key] : {}, value)
+    else if (isRecord(value)) out[key] = mergeWorkingMemory(isRecord(out[key]) ? out[key] : {}, value)
     else if (value !== undefined) out[key] = value
   }
   return out
@@ -58,7 +56,7 @@ function updateSchemaOf(schema: z.ZodObject): z.ZodObject {
 function parseStoredObject(value: string | null): JsonObject {
   if (value === null) return {}
   const parsed: unknown = JSON.parse(value)
-  return isPlainObject(parsed) ? parsed : {}
+  return isRecord(parsed) ? parsed : {}
 }
 
 /** Reads, replaces and updates one Memory's working memory, in template or schema mode. */

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
-import { conflict, invalid, notFound } from '../http/errors.js'
+import { conflict, invalid, notFound } from '../core/errors.js'
 import { defineRoute, type Route } from '../http/route.js'
 import type { Memory } from '../memory/memory.js'
 import { contentFromInput, toUIMessages } from '../memory/message-format.js'
 import { WorkingMemory } from '../memory/working-memory.js'
 import * as wire from '../memory/wire-schemas.js'
-import type { Runtime } from '../runtime.js'
+import type { Services } from '../services/services.js'
 import type { ListThreadsQuery, StoredMessage, Store, Thread } from '../storage/types.js'
 
 const tags = ['memory']
@@ -16,7 +16,7 @@ const write = 'memory:write'
  * The store a request works on: the agent's memory store with `?agentId` (unknown agent → 404),
  * else the runtime's. An agent without memory falls back to the runtime's store, as Mastra does.
  */
-function memoryOf(runtime: Runtime, agentId: string | undefined): { store: Store; memory?: Memory } {
+function memoryOf(runtime: Services, agentId: string | undefined): { store: Store; memory?: Memory } {
   if (agentId === undefined) return { store: runtime.store }
   const memory = runtime.getAgent(agentId).memory
   return memory ? { store: memory.store, memory } : { store: runtime.store }

@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import { toTool, type Tool, type ToolDescription } from '../agents/tool.js'
 import { json, defineRoute, type Route } from '../http/route.js'
-import { notFound } from '../http/errors.js'
-import type { Runtime } from '../runtime.js'
+import { notFound } from '../core/errors.js'
+import type { Services } from '../services/services.js'
 
 const tags = ['tools']
 const toolParams = z.object({ toolId: z.string().min(1) })
@@ -11,7 +11,7 @@ const toolParams = z.object({ toolId: z.string().min(1) })
  * Every tool a client can see: the runtime's own, then each agent's static tools. Listed by
  * tool id; the first tool with an id wins, so runtime tools shadow agent tools of the same id.
  */
-function allTools(runtime: Runtime): Map<string, Tool<any, any>> {
+function allTools(runtime: Services): Map<string, Tool<any, any>> {
   const tools = new Map<string, Tool<any, any>>()
   for (const key of Object.keys(runtime.tools)) {
     // Plain-JS hosts may register AI SDK tools here too.
@@ -24,7 +24,7 @@ function allTools(runtime: Runtime): Map<string, Tool<any, any>> {
   return tools
 }
 
-function findTool(runtime: Runtime, toolId: string): Tool<any, any> {
+function findTool(runtime: Services, toolId: string): Tool<any, any> {
   const tool = allTools(runtime).get(toolId)
   if (!tool) throw notFound(`Tool with id ${toolId} not found`)
   return tool

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type Database from 'better-sqlite3'
-import { conflict, notFound } from '../http/errors.js'
+import { conflict, notFound } from '../core/errors.js'
 import type {
   CloneThreadArgs,
   ListThreadsQuery,

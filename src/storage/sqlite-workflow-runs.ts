@@ -1,11 +1,11 @@
 import type Database from 'better-sqlite3'
-import { conflict, notFound } from '../http/errors.js'
+import { conflict, notFound } from '../core/errors.js'
 import type {
   ListWorkflowRunsQuery,
   WorkflowRunRecord,
   WorkflowRunStatus,
   WorkflowRunStore,
-} from '../workflows/run-store.js'
+} from './workflow-runs.js'
 
 interface RunRow {
   workflow_id: string

@@ -1,4 +1,4 @@
-import type { WorkflowRunStore } from '../workflows/run-store.js'
+import type { WorkflowRunStore } from './workflow-runs.js'
 
 /** A conversation thread owned by one resource (a user, an org…). */
 export interface Thread {

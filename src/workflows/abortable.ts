@@ -1,41 +1,14 @@
+import { ABORTED, raceAbort, sleep } from '../core/abort.js'
 import { RunCanceled } from './failures.js'
 
-/** Settles like `promise`, or rejects with RunCanceled as soon as `signal` fires. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new RunCanceled())
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new RunCanceled())
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (err) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err)
-      },
-    )
-  })
+/** Settles like `work()`, or rejects with RunCanceled as soon as the run's signal fires. */
+export async function orCanceled<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  const value = await raceAbort(work, signal)
+  if (value === ABORTED) throw new RunCanceled()
+  return value
 }
 
-/** Waits `ms`; an abort clears the timer and rejects with RunCanceled, so no timer outlives a cancel. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(new RunCanceled())
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(new RunCanceled())
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
-/** Retry delay after failed attempt `attempt` (0-based): 10 ms, 20 ms, 40 ms … capped at 1 s. */
-export function backoffMs(attempt: number): number {
-  return Math.min(10 * 2 ** attempt, 1000)
+/** Waits before retry `attempt` (0-based): 10 ms, 20 ms, 40 ms … capped at 1 s; a cancel ends the wait. */
+export async function backoff(attempt: number, signal: AbortSignal): Promise<void> {
+  if ((await sleep(Math.min(10 * 2 ** attempt, 1000), signal)) === ABORTED) throw new RunCanceled()
 }

@@ -1,4 +1,4 @@
-import { conflict } from '../http/errors.js'
+import { conflict } from '../core/errors.js'
 
 /** A run executing in this process: its abort switch and a promise that settles when it stops. */
 export interface ActiveRun {

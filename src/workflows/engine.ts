@@ -1,9 +1,10 @@
-import type { RequestContext } from '../http/route.js'
-import { backoffMs, raceAbort, sleep } from './abortable.js'
+import type { RequestContext } from '../core/context.js'
+import { backoff, orCanceled } from './abortable.js'
 import type { EmitEvent } from './events.js'
 import { RunCanceled, StepFailure, checkSchema, errorMessage } from './failures.js'
 import { isNestedWorkflow, type BranchCondition, type GraphNode, type GraphStep, type NestedWorkflow } from './graph.js'
-import { suspendedPaths, type ExecutionState, type StepResult } from './snapshot.js'
+import type { ExecutionState, StepResult } from '../storage/workflow-snapshot.js'
+import { suspendedPaths } from './snapshot.js'
 import type { GetStepResult, Step } from './step.js'
 
 export interface ExecutionEnv {
@@ -93,7 +94,7 @@ function dataArgs(inputData: unknown, { env, getStepResult }: Scope) {
 /** Runs a condition or map, turning what it throws into a failure that names it. */
 async function callUser<T>(label: string, fn: () => T | Promise<T>, signal: AbortSignal): Promise<T> {
   try {
-    return await raceAbort(Promise.resolve().then(fn), signal)
+    return await orCanceled(async () => fn(), signal)
   } catch (err) {
     if (err instanceof RunCanceled || signal.aborted) throw new RunCanceled()
     throw new StepFailure(`${label} failed: ${errorMessage(err)}`)
@@ -205,14 +206,14 @@ async function runAttempts(step: Step, inputData: unknown, entry: StepResult, sc
     }
     try {
       const execution = step.execute({ inputData, resumeData, suspend, context: env.context, signal: env.signal, getStepResult, runId: env.runId })
-      const output = await raceAbort(Promise.race([execution, suspended]), env.signal)
+      const output = await orCanceled(() => Promise.race([execution, suspended]), env.signal)
       return suspension ? { suspended: true, payload: suspension.payload } : { suspended: false, output }
     } catch (err) {
       if (suspension) return { suspended: true, payload: suspension.payload }
       if (err instanceof RunCanceled || env.signal.aborted) throw new RunCanceled()
       if (err instanceof StepFailure) throw err
       if (attempt >= step.retries) throw new StepFailure(errorMessage(err))
-      await sleep(backoffMs(attempt), env.signal)
+      await backoff(attempt, env.signal)
     }
   }
 }

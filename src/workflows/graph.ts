@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import type { RequestContext } from '../http/route.js'
+import type { RequestContext } from '../core/context.js'
 import type { GetStepResult, Step } from './step.js'
 
 /** A committed workflow used as a step of another; `Workflow` has this shape. */

@@ -1,6 +1,6 @@
-import { conflict, notFound } from '../http/errors.js'
-import type { ListWorkflowRunsQuery, WorkflowRunRecord, WorkflowRunStatus, WorkflowRunStore } from './run-store.js'
-import type { WorkflowSnapshot } from './snapshot.js'
+import { conflict, notFound } from '../core/errors.js'
+import type { ListWorkflowRunsQuery, WorkflowRunRecord, WorkflowRunStatus, WorkflowRunStore } from '../storage/workflow-runs.js'
+import type { WorkflowSnapshot } from '../storage/workflow-snapshot.js'
 
 interface StoredRun {
   workflowId: string

@@ -1,13 +1,14 @@
 import type { z } from 'zod'
-import { conflict, notFound } from '../http/errors.js'
-import type { RequestContext } from '../http/route.js'
-import { parseOrThrow } from '../http/validate.js'
+import { linkAbort } from '../core/abort.js'
+import { conflict, notFound } from '../core/errors.js'
+import type { RequestContext } from '../core/context.js'
+import { parseOrThrow } from '../core/validate.js'
 import type { ActiveRun, ActiveRuns } from './active-runs.js'
 import { runGraph, type GraphOutcome } from './engine.js'
 import { EventChannel, type EmitEvent, type WorkflowEvent } from './events.js'
 import { checkSchema, StepFailure } from './failures.js'
 import { findStep, isNestedWorkflow, type GraphNode } from './graph.js'
-import { TERMINAL_STATUSES, type WorkflowRunStatus, type WorkflowRunStore } from './run-store.js'
+import { TERMINAL_STATUSES, type WorkflowRunStatus, type WorkflowRunStore } from '../storage/workflow-runs.js'
 import { SnapshotWriter } from './snapshot-writer.js'
 import {
   initialSnapshot,
@@ -16,8 +17,8 @@ import {
   suspendedPaths,
   toRunResult,
   type WorkflowRunResult,
-  type WorkflowSnapshot,
 } from './snapshot.js'
+import type { WorkflowSnapshot } from '../storage/workflow-snapshot.js'
 
 /** What a run needs from its workflow. */
 export interface RunTarget {
@@ -209,7 +210,7 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
   ): Promise<WorkflowRunResult<TOutput>> {
     const target = this.#target
     const { controller } = active
-    const unlink = forwardAbort(options.signal, controller)
+    const unlink = linkAbort(options.signal, controller)
     const writer = new SnapshotWriter(target.runStore(), target.id, this.runId, snapshot, controller)
     const runId = this.runId
     const emit: EmitEvent | undefined = onEvent && ((type, payload) => onEvent({ type, runId, from: 'WORKFLOW', payload }))
@@ -262,15 +263,4 @@ function finishPayload(result: WorkflowRunResult): Record<string, unknown> {
   if (result.error !== undefined) payload.error = result.error
   if (result.suspended) payload.suspended = result.suspended
   return payload
-}
-
-function forwardAbort(signal: AbortSignal | undefined, controller: AbortController): () => void {
-  if (!signal) return () => {}
-  if (signal.aborted) {
-    controller.abort()
-    return () => {}
-  }
-  const onAbort = () => controller.abort()
-  signal.addEventListener('abort', onAbort, { once: true })
-  return () => signal.removeEventListener('abort', onAbort)
 }

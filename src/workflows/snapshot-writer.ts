@@ -1,5 +1,5 @@
-import type { WorkflowRunStatus, WorkflowRunStore } from './run-store.js'
-import type { WorkflowSnapshot } from './snapshot.js'
+import type { WorkflowRunStatus, WorkflowRunStore } from '../storage/workflow-runs.js'
+import type { WorkflowSnapshot } from '../storage/workflow-snapshot.js'
 
 /**
  * Persists one executing run. Writes go out one at a time in call order (parallel branches

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { RequestContext } from '../http/route.js'
+import type { RequestContext } from '../core/context.js'
 
 /** Reads the output of a step that already succeeded in this run (undefined otherwise). */
 export interface GetStepResult {

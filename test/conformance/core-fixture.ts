@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { createRuntime } from '../../src/runtime.js'
 import { defineRoute, json, records, sse } from '../../src/http/route.js'
-import { HttpError } from '../../src/http/errors.js'
+import { HttpError } from '../../src/core/errors.js'
 import type { MountOptions } from '../../src/http/dispatch.js'
 import { hostUser } from '../harness/hosts.js'
 

@@ -10,7 +10,8 @@ import { mount as mountExpress } from '../../adapters/express.js'
 import { mount as mountFastify } from '../../adapters/fastify.js'
 import { mount as mountKoa } from '../../adapters/koa.js'
 import type { MountOptions } from '../../src/http/dispatch.js'
-import type { HostObjects, Principal } from '../../src/http/route.js'
+import type { Principal } from '../../src/core/context.js'
+import type { HostObjects } from '../../src/http/route.js'
 import type { Runtime } from '../../src/runtime.js'
 
 /** The users the host apps' own auth middleware knows, by bearer token. */

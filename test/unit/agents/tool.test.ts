@@ -2,7 +2,7 @@ import { tool } from 'ai'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createTool, Tool, toTool } from '../../../src/agents/tool.js'
-import { HttpError } from '../../../src/http/errors.js'
+import { HttpError } from '../../../src/core/errors.js'
 
 const weather = createTool({
   id: 'weather',

@@ -1,6 +1,6 @@
 import type { UIMessage } from 'ai'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { HttpError } from '../../../src/http/errors.js'
+import { HttpError } from '../../../src/core/errors.js'
 import { Memory } from '../../../src/memory/memory.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
 

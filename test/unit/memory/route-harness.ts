@@ -1,4 +1,4 @@
-import { parseOrThrow } from '../../../src/http/validate.js'
+import { parseOrThrow } from '../../../src/core/validate.js'
 import type { HttpMethod } from '../../../src/http/route.js'
 import { memoryRoutes } from '../../../src/routes/memory.js'
 import type { Runtime } from '../../../src/runtime.js'

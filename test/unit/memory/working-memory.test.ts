@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { HttpError } from '../../../src/http/errors.js'
+import { HttpError } from '../../../src/core/errors.js'
 import { mergeWorkingMemory, WorkingMemory } from '../../../src/memory/working-memory.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { HttpError } from '../../../src/http/errors.js'
+import { HttpError } from '../../../src/core/errors.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
 import type { StoredMessage, Thread } from '../../../src/storage/types.js'
 

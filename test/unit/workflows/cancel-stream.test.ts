@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import type { HttpError } from '../../../src/http/errors.js'
+import type { HttpError } from '../../../src/core/errors.js'
 import type { WorkflowEvent } from '../../../src/workflows/events.js'
 import { InMemoryWorkflowRuns } from '../../../src/workflows/memory-run-store.js'
 import { createStep, createWorkflow } from '../../../src/workflows/workflow.js'

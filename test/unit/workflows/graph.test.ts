@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { Agent } from '../../../src/agents/agent.js'
-import { HttpError } from '../../../src/http/errors.js'
+import { HttpError } from '../../../src/core/errors.js'
 import { InMemoryWorkflowRuns } from '../../../src/workflows/memory-run-store.js'
 import { createStep, createWorkflow } from '../../../src/workflows/workflow.js'
 import { generatingModel } from '../agents/fixtures.js'

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { HttpError } from '../../../src/http/errors.js'
+import { HttpError } from '../../../src/core/errors.js'
 import { resultKind, type StreamResult } from '../../../src/http/route.js'
 import { workflowRoutes } from '../../../src/routes/workflows.js'
 import { createRuntime, type Runtime } from '../../../src/runtime.js'

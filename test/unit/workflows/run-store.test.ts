@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
-import { HttpError } from '../../../src/http/errors.js'
+import { HttpError } from '../../../src/core/errors.js'
 import { SqliteWorkflowRuns } from '../../../src/storage/sqlite-workflow-runs.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
 import { InMemoryWorkflowRuns } from '../../../src/workflows/memory-run-store.js'
-import type { WorkflowRunRecord, WorkflowRunStatus, WorkflowRunStore } from '../../../src/workflows/run-store.js'
+import type { WorkflowRunRecord, WorkflowRunStatus, WorkflowRunStore } from '../../../src/storage/workflow-runs.js'
 import { approvalWorkflow, mathWorkflow } from './fixtures/workflows.js'
 
 function record(runId: string, overrides: Partial<WorkflowRunRecord> = {}): WorkflowRunRecord {

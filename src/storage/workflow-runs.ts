@@ -1,4 +1,4 @@
-import type { WorkflowSnapshot } from './snapshot.js'
+import type { WorkflowSnapshot } from './workflow-snapshot.js'
 
 /** `pending` is a created run not started yet; `running` may also be a run a dead process left behind. */
 export type WorkflowRunStatus = 'pending' | 'running' | 'success' | 'failed' | 'suspended' | 'canceled'

@@ -1,0 +1,57 @@
+/** What `raceAbort` and `sleep` resolve to when the signal fired first. */
+export const ABORTED: unique symbol = Symbol('aborted')
+
+/**
+ * Aborts `target` when `signal` fires (at once if it already has). Returns the unlink
+ * function: call it when the work ends, so a long-lived signal keeps no listener.
+ */
+export function linkAbort(signal: AbortSignal | undefined, target: AbortController): () => void {
+  if (!signal) return noop
+  if (signal.aborted) {
+    target.abort(signal.reason)
+    return noop
+  }
+  const onAbort = () => target.abort(signal.reason)
+  signal.addEventListener('abort', onAbort, { once: true })
+  return () => signal.removeEventListener('abort', onAbort)
+}
+
+/**
+ * Starts `work` unless `signal` already fired, then settles like it, or resolves `ABORTED`
+ * as soon as `signal` fires; no listener outlives the race.
+ */
+export function raceAbort<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  if (signal.aborted) return Promise.resolve(ABORTED)
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED)
+    signal.addEventListener('abort', onAbort, { once: true })
+    work().then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(err)
+      },
+    )
+  })
+}
+
+/** Waits `ms`, or resolves `ABORTED` early when `signal` fires; the timer never outlives an abort. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void | typeof ABORTED> {
+  if (signal?.aborted) return Promise.resolve(ABORTED)
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer)
+      resolve(ABORTED)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+function noop(): void {}

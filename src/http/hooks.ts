@@ -1,0 +1,29 @@
+import type { Principal, RequestContext } from '../core/context.js'
+import type { Services } from '../services/services.js'
+import type { NeutralRequest, Route } from './route.js'
+
+/** Host-supplied identity hooks. Only headers are available when `authenticate` runs. */
+export interface AuthHooks {
+  authenticate?: (req: NeutralRequest) => Principal | null | undefined | Promise<Principal | null | undefined>
+  authorize?: (args: {
+    principal: Principal | null
+    route: Route
+    permission: string
+    params: Record<string, unknown>
+    context: RequestContext
+  }) => boolean | Promise<boolean>
+  /** The resource a principal owns; memory threads and workflow runs are scoped to it. */
+  resourceId?: (principal: Principal) => string | undefined
+}
+
+/** Builds the request context from the host request (`req.user`, `ctx.state` via `req.host`). */
+export type ContextHook = (req: NeutralRequest) => RequestContext | Promise<RequestContext>
+
+/** What a mount serves: the routes, the services their handlers get, and the runtime-level hooks. */
+export interface MountSource {
+  readonly routes: readonly Route[]
+  readonly services: Services
+  readonly auth: AuthHooks | undefined
+  readonly context: ContextHook | undefined
+  readonly clientContextKeys: readonly string[]
+}
