@@ -9,7 +9,8 @@ export default defineConfig({
   },
   format: ['esm', 'cjs'],
   dts: true,
-  clean: true,
+  // dist/console is the browser console, built (and cached) by scripts/build-console.mjs.
+  clean: ['!console/**'],
   sourcemap: true,
   target: 'node20',
   splitting: true,

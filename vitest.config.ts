@@ -24,6 +24,10 @@ export default defineConfig({
         },
       },
       {
+        // Debian's Chromium driven by playwright-core against the demo app (needs the build).
+        test: { ...shared, name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 60_000 },
+      },
+      {
         test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts', 'test/package/**/*.test.ts'] },
       },
     ],

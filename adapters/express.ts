@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import express from 'express'
 import type { Router } from 'express'
-import { Mount, type MountOptions } from '../src/http/dispatch.js'
+import type { MountOptions } from '../src/http/dispatch.js'
+import { createMount } from '../src/mount.js'
 import type { Runtime } from '../src/runtime.js'
 
 export type { MountOptions }
@@ -12,7 +13,7 @@ export type { MountOptions }
  * @example app.use('/api', mount(runtime, { auth, context }))
  */
 export function mount(runtime: Runtime, options: MountOptions = {}): Router {
-  const core = new Mount(runtime, options)
+  const core = createMount(runtime, options)
   const router = express.Router()
   for (const mounted of core.mounted) {
     const method = mounted.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'

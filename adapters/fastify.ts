@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { Mount, type MountOptions } from '../src/http/dispatch.js'
+import type { MountOptions } from '../src/http/dispatch.js'
+import { createMount } from '../src/mount.js'
 import type { Runtime } from '../src/runtime.js'
 
 export type { MountOptions }
@@ -11,7 +12,7 @@ export type { MountOptions }
  * @example fastify.register(mount(runtime, { auth }), { prefix: '/api' })
  */
 export function mount(runtime: Runtime, options: MountOptions = {}): FastifyPluginAsync {
-  const core = new Mount(runtime, options)
+  const core = createMount(runtime, options)
   return async function agentmount(instance) {
     // Encapsulated: only this plugin's routes lose the default parsers.
     instance.removeAllContentTypeParsers()

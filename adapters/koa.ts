@@ -1,6 +1,7 @@
 import Router from '@koa/router'
 import type { Middleware } from 'koa'
-import { Mount, type MountOptions } from '../src/http/dispatch.js'
+import type { MountOptions } from '../src/http/dispatch.js'
+import { createMount } from '../src/mount.js'
 import type { Runtime } from '../src/runtime.js'
 
 export interface KoaMountOptions extends MountOptions {
@@ -14,7 +15,7 @@ export interface KoaMountOptions extends MountOptions {
  * @example app.use(mount(runtime, { prefix: '/api', auth }))
  */
 export function mount(runtime: Runtime, options: KoaMountOptions = {}): Middleware {
-  const core = new Mount(runtime, options)
+  const core = createMount(runtime, options)
   const prefix = options.prefix ?? ''
   const router = new Router(prefix ? { prefix } : {})
   for (const mounted of core.mounted) {

@@ -19,7 +19,7 @@ function newest(...dirs) {
 
 const age = (file) => (existsSync(file) ? statSync(file).mtimeMs : 0)
 
-if (age('dist/index.js') < newest('src', 'adapters')) {
+if (age('dist/index.js') < newest('src', 'adapters') || age('dist/console/index.html') < newest('console')) {
   console.log('Building agentmount (only when the sources changed)…')
   const result = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' })
   if (result.status !== 0) process.exit(result.status ?? 1)

@@ -30,7 +30,7 @@ export async function startExpressApp({ port = Number(process.env.PORT ?? 3000),
     next()
   })
   app.get('/health', (_req, res) => res.json({ ok: true }))
-  app.use('/api', mount(runtime))
+  app.use('/api', mount(runtime, { console: true }))
   const server = createServer(app)
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
   server.on('close', () => void runtime.close())

@@ -30,7 +30,7 @@ export async function startFastifyApp({ port = Number(process.env.PORT ?? 3001),
   })
   app.addHook('onClose', async () => runtime.close())
   app.get('/health', async () => ({ ok: true }))
-  await app.register(mount(runtime), { prefix: '/api' })
+  await app.register(mount(runtime, { console: true }), { prefix: '/api' })
   await app.listen({ port, host: '127.0.0.1' })
   return app
 }

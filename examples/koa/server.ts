@@ -34,7 +34,7 @@ export async function startKoaApp({ port = Number(process.env.PORT ?? 3002), log
     ctx.body = { ok: true }
   })
   app.use(own.routes())
-  app.use(mount(runtime, { prefix: '/api' }))
+  app.use(mount(runtime, { prefix: '/api', console: true }))
   const server = createServer(app.callback())
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
   server.on('close', () => void runtime.close())

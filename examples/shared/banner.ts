@@ -5,6 +5,7 @@ export function banner(host: string, url: string): string {
   const runId = `refund-${Date.now().toString(36)}`
   const auth = `-H 'authorization: Bearer demo-token'`
   return [
+    `Console: ${api}/_console  (sign in with demo-token)`,
     `${host} app with agentmount at ${api}`,
     `demo token: demo-token  (another user: other-token)`,
     '',

@@ -26,6 +26,11 @@ export interface MountOptions {
   heartbeatMs?: number
   /** Receives unexpected errors (answered as a bare 500); default `console.error`. */
   onError?: (err: unknown, req: NeutralRequest) => void
+  /**
+   * Serve the browser console at `<prefix>/_console` (default off). Refused when
+   * `NODE_ENV=production` unless given as `{ production: true }`.
+   */
+  console?: boolean | { production?: boolean }
 }
 
 /** What an adapter hands the core for one request. */
@@ -82,7 +87,8 @@ export class Mount implements MountInfo {
   readonly #onError: (err: unknown, req: NeutralRequest) => void
   readonly #openApi = new Map<string, OpenApiDocument>()
 
-  constructor(runtime: MountSource, options: MountOptions = {}) {
+  /** `extraRoutes` are mount-level routes (the console) served beside the runtime's. */
+  constructor(runtime: MountSource, options: MountOptions = {}, extraRoutes: readonly Route[] = []) {
     this.#services = runtime.services
     this.#auth = options.auth ?? runtime.auth
     this.#context = options.context ?? runtime.context
@@ -92,7 +98,7 @@ export class Mount implements MountInfo {
     this.authConfigured = this.#auth?.authenticate !== undefined
     this.routes = runtime.routes
     const seen = new Map<string, Route>()
-    this.mounted = runtime.routes.map((route) => {
+    this.mounted = [...runtime.routes, ...extraRoutes].map((route) => {
       const key = `${route.method} ${route.path.replace(/:[^/]+/g, ':')}`
       const twin = seen.get(key)
       if (twin) {

@@ -55,6 +55,7 @@ export function buildOpenApi(routes: readonly MountedRoute[], options: { basePat
   const paths: Record<string, Record<string, unknown>> = {}
   for (const mounted of routes) {
     const { route } = mounted
+    if (route.hidden) continue
     const operation: Record<string, unknown> = {
       operationId: `${route.method.toLowerCase()}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       summary: route.summary ?? `${route.method} ${route.path}`,

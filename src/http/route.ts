@@ -75,6 +75,8 @@ export interface RouteDefinition<
   permission?: string
   /** Byte limit of the request body; default from the mount (1 MiB). */
   bodyLimit?: number
+  /** Left out of the OpenAPI document (static files of the console). */
+  hidden?: boolean
   handler: (args: HandlerArgs<z.infer<PS>, z.infer<QS>, z.infer<BS>>) => unknown | Promise<unknown>
 }
 
@@ -129,7 +131,15 @@ export interface UiMessageResult {
   headers?: Record<string, string>
 }
 
-export type HandlerResult = JsonResult | StreamResult | UiMessageResult
+/** Bytes sent as they are (static files), with their content type and caching headers. */
+export interface BytesResult {
+  [RESULT]: 'bytes'
+  body: Buffer
+  status: number
+  headers: Record<string, string>
+}
+
+export type HandlerResult = JsonResult | StreamResult | UiMessageResult | BytesResult
 
 /** A JSON response with a chosen status and headers. */
 export function json(value: unknown, init: { status?: number; headers?: Record<string, string> } = {}): JsonResult {
@@ -149,6 +159,11 @@ export function records(source: AsyncIterable<unknown>, init: { headers?: Record
 /** An AI SDK UI message stream (what `useChat` reads), ending with `data: [DONE]`. */
 export function uiMessageStream(stream: ReadableStream<unknown>, init: { headers?: Record<string, string> } = {}): UiMessageResult {
   return { [RESULT]: 'ui-message', stream, headers: init.headers }
+}
+
+/** A response of raw bytes; `headers` must carry the content type. */
+export function bytes(body: Buffer, init: { status?: number; headers: Record<string, string> }): BytesResult {
+  return { [RESULT]: 'bytes', body, status: init.status ?? 200, headers: init.headers }
 }
 
 export function resultKind(value: unknown): HandlerResult[typeof RESULT] | undefined {

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import { ABORTED, raceAbort } from '../core/abort.js'
 import { HttpError, toHttpError } from '../core/errors.js'
-import { resultKind, type JsonResult, type StreamResult, type UiMessageResult } from './route.js'
+import { resultKind, type BytesResult, type JsonResult, type StreamResult, type UiMessageResult } from './route.js'
 
 export interface WriteOptions {
   /** Its `signal` is only read by streams. */
@@ -66,6 +66,12 @@ export function writeResult(res: ServerResponse, result: unknown, options: Write
       return writeFrames(res, kind === 'sse', result as StreamResult, options)
     case 'ui-message':
       return writeUiMessages(res, result as UiMessageResult, options)
+    case 'bytes': {
+      const r = result as BytesResult
+      res.writeHead(r.status, { ...r.headers, 'content-length': r.body.length })
+      res.end(r.body)
+      return
+    }
   }
 }
 

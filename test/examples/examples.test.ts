@@ -101,6 +101,12 @@ describe.each(apps)('the $name example', ({ start }) => {
     expect(resumed.body.result).toEqual({ orderId: 'A-1001', refunded: 129, status: 'refunded' })
   })
 
+  it('serves the console, as its banner says', async () => {
+    const page = await fetch(`${base}/api/_console`)
+    expect(page.status).toBe(200)
+    expect(await page.text()).toContain('<base href="/api/_console/">')
+  })
+
   it('describes itself in OpenAPI', async () => {
     const doc = await call(`${base}/api/openapi.json`)
     expect(doc.body.paths['/me'].get.summary).toBe('The signed-in user, as the kit sees it')
