@@ -50,7 +50,6 @@ export class ConsoleAssets {
   readonly #dir: string
   readonly #names: ReadonlySet<string>
   readonly #files = new Map<string, ConsoleFile>()
-  readonly #html = new Map<string, ConsoleFile>()
   readonly #template: string
 
   constructor() {
@@ -70,16 +69,14 @@ export class ConsoleAssets {
     return file
   }
 
-  /** The page, with a `<base>` so its relative asset URLs resolve under this mount's prefix. */
+  /**
+   * The page, with a `<base>` so its relative asset URLs resolve under this mount's prefix.
+   * Built per request (under a kilobyte): a prefix can hold path parameters, so a cache keyed
+   * by it would grow with whatever clients send.
+   */
   page(basePath: string): ConsoleFile {
-    let file = this.#html.get(basePath)
-    if (!file) {
-      const base = `<base href="${escapeAttribute(`${basePath}/_console/`)}">`
-      const html = Buffer.from(this.#template.replace('<head>', `<head>\n    ${base}`))
-      file = { body: html, gzip: gzipSync(html), type: TYPES['.html'] }
-      this.#html.set(basePath, file)
-    }
-    return file
+    const base = `<base href="${escapeAttribute(`${basePath}/_console/`)}">`
+    return { body: Buffer.from(this.#template.replace('<head>', `<head>\n    ${base}`)), type: TYPES['.html'] }
   }
 }
 
