@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react'
 import { enc, getJson, newId, parseSchema, postJson, readRecords, request } from './api'
+import { useMount } from './mount-info'
 import { SchemaForm } from './schema-form'
 import { formatJson, formatMs, formatTime, useLoad } from './use-load'
 
@@ -76,6 +77,7 @@ function StepGraph({ info, run }: { info: WorkflowInfo; run?: RunState }) {
 }
 
 function Workflow({ id, info }: { id: string; info: WorkflowInfo }) {
+  const { hasRoute } = useMount()
   const runs = useLoad(() => getJson<{ runs: RunState[]; total: number }>(`workflows/${enc(id)}/runs?perPage=20`), id)
   const [run, setRun] = useState<RunState>()
   const [error, setError] = useState<string>()
@@ -105,21 +107,38 @@ function Workflow({ id, info }: { id: string; info: WorkflowInfo }) {
     }
   }
 
+  /** Lights the steps up as the run's records arrive, then loads the stored run. */
+  const follow = async (res: Response, live: RunState) => {
+    for await (const event of readRecords(res)) {
+      const payload = event.payload ?? {}
+      if (typeof payload.id === 'string') {
+        live.steps = { ...live.steps, [payload.id]: { ...live.steps[payload.id], ...payload } }
+      }
+      if (event.type === 'workflow-finish') live.status = payload.workflowStatus ?? live.status
+      setRun({ ...live })
+    }
+    await refresh(live.runId)
+  }
+
   const start = (inputData: unknown) =>
     act(async () => {
       const runId = newId(id)
       const live: RunState = { runId, status: 'running', createdAt: new Date().toISOString(), updatedAt: '', steps: {} }
       setRun(live)
-      const res = await request(`workflows/${enc(id)}/stream?runId=${enc(runId)}`, { body: { inputData } })
-      for await (const event of readRecords(res)) {
-        const payload = event.payload ?? {}
-        if (typeof payload.id === 'string') {
-          live.steps = { ...live.steps, [payload.id]: { ...live.steps[payload.id], ...payload } }
-        }
-        if (event.type === 'workflow-finish') live.status = payload.workflowStatus ?? live.status
-        setRun({ ...live })
+      await follow(await request(`workflows/${enc(id)}/stream?runId=${enc(runId)}`, { body: { inputData } }), live)
+    })
+
+  const resume = (current: RunState, step: string, resumeData: unknown) =>
+    act(async () => {
+      const query = `runId=${enc(current.runId)}`
+      if (hasRoute('post', '/workflows/{workflowId}/resume-stream')) {
+        const live = { ...current, status: 'running' }
+        setRun(live)
+        await follow(await request(`workflows/${enc(id)}/resume-stream?${query}`, { body: { step, resumeData } }), live)
+      } else {
+        await postJson(`workflows/${enc(id)}/resume-async?${query}`, { step, resumeData })
+        await refresh(current.runId)
       }
-      await refresh(runId)
     })
 
   const suspended = run ? Object.entries(run.steps).find(([, s]) => s.status === 'suspended') : undefined
@@ -153,12 +172,7 @@ function Workflow({ id, info }: { id: string; info: WorkflowInfo }) {
                     schema={resumeSchema}
                     submitLabel="Resume"
                     busy={busy}
-                    onSubmit={(resumeData) =>
-                      void act(async () => {
-                        await postJson(`workflows/${enc(id)}/resume-async?runId=${enc(run.runId)}`, { step: suspended[0], resumeData })
-                        await refresh(run.runId)
-                      })
-                    }
+                    onSubmit={(resumeData) => void resume(run, suspended[0], resumeData)}
                   />
                 </div>
               )}
