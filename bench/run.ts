@@ -4,7 +4,7 @@
 //   --hosts express,fastify,koa        --scenarios <keys of bench/scenarios/index.ts>
 //   --parts throughput,memory,startup  --reps 3  --seconds 5  --warmup 2  --connections 50
 //   --cpu-prof <dir>    write a CPU profile of every server process into <dir>
-//   --memory-host express  --memory-rounds 5  --memory-requests 2000  --idle 60
+//   --memory-host express  --memory-rounds 5  --memory-requests 500  --idle 60
 //   --heap-snapshots <dir> heap snapshots of both memory-scenario servers at start and end
 //   --json <file>       every sample, as JSON          --markdown   tables for BENCHMARKS.md
 import { writeFileSync } from 'node:fs'
@@ -30,7 +30,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     'memory-host': { type: 'string', default: 'express' },
     'memory-rounds': { type: 'string', default: '5' },
-    'memory-requests': { type: 'string', default: '2000' },
+    'memory-requests': { type: 'string', default: '500' },
     idle: { type: 'string', default: '60' },
     'heap-snapshots': { type: 'string' },
     json: { type: 'string' },
@@ -63,7 +63,8 @@ function printComparison(c: Comparison) {
     `${c.host.padEnd(8)}${c.scenario.padEnd(10)} ratio ${r2(c.ratio.median)} (${r2(c.ratio.min)}–${r2(c.ratio.max)})  cpu ratio ${r2(c.cpuRatio.median)} (${r2(c.cpuRatio.min)}–${r2(c.cpuRatio.max)})  ${verdict(c)}`,
   )
   console.log(`${''.padEnd(18)}${side('A', c.mounted)} | ${side('B', c.baseline)}`)
-  console.log(`${''.padEnd(18)}load generator ≤ ${r2(loader)} cores, load average ${r2(c.load[0])} → ${r2(c.load[1])}${errors ? `, ${errors} ERRORS` : ''}`)
+  const loop = (s: Comparison['mounted']) => `${n(med(s.map((x) => x.loopDelayP99)))}/${n(Math.max(...s.map((x) => x.loopDelayMax)))}`
+  console.log(`${''.padEnd(18)}server event-loop delay p99/max ms: A ${loop(c.mounted)}, B ${loop(c.baseline)}; load generator ≤ ${r2(loader)} cores, load average ${r2(c.load[0])} → ${r2(c.load[1])}${errors ? `, ${errors} ERRORS` : ''}`)
 }
 
 function printPhase(p: Phase) {
@@ -77,8 +78,8 @@ function printPhase(p: Phase) {
 function markdown(comparisons: Comparison[], phases: Phase[], startup: StartupResult[]): string {
   const out: string[] = []
   if (comparisons.length > 0) {
-    out.push('| host | scenario | ratio (min–max) | CPU ratio (min–max) | mounted req/s | p50 / p99 ms | µs CPU/req | hand-written req/s | p50 / p99 ms | µs CPU/req | target |')
-    out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
+    out.push('| host | scenario | ratio (min–max) | CPU ratio (min–max) | mounted req/s | p50 / p99 ms | µs CPU/req | hand-written req/s | p50 / p99 ms | µs CPU/req | target | load avg |')
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
     for (const c of comparisons) {
       const cells = (s: Comparison['mounted']) => [
         n(med(s.map((x) => x.rps))),
@@ -86,7 +87,7 @@ function markdown(comparisons: Comparison[], phases: Phase[], startup: StartupRe
         n(med(s.map((x) => x.serverCpuPerRequest))),
       ]
       out.push(
-        `| ${[c.host, c.name, `**${r2(c.ratio.median)}** (${r2(c.ratio.min)}–${r2(c.ratio.max)})`, `${r2(c.cpuRatio.median)} (${r2(c.cpuRatio.min)}–${r2(c.cpuRatio.max)})`, ...cells(c.mounted), ...cells(c.baseline), verdict(c)].join(' | ')} |`,
+        `| ${[c.host, c.name, `**${r2(c.ratio.median)}** (${r2(c.ratio.min)}–${r2(c.ratio.max)})`, `${r2(c.cpuRatio.median)} (${r2(c.cpuRatio.min)}–${r2(c.cpuRatio.max)})`, ...cells(c.mounted), ...cells(c.baseline), verdict(c), r2(c.load[0])].join(' | ')} |`,
       )
     }
   }

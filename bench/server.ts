@@ -5,6 +5,7 @@
 // about its own CPU time and memory over IPC, so the figures are this process's alone.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { writeHeapSnapshot } from 'node:v8'
 import { scenarios } from './scenarios/index.js'
 import type { HandWritten, HostName, MountedBaseline, Scenario } from './scenarios/types.js'
@@ -80,6 +81,9 @@ async function build() {
   return createServer(app.callback())
 }
 
+const loop = monitorEventLoopDelay({ resolution: 10 })
+loop.enable()
+
 function answer(request: ServerRequest): ServerReply {
   if (request.cmd === 'gc') {
     // Twice: the first pass can leave garbage that only a second one frees (weak callbacks).
@@ -87,7 +91,10 @@ function answer(request: ServerRequest): ServerReply {
     globalThis.gc?.()
   }
   const file = request.cmd === 'snapshot' ? writeHeapSnapshot(request.file) : undefined
-  return { id: request.id, cpu: process.cpuUsage(), memory: process.memoryUsage(), file }
+  const ms = (ns: number) => ns / 1e6
+  const loopDelay = { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) }
+  loop.reset()
+  return { id: request.id, cpu: process.cpuUsage(), memory: process.memoryUsage(), loopDelay, file }
 }
 
 process.on('message', (message) => process.send!(answer(message as ServerRequest)))

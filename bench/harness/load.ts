@@ -22,6 +22,9 @@ export interface Sample {
   serverCpuPerRequest: number
   /** The server's CPU use over the run, in cores (1 = one core busy all the time). */
   serverCores: number
+  /** The server's event-loop delay during the run (p99, max; ms): long waits there are the server's own. */
+  loopDelayP99: number
+  loopDelayMax: number
   /** The load generator's CPU use over the run, in cores; near 1 means the generator was the limit. */
   loaderCores: number
 }
@@ -57,5 +60,7 @@ export async function loadOnce(server: ServerProcess, request: BenchRequest, opt
     serverCpuPerRequest: requests > 0 ? serverMicros / requests : NaN,
     serverCores: serverMicros / wallMicros,
     loaderCores: loaderMicros / wallMicros,
+    loopDelayP99: serverAfter.loopDelay.p99,
+    loopDelayMax: serverAfter.loopDelay.max,
   }
 }

@@ -5,6 +5,8 @@ export interface ServerReply {
   id: number
   cpu: NodeJS.CpuUsage
   memory: NodeJS.MemoryUsage
+  /** Event-loop delay since the previous question, in ms: how long callbacks waited for the loop. */
+  loopDelay: { p50: number; p99: number; max: number }
   /** The heap snapshot written, for `snapshot`. */
   file?: string
 }
