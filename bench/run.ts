@@ -64,7 +64,9 @@ function printComparison(c: Comparison) {
   )
   console.log(`${''.padEnd(18)}${side('A', c.mounted)} | ${side('B', c.baseline)}`)
   const loop = (s: Comparison['mounted']) => `${n(med(s.map((x) => x.loopDelayP99)))}/${n(Math.max(...s.map((x) => x.loopDelayMax)))}`
-  console.log(`${''.padEnd(18)}server event-loop delay p99/max ms: A ${loop(c.mounted)}, B ${loop(c.baseline)}; load generator ≤ ${r2(loader)} cores, load average ${r2(c.load[0])} → ${r2(c.load[1])}${errors ? `, ${errors} ERRORS` : ''}`)
+  const inside = (s: Comparison['mounted']) => `${n(med(s.map((x) => x.handlingP50)), 1)}/${n(med(s.map((x) => x.handlingP99)), 1)}`
+  console.log(`${''.padEnd(18)}inside the server: handling p50/p99 ms A ${inside(c.mounted)}, B ${inside(c.baseline)}; event-loop delay p99/max ms A ${loop(c.mounted)}, B ${loop(c.baseline)}`)
+  console.log(`${''.padEnd(18)}load generator ≤ ${r2(loader)} cores, load average ${r2(c.load[0])} → ${r2(c.load[1])}${errors ? `, ${errors} ERRORS` : ''}`)
 }
 
 function printPhase(p: Phase) {

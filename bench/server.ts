@@ -5,7 +5,7 @@
 // about its own CPU time and memory over IPC, so the figures are this process's alone.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks'
 import { writeHeapSnapshot } from 'node:v8'
 import { scenarios } from './scenarios/index.js'
 import type { HandWritten, HostName, MountedBaseline, Scenario } from './scenarios/types.js'
@@ -83,6 +83,14 @@ async function build() {
 
 const loop = monitorEventLoopDelay({ resolution: 10 })
 loop.enable()
+/** Request handling time in µs; the same listener on both sides. */
+const handling = createHistogram()
+function timeRequests(server: Server) {
+  server.prependListener('request', (_req, res) => {
+    const started = performance.now()
+    res.once('close', () => handling.record(Math.max(1, Math.round((performance.now() - started) * 1000))))
+  })
+}
 
 function answer(request: ServerRequest): ServerReply {
   if (request.cmd === 'gc') {
@@ -93,8 +101,10 @@ function answer(request: ServerRequest): ServerReply {
   const file = request.cmd === 'snapshot' ? writeHeapSnapshot(request.file) : undefined
   const ms = (ns: number) => ns / 1e6
   const loopDelay = { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) }
+  const handled = { p50: handling.percentile(50) / 1000, p99: handling.percentile(99) / 1000, max: handling.max / 1000 }
   loop.reset()
-  return { id: request.id, cpu: process.cpuUsage(), memory: process.memoryUsage(), loopDelay, file }
+  handling.reset()
+  return { id: request.id, cpu: process.cpuUsage(), memory: process.memoryUsage(), loopDelay, handling: handled, file }
 }
 
 process.on('message', (message) => process.send!(answer(message as ServerRequest)))
@@ -103,6 +113,7 @@ process.on('SIGTERM', () => process.exit(0))
 
 build()
   .then((server: Server) => {
+    timeRequests(server)
     server.listen(0, '127.0.0.1', () => process.send!({ ready: (server.address() as AddressInfo).port }))
   })
   .catch((err) => {

@@ -24,6 +24,9 @@ export interface Sample {
   serverCores: number
   /** The server's event-loop delay during the run (p99, max; ms): long waits there are the server's own. */
   loopDelayP99: number
+  /** Request handling time inside the server (request event → response closed), p50/p99 in ms. */
+  handlingP50: number
+  handlingP99: number
   loopDelayMax: number
   /** The load generator's CPU use over the run, in cores; near 1 means the generator was the limit. */
   loaderCores: number
@@ -62,5 +65,7 @@ export async function loadOnce(server: ServerProcess, request: BenchRequest, opt
     loaderCores: loaderMicros / wallMicros,
     loopDelayP99: serverAfter.loopDelay.p99,
     loopDelayMax: serverAfter.loopDelay.max,
+    handlingP50: serverAfter.handling.p50,
+    handlingP99: serverAfter.handling.p99,
   }
 }

@@ -7,6 +7,8 @@ export interface ServerReply {
   memory: NodeJS.MemoryUsage
   /** Event-loop delay since the previous question, in ms: how long callbacks waited for the loop. */
   loopDelay: { p50: number; p99: number; max: number }
+  /** Time from the request event to the response's end, inside the server, in ms. */
+  handling: { p50: number; p99: number; max: number }
   /** The heap snapshot written, for `snapshot`. */
   file?: string
 }
