@@ -46,7 +46,7 @@ for (const key of keys) if (!scenarios[key]) throw new Error(`unknown scenario $
 for (const host of hosts) if (!['express', 'fastify', 'koa'].includes(host)) throw new Error(`unknown host ${host}`)
 
 const n = (x: number, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits).replace(/\B(?=(\d{3})+(?!\d))/g, ' ') : '–')
-const r2 = (x: number) => x.toFixed(2)
+const r2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–')
 const med = (xs: number[]) => median(xs)
 
 function verdict(c: Comparison): string {

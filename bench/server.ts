@@ -85,10 +85,15 @@ const loop = monitorEventLoopDelay({ resolution: 10 })
 loop.enable()
 /** Request handling time in µs; the same listener on both sides. */
 const handling = createHistogram()
+let inFlight = 0
 function timeRequests(server: Server) {
   server.prependListener('request', (_req, res) => {
     const started = performance.now()
-    res.once('close', () => handling.record(Math.max(1, Math.round((performance.now() - started) * 1000))))
+    inFlight++
+    res.once('close', () => {
+      inFlight--
+      handling.record(Math.max(1, Math.round((performance.now() - started) * 1000)))
+    })
   })
 }
 
@@ -104,7 +109,7 @@ function answer(request: ServerRequest): ServerReply {
   const handled = { p50: handling.percentile(50) / 1000, p99: handling.percentile(99) / 1000, max: handling.max / 1000 }
   loop.reset()
   handling.reset()
-  return { id: request.id, cpu: process.cpuUsage(), memory: process.memoryUsage(), loopDelay, handling: handled, file }
+  return { id: request.id, cpu: process.cpuUsage(), memory: process.memoryUsage(), loopDelay, handling: handled, inFlight, file }
 }
 
 process.on('message', (message) => process.send!(answer(message as ServerRequest)))

@@ -61,8 +61,8 @@ export async function compare(host: HostName, key: string, scenario: Scenario, o
       connections,
       mounted: samples.mounted,
       baseline: samples.baseline,
-      ratio: spread(pairs.map(([m, b]) => m.rps / b.rps)),
-      cpuRatio: spread(pairs.map(([m, b]) => b.serverCpuPerRequest / m.serverCpuPerRequest)),
+      ratio: spread(pairs.map(([m, b]) => m.rps / b.rps).filter(Number.isFinite)),
+      cpuRatio: spread(pairs.map(([m, b]) => b.serverCpuPerRequest / m.serverCpuPerRequest).filter(Number.isFinite)),
       load: [loadStart, loadAverage()[0]],
     }
   } finally {

@@ -1,4 +1,5 @@
 // One load run against one server: autocannon in this process, the server's CPU time read in its own.
+import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import type { BenchRequest } from '../scenarios/types.js'
 import type { ServerProcess } from './server-process.js'
@@ -34,7 +35,17 @@ export interface Sample {
 
 const cpuTotal = (usage: NodeJS.CpuUsage) => usage.user + usage.system
 
+/**
+ * Waits until the server has closed every response of the previous run: the load generator
+ * drops its connections when a run ends, and a starved server may still be working on them.
+ */
+async function settled(server: ServerProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while ((await server.ask({ cmd: 'usage' })).inFlight > 0 && Date.now() < deadline) await sleep(50)
+}
+
 export async function loadOnce(server: ServerProcess, request: BenchRequest, options: LoadOptions): Promise<Sample> {
+  await settled(server)
   const headers: Record<string, string> = { ...request.headers }
   if (request.body !== undefined) headers['content-type'] ??= 'application/json'
   const serverBefore = await server.ask({ cmd: 'usage' })

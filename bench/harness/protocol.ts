@@ -9,6 +9,8 @@ export interface ServerReply {
   loopDelay: { p50: number; p99: number; max: number }
   /** Time from the request event to the response's end, inside the server, in ms. */
   handling: { p50: number; p99: number; max: number }
+  /** Requests received whose response has not closed yet. */
+  inFlight: number
   /** The heap snapshot written, for `snapshot`. */
   file?: string
 }

@@ -13,7 +13,9 @@ export interface Spread {
   max: number
 }
 
+/** Of finite values only; NaN when there are none (a side that completed no request). */
 export function spread(xs: number[]): Spread {
+  if (xs.length === 0) return { median: NaN, min: NaN, max: NaN }
   return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) }
 }
 
