@@ -134,6 +134,7 @@ async function main() {
         const c = await compare(host, key, scenarios[key], options)
         comparisons.push(c)
         printComparison(c)
+        save({ comparisons })
       }
     }
   }
@@ -168,7 +169,12 @@ async function main() {
   }
   console.log(`\nfinished ${new Date().toISOString()}; load average ${loadAverage().map(r2).join(' ')}`)
   if (args.markdown) console.log(`\n${markdown(comparisons, phases, startup)}`)
-  if (args.json) writeFileSync(args.json, JSON.stringify({ started, node: process.version, comparisons, phases, startup }, null, 2))
+  save({ comparisons, phases, startup })
+}
+
+/** Written after every scenario too, so a long run that is cut short keeps what it measured. */
+function save(results: { comparisons: Comparison[]; phases?: Phase[]; startup?: StartupResult[] }) {
+  if (args.json) writeFileSync(args.json, JSON.stringify({ node: process.version, ...results }, null, 2))
 }
 
 main().catch((err) => {
