@@ -29,6 +29,7 @@ function merge(configs: RuntimeConfig[]): RuntimeConfig {
     merged.store ??= config.store
     merged.auth ??= config.auth
     merged.context ??= config.context
+    merged.mcp ??= config.mcp
   }
   return merged
 }

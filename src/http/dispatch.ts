@@ -126,6 +126,10 @@ export class Mount implements MountInfo {
     return doc
   }
 
+  reportError(err: unknown, request: NeutralRequest): void {
+    this.#onError(err, request)
+  }
+
   /** Runs one request through the pipeline and writes the response. Never rejects. */
   async handle(mounted: MountedRoute, input: HostRequest): Promise<void> {
     const { res } = input
