@@ -38,6 +38,17 @@ export interface MountInfo {
   openApi(basePath: string): Record<string, unknown>
   /** Hands a failure the handler answered itself to the mount's `onError`. */
   reportError(err: unknown, request: NeutralRequest): void
+  /** Asks the mount's `authorize` hook about a further permission (an MCP tool call's); true without a hook. */
+  allows(check: AuthorizeArgs): Promise<boolean>
+}
+
+/** What the `authorize` hook is asked. */
+export interface AuthorizeArgs {
+  principal: Principal | null
+  route: Route
+  permission: string
+  params: Record<string, unknown>
+  context: RequestContext
 }
 
 export interface HandlerArgs<P = any, Q = any, B = any> {

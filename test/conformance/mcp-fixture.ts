@@ -150,7 +150,13 @@ export async function startMcpApp(factory: HostFactory, mcp: McpOptions = {}): P
   const host = await factory.create({
     runtime,
     mount: {
-      auth: { authenticate: (req) => hostUser(req.host) ?? null, resourceId: (principal) => principal.id },
+      auth: {
+        authenticate: (req) => hostUser(req.host) ?? null,
+        resourceId: (principal) => principal.id,
+        // The admin may not use MCP at all; bob may not run the count tool, over MCP or REST.
+        authorize: ({ principal, permission, params }) =>
+          permission === 'mcp:execute' ? principal?.id !== 'root' : !(principal?.id === 'bob' && params.toolId === 'count'),
+      },
       context: (req) => ({ user: hostUser(req.host)?.id, tenant: hostUser(req.host)?.tenant }),
       onError: (err) => unexpected.push(err),
     },

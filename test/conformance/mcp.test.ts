@@ -38,6 +38,24 @@ describe.each(hosts)('MCP endpoint on $name', (factory) => {
     expect(app.unexpected).toEqual([])
   })
 
+  it('answers 403 in the envelope when authorize refuses mcp:execute', async () => {
+    const res = await fetch(app.url, { method: 'POST', headers: { ...MCP_HEADERS, authorization: 'Bearer admin-token' }, body: JSON.stringify(INITIALIZE) })
+    expect(res.status).toBe(403)
+    expect(await res.json()).toEqual({ error: 'Not allowed: mcp:execute', code: 'FORBIDDEN' })
+  })
+
+  it('asks authorize about each tool as REST would, and lists only what the caller may call', async () => {
+    const { client: bob } = await connect(app.url, BOB)
+    const names = (await bob.listTools()).tools.map((t) => t.name)
+    expect(names).toContain('whoami')
+    expect(names).not.toContain('count')
+    const refused = await bob.callTool({ name: 'count', arguments: { n: 1 } })
+    expect(refused.isError).toBe(true)
+    expect(textOf(refused)).toBe('Not allowed: tools:execute')
+    await bob.close()
+    expect(textOf(await alice.callTool({ name: 'count', arguments: { n: 1 } }))).toBe('counted to 1')
+  })
+
   it('initializes a session and lists tools, agents and workflows with their schemas', async () => {
     expect(aliceTransport.sessionId).toMatch(/^[0-9a-f-]{36}$/)
     expect(alice.getServerVersion()?.name).toBe('agentmount')

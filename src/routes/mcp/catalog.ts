@@ -36,6 +36,9 @@ export interface McpEntry {
   inputSchema: () => Promise<JsonSchema>
   /** Present when the result is a JSON object the client may validate (`structuredContent`). */
   outputSchema?: JsonSchema
+  /** What `authorize` is asked before a call, as for the same operation over REST. */
+  permission: string
+  params: Record<string, string>
   call: (args: Record<string, unknown>, caller: McpCaller) => Promise<unknown>
 }
 
@@ -53,6 +56,8 @@ function toolEntry(tool: Tool<any, any>): McpEntry {
   return {
     name: tool.id,
     description: tool.description,
+    permission: 'tools:execute',
+    params: { toolId: tool.id },
     inputSchema: async () => {
       const input = (await tool.describe()).inputSchema as JsonSchema
       if (isObjectSchema(input)) return input
@@ -75,6 +80,8 @@ function agentEntry(agent: Agent): McpEntry {
   return {
     name: `ask_${agent.id}`,
     description: agent.description || `Ask the ${agent.name} agent`,
+    permission: 'agents:execute',
+    params: { agentId: agent.id },
     inputSchema: async () => schema,
     outputSchema: agentOutput,
     call: async (args, caller) => {
@@ -132,8 +139,10 @@ function workflowEntries(workflow: Workflow): McpEntry[] {
   })
   const startSchema = jsonSchema(start, 'input')
   const resumeSchema = jsonSchema(resume, 'input')
+  const access = { permission: 'workflows:execute', params: { workflowId: workflow.id } }
   return [
     {
+      ...access,
       name: `start_${workflow.id}`,
       description: `Start the ${workflow.id} workflow${workflow.description ? `: ${workflow.description}` : ''}`,
       inputSchema: async () => startSchema,
@@ -148,6 +157,7 @@ function workflowEntries(workflow: Workflow): McpEntry[] {
       },
     },
     {
+      ...access,
       name: `resume_${workflow.id}`,
       description: `Resume a suspended run of the ${workflow.id} workflow with resumeData`,
       inputSchema: async () => resumeSchema,

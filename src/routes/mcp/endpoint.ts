@@ -73,6 +73,8 @@ export function mcpEndpoint(options: McpOptions): { routes: Route[]; close(): vo
       resourceId: args.resourceId,
       signal: args.signal,
       report: (err) => args.mount.reportError(err, request),
+      allows: ({ permission, params }) =>
+        args.mount.allows({ principal: args.principal, route: callRoute, permission, params, context: args.context }),
     }
     const sessionId = request.headers['mcp-session-id']
     let transport
@@ -102,11 +104,13 @@ export function mcpEndpoint(options: McpOptions): { routes: Route[]; close(): vo
     return fromWebResponse(await transport.handleRequest(toWebRequest(request), { parsedBody: args.body, authInfo }))
   }
 
+  // The route `authorize` sees for tool calls, which only ever arrive by POST.
+  const callRoute = defineRoute({
+    method: 'POST', path: '/mcp', summary: 'MCP Streamable HTTP: send JSON-RPC messages', tags, permission,
+    body: postBody, handler: serve,
+  })
   const routes = [
-    defineRoute({
-      method: 'POST', path: '/mcp', summary: 'MCP Streamable HTTP: send JSON-RPC messages', tags, permission,
-      body: postBody, handler: serve,
-    }),
+    callRoute,
     defineRoute({ method: 'GET', path: '/mcp', summary: 'MCP Streamable HTTP: open the server-to-client stream', tags, permission, handler: serve }),
     defineRoute({ method: 'DELETE', path: '/mcp', summary: 'MCP Streamable HTTP: end a session', tags, permission, handler: serve }),
   ]

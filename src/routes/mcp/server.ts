@@ -9,6 +9,8 @@ import type { McpSdk } from './sdk.js'
 export interface McpScope extends Omit<McpCaller, 'progress'> {
   /** The mount's `onError` for this request. */
   report: (err: unknown) => void
+  /** The mount's `authorize` hook, asked about one entry's permission. */
+  allows: (entry: McpEntry) => Promise<boolean>
 }
 
 export const SCOPE_KEY = 'agentmount'
@@ -43,18 +45,25 @@ function toResult(entry: McpEntry, value: unknown): CallToolResult {
 export function createMcpServer(sdk: McpSdk, catalog: Map<string, McpEntry>, info: { name: string; version: string }): Server {
   const { types } = sdk
   const server = new sdk.Server(info, { capabilities: { tools: { listChanged: false } }, jsonSchemaValidator: sdk.validator })
-  let listing: Promise<Array<Record<string, unknown>>> | undefined
+  let listing: Promise<Array<{ entry: McpEntry; tool: Record<string, unknown> }>> | undefined
 
-  server.setRequestHandler(types.ListToolsRequestSchema, async () => {
+  server.setRequestHandler(types.ListToolsRequestSchema, async (_request, extra) => {
+    const scope = scopeOf(extra)
     listing ??= Promise.all(
       [...catalog.values()].map(async (entry) => ({
-        name: entry.name,
-        description: entry.description,
-        inputSchema: await entry.inputSchema(),
-        ...(entry.outputSchema ? { outputSchema: entry.outputSchema } : {}),
+        entry,
+        tool: {
+          name: entry.name,
+          description: entry.description,
+          inputSchema: await entry.inputSchema(),
+          ...(entry.outputSchema ? { outputSchema: entry.outputSchema } : {}),
+        },
       })),
     )
-    return { tools: (await listing) as any }
+    const all = await listing
+    // Only what this caller may call, asked as each call would be.
+    const allowed = await Promise.all(all.map(({ entry }) => scope.allows(entry)))
+    return { tools: all.filter((_, i) => allowed[i]).map(({ tool }) => tool) as any }
   })
 
   server.setRequestHandler(types.CallToolRequestSchema, async (request, extra) => {
@@ -62,6 +71,7 @@ export function createMcpServer(sdk: McpSdk, catalog: Map<string, McpEntry>, inf
     const { name } = request.params
     const entry = catalog.get(name)
     if (!entry) throw new types.McpError(types.ErrorCode.InvalidParams, `Tool ${name} not found`)
+    if (!(await scope.allows(entry))) return textResult(`Not allowed: ${entry.permission}`, true)
     const token = request.params._meta?.progressToken
     const progress =
       token === undefined
