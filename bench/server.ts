@@ -30,6 +30,7 @@ function merge(configs: RuntimeConfig[]): RuntimeConfig {
     merged.store ??= config.store
     merged.auth ??= config.auth
     merged.context ??= config.context
+    merged.mcp ??= config.mcp
   }
   return merged
 }

@@ -9,7 +9,8 @@ export const START = '<!-- routes:start -->'
 export const END = '<!-- routes:end -->'
 
 export function routeTable(): string {
-  const mount = new Mount(createRuntime())
+  // With `mcp` on, so its routes are listed too.
+  const mount = new Mount(createRuntime({ mcp: {} }))
   const rows = mount.mounted.map(
     (m) => `| \`${m.method}\` | \`${m.path}\` | ${m.route.summary ?? ''} | \`${m.permission}\`${m.isPublic ? ' (public)' : ''} |`,
   )

@@ -12,6 +12,8 @@ import { agentRoutes } from './routes/agents.js'
 import { toolRoutes } from './routes/tools.js'
 import { memoryRoutes } from './routes/memory.js'
 import { workflowRoutes } from './routes/workflows.js'
+import { mcpEndpoint } from './routes/mcp/endpoint.js'
+import type { McpOptions } from './routes/mcp/catalog.js'
 
 export interface RuntimeConfig {
   agents?: Record<string, Agent>
@@ -24,6 +26,8 @@ export interface RuntimeConfig {
   context?: ContextHook
   /** Keys a client may set through `requestContext` in a body (default none). */
   clientContextKeys?: string[]
+  /** Serves `POST/GET/DELETE /mcp` (MCP Streamable HTTP) with the runtime's tools, agents and workflows. */
+  mcp?: McpOptions
 }
 
 /** The agents, workflows, tools and routes one or more mounts serve. */
@@ -36,6 +40,7 @@ export class Runtime implements Services, MountSource {
   readonly context: ContextHook | undefined
   readonly clientContextKeys: string[]
   #store: Store | undefined
+  readonly #mcp: ReturnType<typeof mcpEndpoint> | undefined
 
   constructor(config: RuntimeConfig = {}) {
     this.agents = { ...config.agents }
@@ -45,12 +50,14 @@ export class Runtime implements Services, MountSource {
     this.context = config.context
     this.clientContextKeys = config.clientContextKeys ?? []
     this.#store = config.store
+    this.#mcp = config.mcp ? mcpEndpoint(config.mcp) : undefined
     this.routes = [
       ...systemRoutes,
       ...agentRoutes,
       ...toolRoutes,
       ...memoryRoutes,
       ...workflowRoutes,
+      ...(this.#mcp?.routes ?? []),
       ...(config.routes ?? []),
     ]
     const getStore = () => this.store
@@ -82,6 +89,7 @@ export class Runtime implements Services, MountSource {
   }
 
   async close(): Promise<void> {
+    this.#mcp?.close()
     await this.#store?.close()
   }
 }

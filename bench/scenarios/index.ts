@@ -3,6 +3,7 @@
 // on every host, in the memory scenario too, and prints its ratio next to its target.
 import { generateScenario, streamScenario } from './agents.js'
 import { jsonRoute } from './json-route.js'
+import { mcpToolScenario } from './mcp.js'
 import { listMessagesScenario, listThreadsScenario } from './memory.js'
 import type { Scenario } from './types.js'
 import { workflowScenario } from './workflow.js'
@@ -14,4 +15,5 @@ export const scenarios: Record<string, Scenario> = {
   threads: listThreadsScenario,
   messages: listMessagesScenario,
   workflow: workflowScenario,
+  mcp: mcpToolScenario,
 }

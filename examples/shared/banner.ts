@@ -16,6 +16,7 @@ export function banner(host: string, url: string): string {
     'Start a refund (it suspends for approval), then approve it:',
     `  curl ${auth} -H 'content-type: application/json' -d '{"inputData":{"orderId":"A-1001","reason":"too small"}}' '${api}/workflows/refund/start-async?runId=${runId}'`,
     `  curl ${auth} -H 'content-type: application/json' -d '{"step":"approval","resumeData":{"approved":true,"note":"ok"}}' '${api}/workflows/refund/resume-async?runId=${runId}'`,
+    `MCP clients (Streamable HTTP, bearer demo-token): ${api}/mcp`,
     '',
   ].join('\n')
 }

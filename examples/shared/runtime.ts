@@ -105,6 +105,9 @@ export async function createDemoRuntime(options: { store?: Store } = {}) {
     store: options.store,
     agents: { support },
     workflows: { refund },
+    // The same tools, for MCP clients, beside `ask_support`, `start_refund` and `resume_refund`.
+    tools: { currentUser, lookupOrder },
+    mcp: {},
     routes: [me],
     // The app's own middleware already verified the token; the kit only reads the result.
     auth: {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { JSONSchema7, Schema, Tool as AiTool, ToolExecutionOptions } from 'ai'
-import type { z } from 'zod'
+import { z } from 'zod'
 import { HttpError, invalid } from '../core/errors.js'
 import type { RequestContext } from '../core/context.js'
 import { parseOrThrow } from '../core/validate.js'
@@ -12,6 +12,15 @@ export interface ToolExecutionContext {
   context: RequestContext
   /** Fires when the client goes away; pass it to fetch calls and other slow work. */
   signal: AbortSignal
+  /** Reports how far a long tool has got; MCP clients that asked for progress receive it, others nothing. */
+  progress: (update: ToolProgress) => void
+}
+
+/** One progress report: `progress` grows with each call; `total` when the end is known. */
+export interface ToolProgress {
+  progress: number
+  total?: number
+  message?: string
 }
 
 export interface ToolConfig<I, O> {
@@ -33,6 +42,7 @@ export interface ToolDescription {
 export type AnyTool = Tool<any, any> | AiTool<any, any>
 
 const NEVER_ABORTED = new AbortController().signal
+const NO_PROGRESS = () => {}
 
 /** A zod schema is recognised by its internals so field paths come out of zod itself. */
 function isZod(schema: unknown): schema is z.ZodType {
@@ -100,6 +110,7 @@ export class Tool<I = unknown, O = unknown> {
           self.#executeChecked(input, {
             context: (options.experimental_context ?? {}) as RequestContext,
             signal: options.abortSignal ?? NEVER_ABORTED,
+            progress: NO_PROGRESS,
           }),
       }),
     })
@@ -152,16 +163,26 @@ export class Tool<I = unknown, O = unknown> {
     return this.#description
   }
 
+  /** JSON schema of the output when the tool declares an `outputSchema`. */
+  outputJsonSchema(): JSONSchema7 | undefined {
+    if (!this.#outputSchema) return undefined
+    return z.toJSONSchema(this.#outputSchema, { target: 'draft-7', io: 'output', unrepresentable: 'any' }) as JSONSchema7
+  }
+
   /**
    * Runs the tool for a client: validates `data` (400 naming `data.<field>`), executes,
    * and checks the result against `outputSchema` when there is one.
    */
-  async run(data: unknown, ctx: { context?: RequestContext; signal?: AbortSignal } = {}): Promise<O> {
+  async run(data: unknown, ctx: Partial<ToolExecutionContext> = {}): Promise<O> {
     if (!this.#execute) {
       throw new HttpError(400, 'VALIDATION_ERROR', `Tool ${this.id} has no server-side execute; the client runs it`)
     }
     const input = await this.#parseInput(data)
-    return this.#executeChecked(input, { context: ctx.context ?? {}, signal: ctx.signal ?? NEVER_ABORTED })
+    return this.#executeChecked(input, {
+      context: ctx.context ?? {},
+      signal: ctx.signal ?? NEVER_ABORTED,
+      progress: ctx.progress ?? NO_PROGRESS,
+    })
   }
 
   async #parseInput(data: unknown): Promise<I> {

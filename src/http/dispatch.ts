@@ -5,7 +5,7 @@ import { buildOpenApi, type OpenApiDocument } from './openapi.js'
 import type { Principal, RequestContext } from '../core/context.js'
 import type { Services } from '../services/services.js'
 import type { AuthHooks, ContextHook, MountSource } from './hooks.js'
-import type { HandlerArgs, HostObjects, MountedRoute, MountInfo, NeutralRequest, Route } from './route.js'
+import type { AuthorizeArgs, HandlerArgs, HostObjects, MountedRoute, MountInfo, NeutralRequest, Route } from './route.js'
 
 export type { MountedRoute }
 import { parseOrThrow } from '../core/validate.js'
@@ -124,6 +124,14 @@ export class Mount implements MountInfo {
       this.#openApi.set(basePath, doc)
     }
     return doc
+  }
+
+  reportError(err: unknown, request: NeutralRequest): void {
+    this.#onError(err, request)
+  }
+
+  async allows(check: AuthorizeArgs): Promise<boolean> {
+    return this.#auth?.authorize ? this.#auth.authorize(check) : true
   }
 
   /** Runs one request through the pipeline and writes the response. Never rejects. */

@@ -1,17 +1,11 @@
 import type { Principal, RequestContext } from '../core/context.js'
 import type { Services } from '../services/services.js'
-import type { NeutralRequest, Route } from './route.js'
+import type { AuthorizeArgs, NeutralRequest, Route } from './route.js'
 
 /** Host-supplied identity hooks. Only headers are available when `authenticate` runs. */
 export interface AuthHooks {
   authenticate?: (req: NeutralRequest) => Principal | null | undefined | Promise<Principal | null | undefined>
-  authorize?: (args: {
-    principal: Principal | null
-    route: Route
-    permission: string
-    params: Record<string, unknown>
-    context: RequestContext
-  }) => boolean | Promise<boolean>
+  authorize?: (args: AuthorizeArgs) => boolean | Promise<boolean>
   /** The resource a principal owns; memory threads and workflow runs are scoped to it. */
   resourceId?: (principal: Principal) => string | undefined
 }

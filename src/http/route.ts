@@ -36,6 +36,19 @@ export interface MountInfo {
   readonly authConfigured: boolean
   /** The OpenAPI 3.1 document of the mount as served under `basePath`. */
   openApi(basePath: string): Record<string, unknown>
+  /** Hands a failure the handler answered itself to the mount's `onError`. */
+  reportError(err: unknown, request: NeutralRequest): void
+  /** Asks the mount's `authorize` hook about a further permission (an MCP tool call's); true without a hook. */
+  allows(check: AuthorizeArgs): Promise<boolean>
+}
+
+/** What the `authorize` hook is asked. */
+export interface AuthorizeArgs {
+  principal: Principal | null
+  route: Route
+  permission: string
+  params: Record<string, unknown>
+  context: RequestContext
 }
 
 export interface HandlerArgs<P = any, Q = any, B = any> {
@@ -139,7 +152,14 @@ export interface BytesResult {
   headers: Record<string, string>
 }
 
-export type HandlerResult = JsonResult | StreamResult | UiMessageResult | BytesResult
+/** An already-encoded `text/event-stream` (e.g. the MCP SDK's), written as it comes. */
+export interface EventStreamResult {
+  [RESULT]: 'event-stream'
+  stream: ReadableStream<Uint8Array | string>
+  headers?: Record<string, string>
+}
+
+export type HandlerResult = JsonResult | StreamResult | UiMessageResult | BytesResult | EventStreamResult
 
 /** A JSON response with a chosen status and headers. */
 export function json(value: unknown, init: { status?: number; headers?: Record<string, string> } = {}): JsonResult {
@@ -164,6 +184,11 @@ export function uiMessageStream(stream: ReadableStream<unknown>, init: { headers
 /** A response of raw bytes; `headers` must carry the content type. */
 export function bytes(body: Buffer, init: { status?: number; headers: Record<string, string> }): BytesResult {
   return { [RESULT]: 'bytes', body, status: init.status ?? 200, headers: init.headers }
+}
+
+/** A stream of SSE text the producer already framed; the writer adds only headers and heartbeats. */
+export function eventStream(stream: ReadableStream<Uint8Array | string>, init: { headers?: Record<string, string> } = {}): EventStreamResult {
+  return { [RESULT]: 'event-stream', stream, headers: init.headers }
 }
 
 export function resultKind(value: unknown): HandlerResult[typeof RESULT] | undefined {

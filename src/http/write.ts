@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import { ABORTED, raceAbort } from '../core/abort.js'
 import { HttpError, toHttpError } from '../core/errors.js'
-import { resultKind, type BytesResult, type JsonResult, type StreamResult, type UiMessageResult } from './route.js'
+import { resultKind, type BytesResult, type EventStreamResult, type JsonResult, type StreamResult, type UiMessageResult } from './route.js'
 
 export interface WriteOptions {
   /** Its `signal` is only read by streams. */
@@ -65,7 +65,9 @@ export function writeResult(res: ServerResponse, result: unknown, options: Write
     case 'records':
       return writeFrames(res, kind === 'sse', result as StreamResult, options)
     case 'ui-message':
-      return writeUiMessages(res, result as UiMessageResult, options)
+      return writeEncoded(res, UI_MESSAGE_HEADERS, result as UiMessageResult, options, uiErrorFrame)
+    case 'event-stream':
+      return writeEncoded(res, SSE_HEADERS, result as EventStreamResult, options, sseErrorFrame)
     case 'bytes': {
       const r = result as BytesResult
       res.writeHead(r.status, { ...r.headers, 'content-length': r.body.length })
@@ -135,8 +137,18 @@ async function writeFrames(res: ServerResponse, isSse: boolean, result: StreamRe
   if (!res.destroyed) res.end()
 }
 
-async function writeUiMessages(res: ServerResponse, result: UiMessageResult, options: WriteOptions): Promise<void> {
-  startStream(res, UI_MESSAGE_HEADERS, result.headers)
+const uiErrorFrame = (message: string) => `data: ${JSON.stringify({ type: 'error', errorText: message })}\n\n`
+const sseErrorFrame = (message: string) => `data: ${JSON.stringify({ type: 'error', payload: { message } })}\n\n`
+
+/** Writes a stream whose chunks are already SSE text; only the headers and the error frame differ. */
+async function writeEncoded(
+  res: ServerResponse,
+  base: Record<string, string>,
+  result: UiMessageResult | EventStreamResult,
+  options: WriteOptions,
+  errorFrame: (message: string) => string,
+): Promise<void> {
+  startStream(res, base, result.headers)
   const timer = heartbeat(res, options.heartbeatMs)
   const reader = result.stream.getReader()
   try {
@@ -152,7 +164,7 @@ async function writeUiMessages(res: ServerResponse, result: UiMessageResult, opt
     }
   } catch (err) {
     const message = streamErrorMessage(err, options)
-    if (!res.destroyed) await send(res, `data: ${JSON.stringify({ type: 'error', errorText: message })}\n\n`)
+    if (!res.destroyed) await send(res, errorFrame(message))
   } finally {
     if (timer) clearInterval(timer)
     reader.releaseLock()

@@ -134,7 +134,15 @@ const fastifyFactory: HostFactory = {
     app.setNotFoundHandler((_request, reply) => reply.code(404).send({ hostNotFound: true }))
     await app.listen({ port: 0, host: '127.0.0.1' })
     const { port } = app.server.address() as AddressInfo
-    return { url: `http://127.0.0.1:${port}`, close: () => app.close() }
+    return {
+      url: `http://127.0.0.1:${port}`,
+      // As the other hosts do: a client's keep-alive socket that never sent a request would
+      // otherwise hold `close()` until the keep-alive timeout.
+      close: () => {
+        app.server.closeAllConnections()
+        return app.close()
+      },
+    }
   },
 }
 
