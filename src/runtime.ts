@@ -7,6 +7,7 @@ import type { Route } from './http/route.js'
 import type { Services } from './services/services.js'
 import { SqliteStore } from './storage/sqlite.js'
 import { notFound } from './core/errors.js'
+import { DEFAULT_MESSAGES_PER_CALL, type RuntimeLimits } from './core/limits.js'
 import { systemRoutes } from './routes/system.js'
 import { agentRoutes } from './routes/agents.js'
 import { toolRoutes } from './routes/tools.js'
@@ -24,6 +25,8 @@ export interface RuntimeConfig {
   context?: ContextHook
   /** Keys a client may set through `requestContext` in a body (default none). */
   clientContextKeys?: string[]
+  /** Request limits beyond the body size; a call over one answers 400. */
+  limits?: { messagesPerCall?: number }
 }
 
 /** The agents, workflows, tools and routes one or more mounts serve. */
@@ -35,6 +38,7 @@ export class Runtime implements Services, MountSource {
   readonly auth: AuthHooks | undefined
   readonly context: ContextHook | undefined
   readonly clientContextKeys: string[]
+  readonly limits: RuntimeLimits
   #store: Store | undefined
 
   constructor(config: RuntimeConfig = {}) {
@@ -44,6 +48,7 @@ export class Runtime implements Services, MountSource {
     this.auth = config.auth
     this.context = config.context
     this.clientContextKeys = config.clientContextKeys ?? []
+    this.limits = { messagesPerCall: config.limits?.messagesPerCall ?? DEFAULT_MESSAGES_PER_CALL }
     this.#store = config.store
     this.routes = [
       ...systemRoutes,

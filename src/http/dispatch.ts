@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { DEFAULT_BODY_LIMIT, readBody } from './body.js'
 import { HttpError, toHttpError } from '../core/errors.js'
+import { matchPath, type PathMatch } from './match.js'
 import { buildOpenApi, type OpenApiDocument } from './openapi.js'
 import type { Principal, RequestContext } from '../core/context.js'
 import type { Services } from '../services/services.js'
@@ -114,6 +115,11 @@ export class Mount implements MountInfo {
         isPublic: route.auth === 'public',
       }
     })
+  }
+
+  /** The mounted route for a method and a path below the mount prefix, for hosts whose router gave up. */
+  match(method: string, path: string): PathMatch<MountedRoute> | undefined {
+    return matchPath(this.mounted, method, path)
   }
 
   /** The OpenAPI 3.1 document of this mount, served under `basePath`. */

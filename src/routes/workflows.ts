@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { notFound } from '../core/errors.js'
+import { idSchema } from '../core/limits.js'
 import { defineRoute, records, sse, type Route } from '../http/route.js'
 import type { WorkflowRunRecord } from '../storage/workflow-runs.js'
 import type { WorkflowRun } from '../workflows/run.js'
@@ -10,20 +11,20 @@ const tags = ['workflows']
 const read = 'workflows:read'
 const execute = 'workflows:execute'
 
-const workflowParams = z.object({ workflowId: z.string().min(1) })
-const runParams = workflowParams.extend({ runId: z.string().min(1) })
-const runIdQuery = z.object({ runId: z.string().min(1) })
-const optionalRunIdQuery = z.object({ runId: z.string().min(1).optional() })
+const workflowParams = z.object({ workflowId: idSchema() })
+const runParams = workflowParams.extend({ runId: idSchema() })
+const runIdQuery = z.object({ runId: idSchema() })
+const optionalRunIdQuery = z.object({ runId: idSchema().optional() })
 const streamQuery = optionalRunIdQuery.extend({ cancelOnDisconnect: z.enum(['true', 'false']).optional() })
 const listQuery = z.object({
   page: z.coerce.number().int().min(0).default(0),
   perPage: z.coerce.number().int().min(1).max(1000).default(100),
   status: z.enum(['pending', 'running', 'success', 'failed', 'suspended', 'canceled']).optional(),
   /** Ignored when the caller is scoped to a resource. */
-  resourceId: z.string().min(1).optional(),
+  resourceId: idSchema().optional(),
 })
 
-const createRunBody = z.object({ resourceId: z.string().min(1).optional() }).optional()
+const createRunBody = z.object({ resourceId: idSchema().optional() }).optional()
 // Checked against the workflow's own inputSchema by the run (400 with `inputData.*` fields).
 const startBody = z.object({ inputData: z.unknown().optional() }).optional()
 const resumeBody = z
