@@ -12,8 +12,11 @@ export interface AuthHooks {
     params: Record<string, unknown>
     context: RequestContext
   }) => boolean | Promise<boolean>
-  /** The resource a principal owns; memory threads and workflow runs are scoped to it. */
-  resourceId?: (principal: Principal) => string | undefined
+  /**
+   * The resource a principal owns; memory threads and workflow runs are scoped to it. Without
+   * this hook the principal's `id` is used; returning undefined leaves the caller unscoped.
+   */
+  resourceId?: (principal: Principal) => string | number | undefined
 }
 
 /** Builds the request context from the host request (`req.user`, `ctx.state` via `req.host`). */

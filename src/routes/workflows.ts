@@ -58,12 +58,15 @@ async function visibleRun(workflow: Workflow, runId: string, scope: string | und
   return record
 }
 
-/** The run a start targets: a new one, or the stored/new run `runId` (404 if it belongs to another resource). */
+/**
+ * The run a start targets: a new one, or the stored/new run `runId`. A scoped caller's handle
+ * carries its resource, which the start's claim checks atomically (another resource's run: 404).
+ */
 async function runToStart(workflow: Workflow, runId: string | undefined, scope: string | undefined): Promise<WorkflowRun> {
-  if (runId === undefined) return workflow.createRun({ resourceId: scope })
+  if (runId === undefined || scope !== undefined) return workflow.createRun({ runId, resourceId: scope })
+  // Unscoped: a stored run keeps the owner it has.
   const existing = await workflow.getRun(runId)
-  if (existing && !isVisible(existing, scope)) throw notFound(`Workflow run ${runId} not found`)
-  return workflow.createRun({ runId, resourceId: existing ? (existing.resourceId ?? undefined) : scope })
+  return workflow.createRun({ runId, resourceId: existing?.resourceId ?? undefined })
 }
 
 /** Puts an already-read first result back in front of the rest, keeping `return()` immediate. */
@@ -148,8 +151,7 @@ export const workflowRoutes: Route[] = [
     tags, permission: execute, params: workflowParams, query: runIdQuery, body: resumeBody, response: runResult,
     handler: async ({ params, query, body, context, resourceId, runtime }) => {
       const workflow = runtime.getWorkflow(params.workflowId)
-      await visibleRun(workflow, query.runId, resourceId)
-      const run = await workflow.createRun({ runId: query.runId })
+      const run = await workflow.createRun({ runId: query.runId, resourceId })
       return run.resume({ step: body?.step, resumeData: body?.resumeData, context })
     },
   }),
@@ -158,8 +160,7 @@ export const workflowRoutes: Route[] = [
     permission: execute, params: workflowParams, query: runIdQuery, body: resumeBody, response: message,
     handler: async ({ params, query, body, context, resourceId, runtime }) => {
       const workflow = runtime.getWorkflow(params.workflowId)
-      await visibleRun(workflow, query.runId, resourceId)
-      const run = await workflow.createRun({ runId: query.runId })
+      const run = await workflow.createRun({ runId: query.runId, resourceId })
       await run.resumeInBackground({ step: body?.step, resumeData: body?.resumeData, context })
       return { message: 'Workflow run resumed' }
     },
@@ -187,8 +188,7 @@ export const workflowRoutes: Route[] = [
     permission: execute, params: runParams, response: message,
     handler: async ({ params, resourceId, runtime }) => {
       const workflow = runtime.getWorkflow(params.workflowId)
-      await visibleRun(workflow, params.runId, resourceId)
-      await (await workflow.createRun({ runId: params.runId })).cancel()
+      await (await workflow.createRun({ runId: params.runId, resourceId })).cancel()
       return { message: 'Workflow run cancelled' }
     },
   }),
@@ -197,8 +197,7 @@ export const workflowRoutes: Route[] = [
     permission: execute, params: runParams, response: runResult,
     handler: async ({ params, context, resourceId, runtime }) => {
       const workflow = runtime.getWorkflow(params.workflowId)
-      await visibleRun(workflow, params.runId, resourceId)
-      return workflow.restart(params.runId, { context })
+      return (await workflow.createRun({ runId: params.runId, resourceId })).restart({ context })
     },
   }),
 ]
