@@ -129,10 +129,13 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     described: string,
     prepare?: (snapshot: WorkflowSnapshot) => Promise<void>,
   ): Promise<{ active: ActiveRun; snapshot: WorkflowSnapshot }> {
+    // Another resource's run is reported as missing before anything says whether it is running.
+    const owned = await this.#target.runStore().get(this.workflowId, this.runId)
+    if (!owned || !this.#owns(owned)) throw notFound(`Workflow run ${this.runId} not found`)
     const active = this.#target.active.claim(this.runId)
     try {
       const record = await this.#target.runStore().get(this.workflowId, this.runId)
-      if (!record || !this.#owns(record)) throw notFound(`Workflow run ${this.runId} not found`)
+      if (!record) throw notFound(`Workflow run ${this.runId} not found`)
       if (record.status !== status) throw conflict(`Workflow run ${this.runId} is not ${described} (status: ${record.status})`)
       await prepare?.(record.snapshot)
       return { active, snapshot: record.snapshot }
@@ -168,6 +171,12 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
 
   async #beginStart(options: RunStartOptions<TInput>, onEvent?: (event: WorkflowEvent) => void): Promise<Execution<TOutput>> {
     const snapshot = initialSnapshot(this.#target.parseInput(options.inputData))
+    // A stored run of another resource answers 404 before anything says whether it runs here;
+    // the claim below checks the owner again, atomically.
+    if (!this.#fresh && this.resourceId !== undefined) {
+      const existing = await this.#target.runStore().get(this.workflowId, this.runId)
+      if (existing && !this.#owns(existing)) throw notFound(`Workflow run ${this.runId} not found`)
+    }
     const active = this.#target.active.claim(this.runId)
     try {
       await this.#storeStarted(snapshot)
