@@ -1,5 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify'
-import type { MountOptions } from '../src/http/dispatch.js'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { MountedRoute, MountOptions } from '../src/http/dispatch.js'
 import { createMount } from '../src/mount.js'
 import type { Runtime } from '../src/runtime.js'
 
@@ -18,28 +18,42 @@ export function mount(runtime: Runtime, options: MountOptions = {}): FastifyPlug
     instance.removeAllContentTypeParsers()
     instance.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined))
     const basePath = instance.prefix
+    const serve = (mounted: MountedRoute, request: FastifyRequest, reply: FastifyReply, params: Record<string, string>) => {
+      // Keep headers that hooks and plugins (CORS, request ids) already set.
+      const headers = reply.getHeaders()
+      reply.hijack()
+      for (const name in headers) {
+        const value = headers[name]
+        if (value !== undefined) reply.raw.setHeader(name, value as string | string[])
+      }
+      return core.handle(mounted, {
+        host: { framework: 'fastify', request, reply },
+        raw: request.raw,
+        res: reply.raw,
+        params,
+        parsedBody: undefined,
+        basePath,
+      })
+    }
+    const matched = (request: FastifyRequest) => core.match(request.method, request.url.slice(basePath.length).split('?')[0])
     for (const mounted of core.mounted) {
       instance.route({
         method: mounted.method,
         url: mounted.path,
-        handler: (request, reply) => {
-          // Keep headers that hooks and plugins (CORS, request ids) already set.
-          const headers = reply.getHeaders()
-          reply.hijack()
-          for (const name in headers) {
-            const value = headers[name]
-            if (value !== undefined) reply.raw.setHeader(name, value as string | string[])
-          }
-          return core.handle(mounted, {
-            host: { framework: 'fastify', request, reply },
-            raw: request.raw,
-            res: reply.raw,
-            params: request.params as Record<string, string>,
-            parsedBody: undefined,
-            basePath,
-          })
-        },
+        handler: (request, reply) => serve(mounted, request, reply, request.params as Record<string, string>),
       })
     }
+    // Fastify's router answers ids longer than its `maxParamLength` with its own 414, and its
+    // request handling refuses malformed content types with its own 415, both before any
+    // handler: such requests go to the core, which authenticates first and answers in the envelope.
+    instance.all('/*', (request, reply) => {
+      const found = matched(request)
+      return found ? serve(found.route, request, reply, found.params) : reply.callNotFound()
+    })
+    instance.setErrorHandler((error: { code?: string }, request, reply) => {
+      const found = error.code?.startsWith('FST_ERR_CTP_') ? matched(request) : undefined
+      if (!found) throw error
+      return serve(found.route, request, reply, found.params)
+    })
   }
 }

@@ -7,6 +7,7 @@ import type { Route } from './http/route.js'
 import type { Services } from './services/services.js'
 import { SqliteStore } from './storage/sqlite.js'
 import { notFound } from './core/errors.js'
+import { DEFAULT_MESSAGES_PER_CALL, type RuntimeLimits } from './core/limits.js'
 import { systemRoutes } from './routes/system.js'
 import { agentRoutes } from './routes/agents.js'
 import { toolRoutes } from './routes/tools.js'
@@ -28,6 +29,8 @@ export interface RuntimeConfig {
   clientContextKeys?: string[]
   /** Serves `POST/GET/DELETE /mcp` (MCP Streamable HTTP) with the runtime's tools, agents and workflows. */
   mcp?: McpOptions
+  /** Request limits beyond the body size; a call over one answers 400. */
+  limits?: { messagesPerCall?: number }
 }
 
 /** The agents, workflows, tools and routes one or more mounts serve. */
@@ -39,6 +42,7 @@ export class Runtime implements Services, MountSource {
   readonly auth: AuthHooks | undefined
   readonly context: ContextHook | undefined
   readonly clientContextKeys: string[]
+  readonly limits: RuntimeLimits
   #store: Store | undefined
   readonly #mcp: ReturnType<typeof mcpEndpoint> | undefined
 
@@ -49,6 +53,7 @@ export class Runtime implements Services, MountSource {
     this.auth = config.auth
     this.context = config.context
     this.clientContextKeys = config.clientContextKeys ?? []
+    this.limits = { messagesPerCall: config.limits?.messagesPerCall ?? DEFAULT_MESSAGES_PER_CALL }
     this.#store = config.store
     this.#mcp = config.mcp ? mcpEndpoint(config.mcp) : undefined
     this.routes = [

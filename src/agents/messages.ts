@@ -99,7 +99,8 @@ export async function callerToModelMessages(messages: CallerMessage[], tools: To
   const out: ModelMessage[] = []
   let run: UIMessage[] = []
   const flush = async () => {
-    if (run.length > 0) out.push(...(await uiToModelMessages(run, tools)))
+    // A loop, not push(...list): spreading a long list into arguments overflows the stack.
+    if (run.length > 0) for (const message of await uiToModelMessages(run, tools)) out.push(message)
     run = []
   }
   for (const m of messages) {
@@ -122,11 +123,11 @@ export function callerToUIMessages(messages: CallerMessage[]): UIMessage[] {
       run.push(m.message)
       continue
     }
-    if (run.length > 0) out.push(...modelToUIMessages(run))
+    if (run.length > 0) for (const message of modelToUIMessages(run)) out.push(message)
     run = []
     out.push(m.message)
   }
-  if (run.length > 0) out.push(...modelToUIMessages(run))
+  if (run.length > 0) for (const message of modelToUIMessages(run)) out.push(message)
   return out
 }
 

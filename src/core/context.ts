@@ -3,7 +3,8 @@
  * your own fields (see `RequestContext`).
  */
 export interface Principal {
-  id?: string
+  /** Scopes the caller's memory and runs unless the app gives `auth.resourceId`. */
+  id?: string | number
   [key: string]: unknown
 }
 

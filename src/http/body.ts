@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { HttpError } from '../core/errors.js'
+import { checkJsonValue } from '../core/limits.js'
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024
 
@@ -29,7 +30,7 @@ export async function readBody(raw: IncomingMessage, parsedBody: unknown, limit:
     // A host parser ran; still only JSON is acceptable on a JSON route.
     const type = raw.headers['content-type']
     if (type !== undefined && !isJsonType(type)) throw unsupportedType(type)
-    if (parsedBody !== undefined) assertNoForbiddenKeys(parsedBody)
+    checkJsonValue(parsedBody)
     return parsedBody
   }
   if (!hasBody(raw)) return undefined
@@ -85,7 +86,7 @@ function readText(raw: IncomingMessage, limit: number): Promise<string> {
   })
 }
 
-/** JSON.parse that refuses prototype-poisoning keys instead of carrying them along. */
+/** JSON.parse that refuses prototype-poisoning keys and over-deep nesting instead of carrying them along. */
 export function parseJson(text: string): unknown {
   let value: unknown
   try {
@@ -93,28 +94,6 @@ export function parseJson(text: string): unknown {
   } catch (err) {
     throw new HttpError(400, 'BAD_JSON', `Malformed JSON in request body: ${(err as Error).message}`)
   }
-  // The scan only runs when a suspicious key could be present at all.
-  if (text.includes('__proto__') || text.includes('constructor') || text.includes('prototype')) {
-    assertNoForbiddenKeys(value)
-  }
+  checkJsonValue(value)
   return value
-}
-
-function assertNoForbiddenKeys(value: unknown): void {
-  if (value === null || typeof value !== 'object') return
-  if (Array.isArray(value)) {
-    for (const item of value) assertNoForbiddenKeys(item)
-    return
-  }
-  for (const key of Object.keys(value)) {
-    if (key === '__proto__' || isPoisonedConstructor(key, (value as any)[key])) {
-      throw new HttpError(400, 'BAD_JSON', `Request body contains the forbidden key "${key}"`)
-    }
-    assertNoForbiddenKeys((value as any)[key])
-  }
-}
-
-/** `constructor` is a fine field name unless it carries a `prototype` to poison. */
-function isPoisonedConstructor(key: string, child: unknown): boolean {
-  return key === 'constructor' && child !== null && typeof child === 'object' && Object.hasOwn(child, 'prototype')
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { DEFAULT_BODY_LIMIT, readBody } from './body.js'
 import { HttpError, toHttpError } from '../core/errors.js'
+import { matchPath, type PathMatch } from './match.js'
 import { buildOpenApi, type OpenApiDocument } from './openapi.js'
 import type { Principal, RequestContext } from '../core/context.js'
 import type { Services } from '../services/services.js'
@@ -116,6 +117,11 @@ export class Mount implements MountInfo {
     })
   }
 
+  /** The mounted route for a method and a path below the mount prefix, for hosts whose router gave up. */
+  match(method: string, path: string): PathMatch<MountedRoute> | undefined {
+    return matchPath(this.mounted, method, path)
+  }
+
   /** The OpenAPI 3.1 document of this mount, served under `basePath`. */
   openApi(basePath: string): OpenApiDocument {
     let doc = this.#openApi.get(basePath)
@@ -154,6 +160,24 @@ export class Mount implements MountInfo {
     }
   }
 
+  /**
+   * The resource a principal is scoped to: the app's `resourceId` hook when it has one (which
+   * may return undefined, for an unscoped admin mount), else the principal's own `id`.
+   */
+  #resourceOf(principal: Principal): string | undefined {
+    const hook = this.#auth?.resourceId
+    if (hook) {
+      const id = hook(principal)
+      return id === undefined ? undefined : String(id)
+    }
+    const id = principal.id
+    if ((typeof id === 'string' && id !== '') || (typeof id === 'number' && Number.isFinite(id))) return String(id)
+    throw new Error(
+      'agentmount: the principal returned by auth.authenticate has no usable `id` (a non-empty string or a number) ' +
+        'to scope memory and runs by. Return one, or give auth.resourceId (return undefined from it only for an unscoped admin mount).',
+    )
+  }
+
   async #run(mounted: MountedRoute, request: NeutralRequest): Promise<unknown> {
     const { route } = mounted
     const auth = this.#auth
@@ -180,7 +204,7 @@ export class Mount implements MountInfo {
       const allowed = await auth.authorize({ principal, route, permission: mounted.permission, params, context })
       if (!allowed) throw new HttpError(403, 'FORBIDDEN', `Not allowed: ${mounted.permission}`)
     }
-    const resourceId = principal !== null && auth?.resourceId ? auth.resourceId(principal as Principal) : undefined
+    const resourceId = principal !== null ? this.#resourceOf(principal) : undefined
     return route.handler(new CoreHandlerArgs(params, query, body, context, principal, resourceId, this.#services, request, this))
   }
 }

@@ -6,8 +6,11 @@ import type { AuthorizeArgs, NeutralRequest, Route } from './route.js'
 export interface AuthHooks {
   authenticate?: (req: NeutralRequest) => Principal | null | undefined | Promise<Principal | null | undefined>
   authorize?: (args: AuthorizeArgs) => boolean | Promise<boolean>
-  /** The resource a principal owns; memory threads and workflow runs are scoped to it. */
-  resourceId?: (principal: Principal) => string | undefined
+  /**
+   * The resource a principal owns; memory threads and workflow runs are scoped to it. Without
+   * this hook the principal's `id` is used; returning undefined leaves the caller unscoped.
+   */
+  resourceId?: (principal: Principal) => string | number | undefined
 }
 
 /** Builds the request context from the host request (`req.user`, `ctx.state` via `req.host`). */

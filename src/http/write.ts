@@ -103,10 +103,17 @@ async function send(res: ServerResponse, chunk: string): Promise<void> {
   if (!ok && !res.destroyed) await drained(res)
 }
 
+/**
+ * A comment every `ms` keeps an idle stream open through proxies. A reader that stopped
+ * reading gets none: its socket is busy, not idle, so a stalled stream costs no bytes
+ * and no listeners for as long as it stays connected.
+ */
 function heartbeat(res: ServerResponse, ms: number): NodeJS.Timeout | undefined {
   if (!(ms > 0)) return undefined
   const timer = setInterval(() => {
-    if (!res.destroyed) send(res, ': ping\n\n').catch(() => {})
+    if (res.destroyed || res.writableNeedDrain) return
+    res.write(': ping\n\n')
+    ;(res as ServerResponse & { flush?: () => void }).flush?.()
   }, ms)
   timer.unref()
   return timer

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { idSchema } from '../core/limits.js'
 
 /** Largest page any memory listing returns; bigger requests are clamped to it. */
 export const MAX_PER_PAGE = 1000
@@ -7,17 +8,17 @@ export const DEFAULT_MESSAGES_PER_PAGE = 40
 
 const record = z.record(z.string(), z.unknown())
 const part = z.looseObject({ type: z.string() })
-const agentId = z.string().min(1).optional().describe('Use this agent’s memory store (Mastra clients send it)')
+const agentId = idSchema().optional().describe('Use this agent’s memory store (Mastra clients send it)')
 const page = z.coerce.number().int().min(0).default(0).describe('0-based page number')
 const perPage = (fallback: number) =>
   z.coerce.number().int().min(1).default(fallback).describe(`Page size (default ${fallback}, at most ${MAX_PER_PAGE})`)
 
 export const agentQuery = z.object({ agentId })
-export const threadParams = z.object({ threadId: z.string().min(1) })
+export const threadParams = z.object({ threadId: idSchema() })
 
 export const listThreadsQuery = z.object({
   agentId,
-  resourceId: z.string().min(1).optional(),
+  resourceId: idSchema().optional(),
   page,
   perPage: perPage(DEFAULT_THREADS_PER_PAGE),
   orderBy: z
@@ -30,10 +31,10 @@ export const listThreadsQuery = z.object({
 export const listMessagesQuery = z.object({ agentId, page, perPage: perPage(DEFAULT_MESSAGES_PER_PAGE) })
 
 export const createThreadBody = z.object({
-  resourceId: z.string().min(1).optional().describe('Required unless auth scopes the request to a resource'),
+  resourceId: idSchema().optional().describe('Required unless auth scopes the request to a resource'),
   title: z.string().nullable().optional(),
   metadata: record.optional(),
-  threadId: z.string().min(1).optional(),
+  threadId: idSchema().optional(),
 })
 
 export const updateThreadBody = z.object({ title: z.string().nullable().optional(), metadata: record.optional() })
@@ -49,9 +50,9 @@ export const saveMessagesBody = z.object({
   messages: z.array(
     z
       .object({
-        id: z.string().min(1).optional(),
-        threadId: z.string().min(1),
-        resourceId: z.string().min(1).optional(),
+        id: idSchema().optional(),
+        threadId: idSchema(),
+        resourceId: idSchema().optional(),
         role: z.enum(['user', 'assistant', 'system']),
         content: z.union([z.string(), formatTwoContent, z.array(part)]).optional(),
         parts: z.array(part).optional(),
@@ -65,12 +66,12 @@ export const saveMessagesBody = z.object({
   ),
 })
 
-const messageRef = z.union([z.string().min(1), z.object({ id: z.string().min(1) })])
+const messageRef = z.union([idSchema(), z.object({ id: idSchema() })])
 export const deleteMessagesBody = z.object({ messageIds: z.union([messageRef, z.array(messageRef)]) })
 
 export const cloneThreadBody = z.object({
-  newThreadId: z.string().min(1).optional(),
-  resourceId: z.string().min(1).optional(),
+  newThreadId: idSchema().optional(),
+  resourceId: idSchema().optional(),
   title: z.string().nullable().optional(),
   metadata: record.optional(),
   options: z.object({ messageLimit: z.number().int().min(1).optional() }).optional(),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { conflict, invalid, notFound } from '../core/errors.js'
+import { assertMessageCount } from '../core/limits.js'
 import { defineRoute, type Route } from '../http/route.js'
 import type { Memory } from '../memory/memory.js'
 import { contentFromInput, toUIMessages } from '../memory/message-format.js'
@@ -149,6 +150,7 @@ export const memoryRoutes: Route[] = [
     method: 'POST', path: '/memory/save-messages', summary: 'Save messages (upsert by id)', tags, permission: write,
     query: wire.agentQuery, body: wire.saveMessagesBody,
     handler: async ({ query, body, runtime, resourceId }) => {
+      assertMessageCount(body.messages.length, runtime.limits.messagesPerCall)
       const { store } = memoryOf(runtime, query.agentId)
       const messages: StoredMessage[] = body.messages.map((m, i) => {
         const owner = resourceId ?? m.resourceId

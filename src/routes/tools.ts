@@ -1,11 +1,12 @@
 import { z } from 'zod'
+import { idSchema } from '../core/limits.js'
 import { toTool, type Tool, type ToolDescription } from '../agents/tool.js'
 import { json, defineRoute, type Route } from '../http/route.js'
 import { notFound } from '../core/errors.js'
 import type { Services } from '../services/services.js'
 
 const tags = ['tools']
-const toolParams = z.object({ toolId: z.string().min(1) })
+const toolParams = z.object({ toolId: idSchema() })
 
 /**
  * Every tool a client can see: the runtime's own, then each agent's static tools. Listed by

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { notFound } from '../core/errors.js'
+import { idSchema } from '../core/limits.js'
 import { defineRoute, records, sse, type Route } from '../http/route.js'
 import type { WorkflowRunRecord } from '../storage/workflow-runs.js'
 import type { WorkflowRun } from '../workflows/run.js'
@@ -10,20 +11,20 @@ const tags = ['workflows']
 const read = 'workflows:read'
 const execute = 'workflows:execute'
 
-const workflowParams = z.object({ workflowId: z.string().min(1) })
-const runParams = workflowParams.extend({ runId: z.string().min(1) })
-const runIdQuery = z.object({ runId: z.string().min(1) })
-const optionalRunIdQuery = z.object({ runId: z.string().min(1).optional() })
+const workflowParams = z.object({ workflowId: idSchema() })
+const runParams = workflowParams.extend({ runId: idSchema() })
+const runIdQuery = z.object({ runId: idSchema() })
+const optionalRunIdQuery = z.object({ runId: idSchema().optional() })
 const streamQuery = optionalRunIdQuery.extend({ cancelOnDisconnect: z.enum(['true', 'false']).optional() })
 const listQuery = z.object({
   page: z.coerce.number().int().min(0).default(0),
   perPage: z.coerce.number().int().min(1).max(1000).default(100),
   status: z.enum(['pending', 'running', 'success', 'failed', 'suspended', 'canceled']).optional(),
   /** Ignored when the caller is scoped to a resource. */
-  resourceId: z.string().min(1).optional(),
+  resourceId: idSchema().optional(),
 })
 
-const createRunBody = z.object({ resourceId: z.string().min(1).optional() }).optional()
+const createRunBody = z.object({ resourceId: idSchema().optional() }).optional()
 // Checked against the workflow's own inputSchema by the run (400 with `inputData.*` fields).
 const startBody = z.object({ inputData: z.unknown().optional() }).optional()
 const resumeBody = z
@@ -57,12 +58,15 @@ async function visibleRun(workflow: Workflow, runId: string, scope: string | und
   return record
 }
 
-/** The run a start targets: a new one, or the stored/new run `runId` (404 if it belongs to another resource). */
+/**
+ * The run a start targets: a new one, or the stored/new run `runId`. A scoped caller's handle
+ * carries its resource, which the start's claim checks atomically (another resource's run: 404).
+ */
 async function runToStart(workflow: Workflow, runId: string | undefined, scope: string | undefined): Promise<WorkflowRun> {
-  if (runId === undefined) return workflow.createRun({ resourceId: scope })
+  if (runId === undefined || scope !== undefined) return workflow.createRun({ runId, resourceId: scope })
+  // Unscoped: a stored run keeps the owner it has.
   const existing = await workflow.getRun(runId)
-  if (existing && !isVisible(existing, scope)) throw notFound(`Workflow run ${runId} not found`)
-  return workflow.createRun({ runId, resourceId: existing ? (existing.resourceId ?? undefined) : scope })
+  return workflow.createRun({ runId, resourceId: existing?.resourceId ?? undefined })
 }
 
 /** Puts an already-read first result back in front of the rest, keeping `return()` immediate. */
@@ -147,8 +151,7 @@ export const workflowRoutes: Route[] = [
     tags, permission: execute, params: workflowParams, query: runIdQuery, body: resumeBody, response: runResult,
     handler: async ({ params, query, body, context, resourceId, runtime }) => {
       const workflow = runtime.getWorkflow(params.workflowId)
-      await visibleRun(workflow, query.runId, resourceId)
-      const run = await workflow.createRun({ runId: query.runId })
+      const run = await workflow.createRun({ runId: query.runId, resourceId })
       return run.resume({ step: body?.step, resumeData: body?.resumeData, context })
     },
   }),
@@ -157,8 +160,7 @@ export const workflowRoutes: Route[] = [
     permission: execute, params: workflowParams, query: runIdQuery, body: resumeBody, response: message,
     handler: async ({ params, query, body, context, resourceId, runtime }) => {
       const workflow = runtime.getWorkflow(params.workflowId)
-      await visibleRun(workflow, query.runId, resourceId)
-      const run = await workflow.createRun({ runId: query.runId })
+      const run = await workflow.createRun({ runId: query.runId, resourceId })
       await run.resumeInBackground({ step: body?.step, resumeData: body?.resumeData, context })
       return { message: 'Workflow run resumed' }
     },
@@ -186,8 +188,7 @@ export const workflowRoutes: Route[] = [
     permission: execute, params: runParams, response: message,
     handler: async ({ params, resourceId, runtime }) => {
       const workflow = runtime.getWorkflow(params.workflowId)
-      await visibleRun(workflow, params.runId, resourceId)
-      await (await workflow.createRun({ runId: params.runId })).cancel()
+      await (await workflow.createRun({ runId: params.runId, resourceId })).cancel()
       return { message: 'Workflow run cancelled' }
     },
   }),
@@ -196,8 +197,7 @@ export const workflowRoutes: Route[] = [
     permission: execute, params: runParams, response: runResult,
     handler: async ({ params, context, resourceId, runtime }) => {
       const workflow = runtime.getWorkflow(params.workflowId)
-      await visibleRun(workflow, params.runId, resourceId)
-      return workflow.restart(params.runId, { context })
+      return (await workflow.createRun({ runId: params.runId, resourceId })).restart({ context })
     },
   }),
 ]

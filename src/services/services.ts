@@ -1,5 +1,6 @@
 import type { Agent } from '../agents/agent.js'
 import type { Tool } from '../agents/tool.js'
+import type { RuntimeLimits } from '../core/limits.js'
 import type { Store } from '../storage/types.js'
 import type { Workflow } from '../workflows/workflow.js'
 
@@ -10,6 +11,8 @@ export interface Services {
   readonly tools: Readonly<Record<string, Tool<any, any>>>
   /** The runtime's store; the default SQLite file is created on first use. */
   readonly store: Store
+  /** Request limits beyond the body size (messages per call). */
+  readonly limits: RuntimeLimits
   /** The agent, or a 404 naming it. */
   getAgent(id: string): Agent
   /** The workflow, or a 404 naming it. */

@@ -94,8 +94,8 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
   readonly #insert: Database.Statement
   readonly #get: Database.Statement
   readonly #update: Database.Statement
-  readonly #setStatus: Database.Statement
-  readonly #setStatusAndSnapshot: Database.Statement
+  /** Compare-and-set statements, indexed by [with snapshot][with owner]. */
+  readonly #setStatus: Database.Statement[][]
   readonly #byStatus: Database.Statement
   readonly #byStatusOfWorkflow: Database.Statement
   readonly #lists = new Map<string, { page: Database.Statement; count: Database.Statement }>()
@@ -109,12 +109,15 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
     this.#update = db.prepare(
       'UPDATE workflow_runs SET resource_id = ?, status = ?, snapshot = ?, updated_at = ? WHERE workflow_id = ? AND run_id = ?',
     )
-    this.#setStatus = db.prepare(
-      'UPDATE workflow_runs SET status = ?, updated_at = ? WHERE workflow_id = ? AND run_id = ? AND status = ?',
-    )
-    this.#setStatusAndSnapshot = db.prepare(
-      'UPDATE workflow_runs SET status = ?, snapshot = ?, updated_at = ? WHERE workflow_id = ? AND run_id = ? AND status = ?',
-    )
+    const setStatus = (snapshot: boolean, owner: boolean) =>
+      db.prepare(
+        `UPDATE workflow_runs SET status = ?${snapshot ? ', snapshot = ?' : ''}, updated_at = ? ` +
+          `WHERE workflow_id = ? AND run_id = ? AND status = ?${owner ? ' AND resource_id = ?' : ''}`,
+      )
+    this.#setStatus = [
+      [setStatus(false, false), setStatus(false, true)],
+      [setStatus(true, false), setStatus(true, true)],
+    ]
     this.#byStatus = db.prepare(`SELECT ${COLUMNS} FROM workflow_runs WHERE status = ? ORDER BY created_at`)
     this.#byStatusOfWorkflow = db.prepare(
       `SELECT ${COLUMNS} FROM workflow_runs WHERE status = ? AND workflow_id = ? ORDER BY created_at`,
@@ -164,15 +167,16 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
     from: WorkflowRunStatus,
     to: WorkflowRunStatus,
     snapshot?: WorkflowRunRecord['snapshot'],
+    owner?: string,
   ): Promise<boolean> {
-    // One UPDATE guarded by the old status: SQLite runs it atomically, so of two racers one changes a row.
+    // One UPDATE guarded by the old status (and owner): SQLite runs it atomically, so of two racers one changes a row.
     // The snapshot is serialised now: the caller keeps mutating its object while the write waits.
-    const json = snapshot ? JSON.stringify(snapshot) : undefined
-    const { changes } = await this.#writes.run(() =>
-      json === undefined
-        ? this.#setStatus.run(to, Date.now(), workflowId, runId, from)
-        : this.#setStatusAndSnapshot.run(to, json, Date.now(), workflowId, runId, from),
-    )
+    const values: unknown[] = [to]
+    if (snapshot) values.push(JSON.stringify(snapshot))
+    values.push(Date.now(), workflowId, runId, from)
+    if (owner !== undefined) values.push(owner)
+    const statement = this.#setStatus[snapshot ? 1 : 0][owner === undefined ? 0 : 1]
+    const { changes } = await this.#writes.run(() => statement.run(values))
     return changes === 1
   }
 

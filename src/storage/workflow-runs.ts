@@ -39,7 +39,8 @@ export interface WorkflowRunStore {
   update(record: WorkflowRunRecord): Promise<void>
   /**
    * Moves a run from `from` to `to` (storing `snapshot` when given) only if its status is
-   * still `from`; true when this call made the change.
+   * still `from` and, when `owner` is given, it belongs to that resource: ownership is part
+   * of the same atomic step. True when this call made the change.
    */
   compareAndSetStatus(
     workflowId: string,
@@ -47,6 +48,7 @@ export interface WorkflowRunStore {
     from: WorkflowRunStatus,
     to: WorkflowRunStatus,
     snapshot?: WorkflowSnapshot,
+    owner?: string,
   ): Promise<boolean>
   /** Oldest first; optionally for one workflow. */
   listByStatus(status: WorkflowRunStatus, workflowId?: string): Promise<WorkflowRunRecord[]>

@@ -81,10 +81,11 @@ export class InMemoryWorkflowRuns implements WorkflowRunStore {
     from: WorkflowRunStatus,
     to: WorkflowRunStatus,
     snapshot?: WorkflowSnapshot,
+    owner?: string,
   ): Promise<boolean> {
     // Check and change happen in one synchronous stretch, so concurrent callers cannot interleave.
     const run = this.#runs.get(`${workflowId}\u0000${runId}`)
-    if (!run || run.status !== from) return false
+    if (!run || run.status !== from || (owner !== undefined && run.resourceId !== owner)) return false
     run.status = to
     if (snapshot) run.snapshot = JSON.stringify(snapshot)
     run.updatedAt = Date.now()

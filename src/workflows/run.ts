@@ -105,8 +105,19 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
 
   /** Continues a run a dead process left `running`, from its last completed step. */
   async restart(options: RunRestartOptions = {}): Promise<WorkflowRunResult<TOutput>> {
-    const { active, snapshot } = await this.#claim('running', 'interrupted')
+    const { active, snapshot } = await this.#claim('running', 'interrupted', async () => {
+      // Status and owner checked in one write, as for every other claim.
+      const store = this.#target.runStore()
+      if (!(await store.compareAndSetStatus(this.workflowId, this.runId, 'running', 'running', undefined, this.resourceId))) {
+        throw conflict(`Workflow run ${this.runId} is no longer interrupted`)
+      }
+    })
     return this.#execute(snapshot, active, options)
+  }
+
+  /** False when this handle acts for a resource and the stored run belongs to another. */
+  #owns(record: { resourceId: string | null }): boolean {
+    return this.resourceId === undefined || record.resourceId === this.resourceId
   }
 
   /**
@@ -118,6 +129,9 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     described: string,
     prepare?: (snapshot: WorkflowSnapshot) => Promise<void>,
   ): Promise<{ active: ActiveRun; snapshot: WorkflowSnapshot }> {
+    // Another resource's run is reported as missing before anything says whether it is running.
+    const owned = await this.#target.runStore().get(this.workflowId, this.runId)
+    if (!owned || !this.#owns(owned)) throw notFound(`Workflow run ${this.runId} not found`)
     const active = this.#target.active.claim(this.runId)
     try {
       const record = await this.#target.runStore().get(this.workflowId, this.runId)
@@ -133,18 +147,18 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
 
   /** Aborts the running step's signal and marks the run canceled; 409 once it has finished. */
   async cancel(): Promise<void> {
+    const store = this.#target.runStore()
+    const record = await store.get(this.workflowId, this.runId)
+    if (!record || !this.#owns(record)) throw notFound(`Workflow run ${this.runId} not found`)
     const active = this.#target.active.get(this.runId)
     if (active) {
       active.controller.abort()
       return active.settled
     }
-    const store = this.#target.runStore()
-    const record = await store.get(this.workflowId, this.runId)
-    if (!record) throw notFound(`Workflow run ${this.runId} not found`)
     if (record.status === 'canceled') return
     if (TERMINAL_STATUSES.has(record.status)) throw conflict(`Workflow run ${this.runId} already finished (status: ${record.status})`)
     // A run another instance is executing notices at its next write and stops.
-    if (!(await store.compareAndSetStatus(this.workflowId, this.runId, record.status, 'canceled'))) {
+    if (!(await store.compareAndSetStatus(this.workflowId, this.runId, record.status, 'canceled', undefined, this.resourceId))) {
       throw conflict(`Workflow run ${this.runId} changed state while being canceled`)
     }
   }
@@ -157,6 +171,12 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
 
   async #beginStart(options: RunStartOptions<TInput>, onEvent?: (event: WorkflowEvent) => void): Promise<Execution<TOutput>> {
     const snapshot = initialSnapshot(this.#target.parseInput(options.inputData))
+    // A stored run of another resource answers 404 before anything says whether it runs here;
+    // the claim below checks the owner again, atomically.
+    if (!this.#fresh && this.resourceId !== undefined) {
+      const existing = await this.#target.runStore().get(this.workflowId, this.runId)
+      if (existing && !this.#owns(existing)) throw notFound(`Workflow run ${this.runId} not found`)
+    }
     const active = this.#target.active.claim(this.runId)
     try {
       await this.#storeStarted(snapshot)
@@ -172,8 +192,10 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
   async #storeStarted(snapshot: WorkflowSnapshot): Promise<void> {
     if (!this.#fresh) {
       const store = this.#target.runStore()
-      if (await store.compareAndSetStatus(this.workflowId, this.runId, 'pending', 'running', snapshot)) return
+      if (await store.compareAndSetStatus(this.workflowId, this.runId, 'pending', 'running', snapshot, this.resourceId)) return
       const existing = await store.get(this.workflowId, this.runId)
+      // Another resource's run answers like a missing one, here as on every route.
+      if (existing && !this.#owns(existing)) throw notFound(`Workflow run ${this.runId} not found`)
       if (existing) throw conflict(`Workflow run ${this.runId} was already started (status: ${existing.status})`)
     }
     await this.#create('running', snapshot)
@@ -195,7 +217,7 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
       markResumed(snapshot, path, resumeData, Date.now())
       // The race between two resumers (here or in another instance) is decided by this write.
       const store = this.#target.runStore()
-      if (!(await store.compareAndSetStatus(this.workflowId, this.runId, 'suspended', 'running', snapshot))) {
+      if (!(await store.compareAndSetStatus(this.workflowId, this.runId, 'suspended', 'running', snapshot, this.resourceId))) {
         throw conflict(`Workflow run ${this.runId} is no longer suspended`)
       }
     })

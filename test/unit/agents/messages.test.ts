@@ -73,3 +73,29 @@ describe('caller messages for memory', () => {
     expect(JSON.stringify(out)).toContain('two')
   })
 })
+
+describe('long message lists', () => {
+  // Past ~125 000 items, push(...list) overflows the stack; the converters must not spread.
+  const count = 150_000
+
+  it('converts 150 000 model messages followed by a UI message to UI messages', () => {
+    const messages = Array.from({ length: count }, (_, i) =>
+      i === count - 1
+        ? { kind: 'ui' as const, message: { id: 'last', role: 'user' as const, parts: [{ type: 'text' as const, text: 'b' }] } }
+        : { kind: 'model' as const, message: { role: 'user' as const, content: 'a' } },
+    )
+    const out = callerToUIMessages(messages)
+    expect(out).toHaveLength(count)
+    expect(out.at(-1)!.id).toBe('last')
+  })
+
+  it('converts 150 000 UI messages to model messages', async () => {
+    const messages = Array.from({ length: count }, (_, i) => ({
+      kind: 'ui' as const,
+      message: { id: `u${i}`, role: 'user' as const, parts: [{ type: 'text' as const, text: 'a' }] },
+    }))
+    messages.push({ kind: 'model', message: { role: 'user', content: 'last' } } as never)
+    const out = await callerToModelMessages(messages, undefined)
+    expect(out).toHaveLength(count + 1)
+  })
+})

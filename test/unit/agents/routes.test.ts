@@ -23,6 +23,7 @@ function fakeRuntime(agents: Record<string, Agent>): Runtime {
   return {
     agents,
     tools: { clock },
+    limits: { messagesPerCall: 1000 },
     getAgent(id: string) {
       if (!Object.hasOwn(agents, id)) throw notFound(`Agent with id ${id} not found`)
       return agents[id]

@@ -72,6 +72,17 @@ describe.each(stores)('%s', (_name, makeStore) => {
     expect(await runs.compareAndSetStatus('wf', 'missing', 'running', 'canceled')).toBe(false)
   })
 
+  it('compares the owner in the same step as the status when one is given', async () => {
+    const runs = makeStore()
+    await runs.create(record('r1', { status: 'pending', resourceId: 'alice' }))
+    await runs.create(record('r2', { status: 'pending' }))
+    expect(await runs.compareAndSetStatus('wf', 'r1', 'pending', 'running', undefined, 'bob')).toBe(false)
+    expect(await runs.compareAndSetStatus('wf', 'r2', 'pending', 'running', undefined, 'bob')).toBe(false)
+    expect((await runs.get('wf', 'r1'))?.status).toBe('pending')
+    expect(await runs.compareAndSetStatus('wf', 'r1', 'pending', 'running', undefined, 'alice')).toBe(true)
+    expect(await runs.compareAndSetStatus('wf', 'r2', 'pending', 'running')).toBe(true)
+  })
+
   it('lets exactly one of two concurrent compare-and-sets win', async () => {
     const runs = makeStore()
     await runs.create(record('r1', { status: 'suspended' }))
@@ -147,6 +158,32 @@ describe.each(stores)('%s', (_name, makeStore) => {
     await runs.compareAndSetStatus('wf', 'r1', 'running', 'running', original.snapshot)
     original.snapshot.steps.later = { status: 'running', startedAt: 2 }
     expect(Object.keys((await runs.get('wf', 'r1'))!.snapshot.steps)).toEqual(['late'])
+  })
+})
+
+describe('claims of a run by a handle acting for a resource', () => {
+  it('refuses to start, resume, cancel or restart another resource’s stored run, leaving it untouched', async () => {
+    const store = new SqliteStore({ path: ':memory:' })
+    try {
+      const math = mathWorkflow()
+      const approve = approvalWorkflow()
+      math.bindStore(() => store)
+      approve.bindStore(() => store)
+      await (await math.createRun({ runId: 'saved', resourceId: 'alice' })).save()
+      const suspended = await (await approve.createRun({ runId: 'waiting', resourceId: 'alice' })).start({ inputData: { value: 1 } })
+      expect(suspended.status).toBe('suspended')
+      const asBob = async <T>(claim: () => Promise<T>) => expect(claim()).rejects.toMatchObject({ status: 404 })
+      await asBob(async () => (await math.createRun({ runId: 'saved', resourceId: 'bob' })).start({ inputData: { a: 1, b: 1 } }))
+      await asBob(async () => (await approve.createRun({ runId: 'waiting', resourceId: 'bob' })).resume({ resumeData: { approved: true } }))
+      await asBob(async () => (await approve.createRun({ runId: 'waiting', resourceId: 'bob' })).cancel())
+      await asBob(async () => (await math.createRun({ runId: 'saved', resourceId: 'bob' })).restart())
+      expect((await math.getRun('saved'))?.status).toBe('pending')
+      expect((await approve.getRun('waiting'))?.status).toBe('suspended')
+      const done = await (await math.createRun({ runId: 'saved', resourceId: 'alice' })).start({ inputData: { a: 1, b: 2 } })
+      expect(done).toMatchObject({ status: 'success', result: { result: 6 } })
+    } finally {
+      await store.close()
+    }
   })
 })
 
