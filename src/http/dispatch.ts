@@ -141,7 +141,8 @@ export class Mount implements MountInfo {
       // A client that hung up caused this (the abort reached the handler); nobody is left to answer.
       if (res.destroyed && !res.writableFinished) return
       const httpError = toHttpError(err)
-      if (!(err instanceof HttpError)) this.#onError(err, request)
+      // A 5xx that wraps a cause (e.g. a model the SDK cannot run) is answered and reported.
+      if (!(err instanceof HttpError) || (httpError.status >= 500 && err.cause !== undefined)) this.#onError(err, request)
       writeError(res, httpError)
     }
   }
