@@ -45,7 +45,8 @@ export function toAgentError(err: unknown, signal: AbortSignal | undefined): unk
   if (err instanceof HttpError) return err
   if (signal?.aborted || isAbortError(err)) return err
   const ai = loadedAiSdk()
-  if (ai?.UnsupportedModelVersionError.isInstance(err)) return unsupportedModel(err)
+  // This error class has no `isInstance` of its own: the inherited one matches every SDK error.
+  if (ai && err instanceof ai.UnsupportedModelVersionError) return unsupportedModel(err)
   if (ai?.InvalidPromptError.isInstance(err)) {
     return new HttpError(400, 'VALIDATION_ERROR', `Invalid messages: ${err.message}`, [{ field: 'messages', message: err.message }])
   }
