@@ -26,6 +26,7 @@ export interface SqliteStoreOptions {
  */
 export class SqliteStore implements Store {
   readonly path: string
+  /** @internal The open connection, for the kit's own tests. */
   readonly db: Database.Database
   readonly threads: SqliteThreadStore
   readonly workingMemory: SqliteWorkingMemoryStore
