@@ -22,22 +22,29 @@ export function mount(runtime: Runtime, options: MountOptions = {}): FastifyPlug
       instance.route({
         method: mounted.method,
         url: mounted.path,
-        handler: (request, reply) => {
-          // Keep headers that hooks and plugins (CORS, request ids) already set.
-          const headers = reply.getHeaders()
-          reply.hijack()
-          for (const name in headers) {
-            const value = headers[name]
-            if (value !== undefined) reply.raw.setHeader(name, value as string | string[])
-          }
-          return core.handle(mounted, {
+        handler: async (request, reply) => {
+          await core.handle(mounted, {
             host: { framework: 'fastify', request, reply },
             raw: request.raw,
             res: reply.raw,
             params: request.params as Record<string, string>,
             parsedBody: undefined,
             basePath,
+            send: {
+              // Through reply.send, so onSend hooks and plugins (compression, helmet) see it.
+              body: (status, headers, body) => void reply.code(status).headers(headers).send(body),
+              stream: () => {
+                // Keep headers that hooks and plugins (CORS, request ids) already set.
+                const headers = reply.getHeaders()
+                reply.hijack()
+                for (const name in headers) {
+                  const value = headers[name]
+                  if (value !== undefined) reply.raw.setHeader(name, value as string | string[])
+                }
+              },
+            },
           })
+          return reply
         },
       })
     }

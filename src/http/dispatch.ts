@@ -9,7 +9,7 @@ import type { HandlerArgs, HostObjects, MountedRoute, MountInfo, NeutralRequest,
 
 export type { MountedRoute }
 import { parseOrThrow } from '../core/validate.js'
-import { writeError, writeResult } from './write.js'
+import { writeError, writeResult, type HostSend } from './write.js'
 import { isRecord } from '../core/is-record.js'
 
 /** Options every adapter's `mount(runtime, options)` accepts. */
@@ -41,6 +41,8 @@ export interface HostRequest {
   params: Record<string, string>
   parsedBody: unknown
   basePath: string
+  /** The host's own send path, where it has one. */
+  send?: HostSend
 }
 
 function derivePermission(route: Route): string {
@@ -133,6 +135,7 @@ export class Mount implements MountInfo {
     try {
       const result = await this.#run(mounted, request)
       await writeResult(res, result, {
+        send: input.send,
         request,
         heartbeatMs: this.#heartbeatMs,
         onError: (err) => this.#onError(err, request),
@@ -143,7 +146,7 @@ export class Mount implements MountInfo {
       const httpError = toHttpError(err)
       // A 5xx that wraps a cause (e.g. a model the SDK cannot run) is answered and reported.
       if (!(err instanceof HttpError) || (httpError.status >= 500 && err.cause !== undefined)) this.#onError(err, request)
-      writeError(res, httpError)
+      writeError(res, httpError, input.send)
     }
   }
 
