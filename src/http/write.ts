@@ -10,7 +10,7 @@ import { resultKind, type BytesResult, type JsonResult, type StreamResult, type 
  */
 export interface HostSend {
   /** Sends a complete response through the host; it sets the length. */
-  body(status: number, headers: Record<string, string>, body: string): void
+  body(status: number, headers: Record<string, string>, body: string | Buffer): void
   /** Hands the Node response to the writer before a stream starts. */
   stream(): void
 }
@@ -88,6 +88,7 @@ export function writeResult(res: ServerResponse, result: unknown, options: Write
       return writeUiMessages(res, result as UiMessageResult, options)
     case 'bytes': {
       const r = result as BytesResult
+      if (options.send) return options.send.body(r.status, r.headers, r.body)
       res.writeHead(r.status, { ...r.headers, 'content-length': r.body.length })
       res.end(r.body)
       return
