@@ -8,7 +8,9 @@ export default defineConfig({
     koa: 'adapters/koa.ts',
   },
   format: ['esm', 'cjs'],
-  dts: true,
+  // Members marked @internal (the SQLite driver's handles) stay out of the published types, so
+  // apps type-check without the driver's typings.
+  dts: { compilerOptions: { stripInternal: true } },
   // dist/console is the browser console, built (and cached) by scripts/build-console.mjs.
   clean: ['!console/**'],
   sourcemap: true,

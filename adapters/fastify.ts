@@ -18,22 +18,29 @@ export function mount(runtime: Runtime, options: MountOptions = {}): FastifyPlug
     instance.removeAllContentTypeParsers()
     instance.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined))
     const basePath = instance.prefix
-    const serve = (mounted: MountedRoute, request: FastifyRequest, reply: FastifyReply, params: Record<string, string>) => {
-      // Keep headers that hooks and plugins (CORS, request ids) already set.
-      const headers = reply.getHeaders()
-      reply.hijack()
-      for (const name in headers) {
-        const value = headers[name]
-        if (value !== undefined) reply.raw.setHeader(name, value as string | string[])
-      }
-      return core.handle(mounted, {
+    const serve = async (mounted: MountedRoute, request: FastifyRequest, reply: FastifyReply, params: Record<string, string>) => {
+      await core.handle(mounted, {
         host: { framework: 'fastify', request, reply },
         raw: request.raw,
         res: reply.raw,
         params,
         parsedBody: undefined,
         basePath,
+        send: {
+          // Through reply.send, so onSend hooks and plugins (compression, helmet) see it.
+          body: (status, headers, body) => void reply.code(status).headers(headers).send(body),
+          stream: () => {
+            // Keep headers that hooks and plugins (CORS, request ids) already set.
+            const headers = reply.getHeaders()
+            reply.hijack()
+            for (const name in headers) {
+              const value = headers[name]
+              if (value !== undefined) reply.raw.setHeader(name, value as string | string[])
+            }
+          },
+        },
       })
+      return reply
     }
     const matched = (request: FastifyRequest) => core.match(request.method, request.url.slice(basePath.length).split('?')[0])
     for (const mounted of core.mounted) {

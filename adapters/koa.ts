@@ -20,8 +20,6 @@ export function mount(runtime: Runtime, options: KoaMountOptions = {}): Middlewa
   const router = new Router(prefix ? { prefix } : {})
   for (const mounted of core.mounted) {
     router.register(mounted.path, [mounted.method], async (ctx) => {
-      // The core writes to the Node response itself.
-      ctx.respond = false
       const body = (ctx.request as { body?: unknown }).body
       await core.handle(mounted, {
         host: { framework: 'koa', ctx },
@@ -30,6 +28,16 @@ export function mount(runtime: Runtime, options: KoaMountOptions = {}): Middlewa
         params: ctx.params,
         parsedBody: ctx.req.readableEnded ? body : undefined,
         basePath: prefix,
+        send: {
+          // Through ctx.body, so the app's response middleware (compression, helmet) sees it.
+          body: (status, headers, body) => {
+            ctx.status = status
+            ctx.set(headers)
+            ctx.body = body
+          },
+          // Streams write to the Node response themselves, frame by frame.
+          stream: () => void (ctx.respond = false),
+        },
       })
     })
   }

@@ -4,7 +4,7 @@ import { linkAbort } from '../core/abort.js'
 import { invalid } from '../core/errors.js'
 import type { RequestContext } from '../core/context.js'
 import type { Memory, MemoryTurn } from '../memory/memory.js'
-import { loadAiSdk, type AiSdk } from './ai-sdk.js'
+import { contextOptions, loadAiSdk, type AiSdk } from './ai-sdk.js'
 import { modelIdentity, regeneratedReplyId, resolveDynamic, toToolSet, withMemorySystem, withMemoryTools } from './agent-config.js'
 import { mastraStream } from './agent-stream.js'
 import type {
@@ -111,7 +111,7 @@ export class Agent {
         tools: call.tools,
         stopWhen: ai.stepCountIs(call.maxSteps),
         abortSignal: options.signal,
-        experimental_context: call.context,
+        ...contextOptions(call.tools, call.context),
         allowSystemInMessages: true,
         ...(call.output ? { output: call.output } : {}),
         ...(call.turn ? { onStepFinish: (step: StepResult<ToolSet>) => void done.push(step) } : {}),
@@ -157,7 +157,7 @@ export class Agent {
         tools: call.tools,
         stopWhen: ai.stepCountIs(call.maxSteps),
         abortSignal: stop.signal,
-        experimental_context: call.context,
+        ...contextOptions(call.tools, call.context),
         allowSystemInMessages: true,
         onError: errorsAreStreamed,
         ...(call.output ? { output: call.output } : {}),
@@ -205,17 +205,23 @@ export class Agent {
     }
     const messages = await uiToModelMessages(conversation, tools)
     if (turn) await turn.saveInput(fresh)
-    const result = ai.streamText({
-      model,
-      system,
-      messages,
-      tools,
-      stopWhen: ai.stepCountIs(this.maxSteps),
-      abortSignal: signal,
-      experimental_context: context,
-      allowSystemInMessages: true,
-      onError: errorsAreStreamed,
-    })
+    let result
+    try {
+      result = ai.streamText({
+        model,
+        system,
+        messages,
+        tools,
+        stopWhen: ai.stepCountIs(this.maxSteps),
+        abortSignal: signal,
+        ...contextOptions(tools, context),
+        allowSystemInMessages: true,
+        onError: errorsAreStreamed,
+      })
+    } catch (err) {
+      // Only a model the AI SDK cannot use at all fails this early.
+      throw toAgentError(err, signal)
+    }
     const memoryTurn = turn
     const stream = result.toUIMessageStream({
       onError: (err) => safeErrorMessage(err, 'The agent run failed'),

@@ -28,3 +28,25 @@ export function loadAiSdk(): Promise<AiSdk> {
 export function loadedAiSdk(): AiSdk | undefined {
   return loaded
 }
+
+/**
+ * The request context in the call options of both SDK majors: AI SDK 6 hands
+ * `experimental_context` to every tool, AI SDK 7 hands each tool its entry of `toolsContext`.
+ * Each major ignores the other's key.
+ */
+export function contextOptions(tools: Record<string, unknown> | undefined, context: unknown): { experimental_context: unknown } {
+  const toolsContext: Record<string, unknown> = {}
+  for (const name in tools) toolsContext[name] = context
+  return { experimental_context: context, toolsContext } as { experimental_context: unknown }
+}
+
+/** Execution options for calling an AI SDK tool directly, readable by tools of either major. */
+export function toolExecutionContext(context: unknown): { experimental_context: unknown } {
+  return { experimental_context: context, context } as { experimental_context: unknown }
+}
+
+/** The request context a tool execution received, under either major's option name. */
+export function toolContext(options: object): unknown {
+  const { experimental_context, context } = options as { experimental_context?: unknown; context?: unknown }
+  return experimental_context ?? context
+}

@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { HttpError, invalid } from '../core/errors.js'
 import type { RequestContext } from '../core/context.js'
 import { parseOrThrow } from '../core/validate.js'
-import { loadAiSdk, type AiSdk } from './ai-sdk.js'
+import { loadAiSdk, toolContext, toolExecutionContext, type AiSdk } from './ai-sdk.js'
 
 /** What a tool's `execute` receives beside its input. */
 export interface ToolExecutionContext {
@@ -108,7 +108,7 @@ export class Tool<I = unknown, O = unknown> {
         inputSchema: config.inputSchema,
         execute: (input: I, options: ToolExecutionOptions) =>
           self.#executeChecked(input, {
-            context: (options.experimental_context ?? {}) as RequestContext,
+            context: (toolContext(options) ?? {}) as RequestContext,
             signal: options.abortSignal ?? NEVER_ABORTED,
             progress: NO_PROGRESS,
           }),
@@ -130,7 +130,7 @@ export class Tool<I = unknown, O = unknown> {
                 toolCallId: randomUUID(),
                 messages: [],
                 abortSignal: ctx.signal,
-                experimental_context: ctx.context,
+                ...toolExecutionContext(ctx.context),
               }),
             )
         : undefined,

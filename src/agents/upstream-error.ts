@@ -44,8 +44,27 @@ export function toolErrorMessage(err: unknown): string {
 export function toAgentError(err: unknown, signal: AbortSignal | undefined): unknown {
   if (err instanceof HttpError) return err
   if (signal?.aborted || isAbortError(err)) return err
-  if (loadedAiSdk()?.InvalidPromptError.isInstance(err)) {
+  const ai = loadedAiSdk()
+  // This error class has no `isInstance` of its own: the inherited one matches every SDK error.
+  if (ai && err instanceof ai.UnsupportedModelVersionError) return unsupportedModel(err)
+  if (ai?.InvalidPromptError.isInstance(err)) {
     return new HttpError(400, 'VALIDATION_ERROR', `Invalid messages: ${err.message}`, [{ field: 'messages', message: err.message }])
   }
   return new HttpError(502, 'UPSTREAM_ERROR', safeErrorMessage(err))
+}
+
+/**
+ * A model built for another AI SDK major than the installed `ai` (e.g. an `@ai-sdk/openai@4`
+ * model, specification v4, under AI SDK 6): the app's setup is wrong, not the provider.
+ */
+function unsupportedModel(err: Error): HttpError {
+  const { version, provider, modelId } = err as Error & { version?: string; provider?: string; modelId?: string }
+  const error = new HttpError(
+    500,
+    'INTERNAL',
+    `The model ${provider}/${modelId} implements model specification ${version}, which the installed ai package cannot run: ` +
+      'install provider packages of the same AI SDK major as ai',
+  )
+  error.cause = err
+  return error
 }

@@ -10,7 +10,7 @@ import type { AuthorizeArgs, HandlerArgs, HostObjects, MountedRoute, MountInfo, 
 
 export type { MountedRoute }
 import { parseOrThrow } from '../core/validate.js'
-import { writeError, writeResult } from './write.js'
+import { writeError, writeResult, type HostSend } from './write.js'
 import { isRecord } from '../core/is-record.js'
 
 /** Options every adapter's `mount(runtime, options)` accepts. */
@@ -42,6 +42,8 @@ export interface HostRequest {
   params: Record<string, string>
   parsedBody: unknown
   basePath: string
+  /** The host's own send path, where it has one. */
+  send?: HostSend
 }
 
 function derivePermission(route: Route): string {
@@ -147,6 +149,7 @@ export class Mount implements MountInfo {
     try {
       const result = await this.#run(mounted, request)
       await writeResult(res, result, {
+        send: input.send,
         request,
         heartbeatMs: this.#heartbeatMs,
         onError: (err) => this.#onError(err, request),
@@ -155,8 +158,9 @@ export class Mount implements MountInfo {
       // A client that hung up caused this (the abort reached the handler); nobody is left to answer.
       if (res.destroyed && !res.writableFinished) return
       const httpError = toHttpError(err)
-      if (!(err instanceof HttpError)) this.#onError(err, request)
-      writeError(res, httpError)
+      // A 5xx that wraps a cause (e.g. a model the SDK cannot run) is answered and reported.
+      if (!(err instanceof HttpError) || (httpError.status >= 500 && err.cause !== undefined)) this.#onError(err, request)
+      writeError(res, httpError, input.send)
     }
   }
 

@@ -3,7 +3,20 @@ import { ABORTED, raceAbort } from '../core/abort.js'
 import { HttpError, toHttpError } from '../core/errors.js'
 import { resultKind, type BytesResult, type EventStreamResult, type JsonResult, type StreamResult, type UiMessageResult } from './route.js'
 
+/**
+ * The host's own send path (Fastify `reply.send`, Koa `ctx.body`), so its response middleware
+ * (compression, `onSend` hooks, security headers, loggers) sees whole responses. Without it the
+ * Node response is written directly, which Express middleware already wraps.
+ */
+export interface HostSend {
+  /** Sends a complete response through the host; it sets the length. */
+  body(status: number, headers: Record<string, string>, body: string | Buffer): void
+  /** Hands the Node response to the writer before a stream starts. */
+  stream(): void
+}
+
 export interface WriteOptions {
+  send?: HostSend
   /** Its `signal` is only read by streams. */
   request: { readonly signal: AbortSignal }
   heartbeatMs: number
@@ -25,14 +38,20 @@ const RECORD_HEADERS: Record<string, string> = {
 /** The AI SDK's UI message stream headers (`UI_MESSAGE_STREAM_HEADERS`). */
 const UI_MESSAGE_HEADERS: Record<string, string> = {
   'content-type': 'text/event-stream',
-  'cache-control': 'no-cache',
+  // As /stream: no proxy or compression middleware may buffer the frames.
+  'cache-control': 'no-cache, no-transform',
   'x-vercel-ai-ui-message-stream': 'v1',
   'x-accel-buffering': 'no',
 }
 
 /** Writes a JSON body with its length; the one place JSON responses are produced. */
-export function writeJson(res: ServerResponse, status: number, value: unknown, headers?: Record<string, string>): void {
+export function writeJson(res: ServerResponse, status: number, value: unknown, headers?: Record<string, string>, send?: HostSend): void {
   const body = value === undefined ? '' : JSON.stringify(value)
+  if (send) {
+    const head: Record<string, string> = body === '' ? {} : { 'content-type': 'application/json; charset=utf-8' }
+    send.body(status, headers ? Object.assign(head, headers) : head, body)
+    return
+  }
   // One writeHead call: cheaper than a setHeader per header on the hot path.
   const head: Record<string, string | number> = { 'content-length': Buffer.byteLength(body) }
   if (body !== '') head['content-type'] = 'application/json; charset=utf-8'
@@ -42,34 +61,37 @@ export function writeJson(res: ServerResponse, status: number, value: unknown, h
 }
 
 /** Writes an error as the envelope. Once a stream has begun, only the frame is possible. */
-export function writeError(res: ServerResponse, err: HttpError): void {
+export function writeError(res: ServerResponse, err: HttpError, send?: HostSend): void {
   if (res.headersSent) {
     res.end()
     return
   }
   // The client may still be sending a body we refused; don't keep the socket for it.
-  if (err.status === 413) res.setHeader('connection', 'close')
-  writeJson(res, err.status, err.toJSON())
+  writeJson(res, err.status, err.toJSON(), err.status === 413 ? { connection: 'close' } : undefined, send)
 }
 
 /** Writes any handler result to a Node response. */
 export function writeResult(res: ServerResponse, result: unknown, options: WriteOptions): Promise<void> | void {
   const kind = resultKind(result)
-  if (kind === undefined) return writeJson(res, 200, result)
+  if (kind === undefined) return writeJson(res, 200, result, undefined, options.send)
   switch (kind) {
     case 'json': {
       const r = result as JsonResult
-      return writeJson(res, r.status, r.value, r.headers)
+      return writeJson(res, r.status, r.value, r.headers, options.send)
     }
     case 'sse':
     case 'records':
+      options.send?.stream()
       return writeFrames(res, kind === 'sse', result as StreamResult, options)
     case 'ui-message':
+      options.send?.stream()
       return writeEncoded(res, UI_MESSAGE_HEADERS, result as UiMessageResult, options, uiErrorFrame)
     case 'event-stream':
+      options.send?.stream()
       return writeEncoded(res, SSE_HEADERS, result as EventStreamResult, options, sseErrorFrame)
     case 'bytes': {
       const r = result as BytesResult
+      if (options.send) return options.send.body(r.status, r.headers, r.body)
       res.writeHead(r.status, { ...r.headers, 'content-length': r.body.length })
       res.end(r.body)
       return

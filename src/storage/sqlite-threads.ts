@@ -87,6 +87,7 @@ export class SqliteThreadStore implements ThreadStore {
   readonly #upsertMessage: Database.Statement<unknown[]>
   readonly #deleteMessages: Database.Statement<[string]>
 
+  /** @internal */
   constructor(db: Database.Database) {
     this.#db = db
     for (const filtered of [false, true]) {

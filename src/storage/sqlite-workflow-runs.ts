@@ -49,6 +49,7 @@ class GroupCommit {
   readonly #db: Database.Database
   #queue: Array<{ write: () => unknown; resolve: (value: any) => void; reject: (err: unknown) => void }> = []
 
+  /** @internal */
   constructor(db: Database.Database) {
     this.#db = db
   }
@@ -101,6 +102,7 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
   readonly #lists = new Map<string, { page: Database.Statement; count: Database.Statement }>()
   readonly #writes: GroupCommit
 
+  /** @internal */
   constructor(db: Database.Database) {
     this.#db = db
     this.#writes = new GroupCommit(db)

@@ -7,6 +7,7 @@ export class SqliteWorkingMemoryStore implements WorkingMemoryStore {
   readonly #get: Database.Statement<[string, string], string>
   readonly #set: Database.Statement<[string, string, string, number]>
 
+  /** @internal */
   constructor(db: Database.Database) {
     this.#db = db
     this.#get = db.prepare<[string, string], string>(

@@ -26,6 +26,7 @@ export interface SqliteStoreOptions {
  */
 export class SqliteStore implements Store {
   readonly path: string
+  /** @internal The open connection, for the kit's own tests. */
   readonly db: Database.Database
   readonly threads: SqliteThreadStore
   readonly workingMemory: SqliteWorkingMemoryStore
@@ -36,7 +37,7 @@ export class SqliteStore implements Store {
     this.path = config.path ?? DEFAULT_SQLITE_PATH
     const inMemory = this.path === ':memory:' || this.path === ''
     if (!inMemory) mkdirSync(dirname(this.path), { recursive: true })
-    this.db = new (openDriver())(this.path)
+    this.db = openDatabase(this.path)
     // busy_timeout first, so even the WAL switch waits for a concurrent opener.
     this.db.pragma(`busy_timeout = ${config.busyTimeoutMs ?? 5000}`)
     if (!inMemory) this.db.pragma('journal_mode = WAL')
@@ -65,4 +66,24 @@ let driver: typeof Database | undefined
 function openDriver(): typeof Database {
   driver ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database
   return driver
+}
+
+/** Opens the file; a missing or mismatched native addon fails with the fix instead of a loader stack. */
+function openDatabase(path: string): Database.Database {
+  try {
+    return new (openDriver())(path)
+  } catch (err) {
+    if (!isMissingAddon(err)) throw err
+    throw new Error(
+      `SqliteStore needs better-sqlite3's native addon, which is missing or was built for another Node.js (this is ${process.version}). ` +
+        'It is compiled when better-sqlite3 installs: run `npm rebuild better-sqlite3` after installing with --ignore-scripts or switching Node.js; ' +
+        'under pnpm, allow its build (`pnpm approve-builds`) and reinstall.',
+      { cause: err },
+    )
+  }
+}
+
+function isMissingAddon(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown }
+  return code === 'ERR_DLOPEN_FAILED' || (typeof message === 'string' && message.startsWith('Could not locate the bindings file'))
 }
