@@ -68,7 +68,7 @@ class RecycledStore extends PostgresStore {
  * same key shares, on a pool of its own (closing it really closes, like a process going away).
  */
 export function postgresStore(key?: string): PostgresStore {
-  if (key !== undefined) return new PostgresStore({ connectionString: databaseUrl(), max: 4 }, { schema: testSchema(key) })
+  if (key !== undefined) return new PostgresStore({ connectionString: databaseUrl() }, { schema: testSchema(key) })
   return new RecycledStore({ pool: sharedPool() }, { schema: idle.pop() ?? testSchema() })
 }
 

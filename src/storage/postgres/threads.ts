@@ -150,15 +150,19 @@ export class PgThreadStore implements ThreadStore {
   async saveMessages(messages: StoredMessage[]): Promise<StoredMessage[]> {
     if (messages.length === 0) return []
     return transaction(this.#pg, async (client) => {
-      const threads = [...new Set(messages.map((m) => m.threadId))]
-      // Locks the threads first, in a fixed order, so concurrent saves cannot deadlock.
-      const locked = await client.query(this.#sql.lockThreads, [threads.sort()])
-      if (locked.rowCount !== threads.length) throw notFound('Thread not found')
+      const threads = [...new Set(messages.map((m) => m.threadId))].sort()
+      // Several threads are locked in a fixed order first, so concurrent saves cannot deadlock.
+      if (threads.length > 1) await client.query(this.#sql.lockThreads, [threads])
+      const touched = await client.query(this.#sql.touchThreads, [threads, new Date()])
+      if (touched.rowCount !== threads.length) throw notFound('Thread not found')
+      const saved = new Map<string, MessageRow & { seq: string }>()
       for (const message of messages) {
-        if (!(await this.#upsert(client, message))) throw conflict(`Message ${message.id} belongs to another thread`)
+        const row = await this.#upsert(client, message)
+        if (!row) throw conflict(`Message ${message.id} belongs to another thread`)
+        saved.set(row.id, row)
       }
-      await client.query(this.#sql.touchThreads, [threads, new Date()])
-      const { rows } = await client.query<MessageRow>(this.#sql.messagesById, [messages.map((m) => m.id)])
+      // Oldest first, as they are listed; seq is a bigint, so it arrives as a string.
+      const rows = [...saved.values()].sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || Number(a.seq) - Number(b.seq))
       return rows.map(toMessage)
     })
   }
@@ -168,11 +172,12 @@ export class PgThreadStore implements ThreadStore {
     return (await query(this.#pg, this.#sql.deleteMessages, [ids])).rowCount
   }
 
-  /** False when the id is taken by a message of another thread. */
-  async #upsert(client: PoolClient, m: StoredMessage): Promise<boolean> {
+  /** The stored row, or null when the id is taken by a message of another thread. */
+  async #upsert(client: PoolClient, m: StoredMessage): Promise<(MessageRow & { seq: string }) | null> {
     try {
       const values = [m.id, m.threadId, m.resourceId, m.role, JSON.stringify(m.content), m.createdAt]
-      return (await client.query(this.#sql.upsertMessage, values)).rowCount === 1
+      const { rows } = await client.query<MessageRow & { seq: string }>(this.#sql.upsertMessage, values)
+      return rows[0] ?? null
     } catch (err) {
       if (sqlState(err) === FOREIGN_KEY_VIOLATION) throw notFound('Thread not found')
       throw err
@@ -222,7 +227,8 @@ function statements(S: string) {
     // created_at and seq stay, so a re-saved message keeps its place.
     upsertMessage: `INSERT INTO ${S}.messages (${MESSAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
       ON CONFLICT (id) DO UPDATE SET resource_id = excluded.resource_id, role = excluded.role, content = excluded.content
-      WHERE messages.thread_id = excluded.thread_id`,
+      WHERE messages.thread_id = excluded.thread_id
+      RETURNING ${MESSAGE_COLUMNS}, seq`,
     deleteMessages: `DELETE FROM ${S}.messages WHERE id = ANY($1::text[])`,
   }
 }
