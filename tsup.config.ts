@@ -6,6 +6,7 @@ export default defineConfig({
     express: 'adapters/express.ts',
     fastify: 'adapters/fastify.ts',
     koa: 'adapters/koa.ts',
+    postgres: 'src/postgres.ts',
   },
   format: ['esm', 'cjs'],
   // Members marked @internal (the SQLite driver's handles) stay out of the published types, so
@@ -18,5 +19,5 @@ export default defineConfig({
   splitting: true,
   // `import.meta.url` (the lazy native driver load) also works in the CommonJS build.
   shims: true,
-  external: ['express', 'fastify', 'koa', '@koa/router', 'better-sqlite3', 'ai', 'zod'],
+  external: ['express', 'fastify', 'koa', '@koa/router', 'better-sqlite3', 'pg', 'ai', 'zod'],
 })

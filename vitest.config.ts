@@ -1,6 +1,10 @@
 import { defineConfig } from 'vitest/config'
 
 const shared = { testTimeout: 20_000, hookTimeout: 20_000 }
+// Postgres projects get a server (DATABASE_URL or a throwaway one) from this global setup.
+const postgres = { globalSetup: ['test/harness/postgres-server.ts'], setupFiles: ['test/harness/postgres-cleanup.ts'] }
+// The conformance files whose app keeps state in the store; they run again with Postgres as the store.
+const storeConformance = ['test/conformance/memory*.test.ts', 'test/conformance/workflows*.test.ts', 'test/conformance/agents-memory.test.ts']
 
 export default defineConfig({
   test: {
@@ -8,11 +12,13 @@ export default defineConfig({
       {
         // Express 4 runs in its own project so the adapter's `express` import is Express 4 too.
         resolve: { alias: [{ find: /^express$/, replacement: 'express4' }] },
+        // Express 4 runs its whole conformance suite with Postgres as the store; the others run it on SQLite.
         test: {
           ...shared,
+          ...postgres,
           name: 'express4',
           include: ['test/conformance/**/*.test.ts'],
-          env: { AGENTMOUNT_HOSTS: 'express4' },
+          env: { AGENTMOUNT_HOSTS: 'express4', AGENTMOUNT_STORE: 'postgres' },
         },
       },
       {
@@ -29,6 +35,15 @@ export default defineConfig({
       },
       {
         test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts', 'test/package/**/*.test.ts'] },
+      },
+      {
+        test: {
+          ...shared,
+          ...postgres,
+          name: 'postgres',
+          include: ['test/postgres/**/*.test.ts', ...storeConformance],
+          env: { AGENTMOUNT_HOSTS: 'express5,fastify5,koa2,koa3', AGENTMOUNT_STORE: 'postgres' },
+        },
       },
     ],
   },

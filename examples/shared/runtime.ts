@@ -28,9 +28,13 @@ const lookupOrder = createTool({
   execute: async ({ orderId }) => ORDERS[orderId] ?? { error: `No order ${orderId}` },
 })
 
-/** `store` defaults to the SQLite file `.agentmount/data.db` in the working directory. */
+/**
+ * `store` defaults to PostgreSQL when `DATABASE_URL` is set, else to the SQLite file
+ * `.agentmount/data.db` in the working directory.
+ */
 export async function createDemoRuntime(options: { store?: Store } = {}) {
   const model = await pickDemoModel()
+  const store = options.store ?? (await postgresFromEnv())
 
   const support = new Agent({
     id: 'support',
@@ -102,7 +106,7 @@ export async function createDemoRuntime(options: { store?: Store } = {}) {
   })
 
   return createRuntime({
-    store: options.store,
+    store,
     agents: { support },
     workflows: { refund },
     // The same tools, for MCP clients, beside `ask_support`, `start_refund` and `resume_refund`.
@@ -116,4 +120,12 @@ export async function createDemoRuntime(options: { store?: Store } = {}) {
     },
     context: (req) => ({ user: userOf(req.host) }),
   })
+}
+
+async function postgresFromEnv(): Promise<Store | undefined> {
+  const connectionString = process.env.DATABASE_URL
+  if (!connectionString) return undefined
+  // Loaded only when asked for, so the SQLite demo needs no `pg` installed.
+  const { PostgresStore } = await import('agentmount/postgres')
+  return new PostgresStore({ connectionString })
 }

@@ -7,7 +7,7 @@ import { createTool } from '../../src/agents/tool.js'
 import type { MountOptions } from '../../src/http/dispatch.js'
 import { Memory } from '../../src/memory/memory.js'
 import { createRuntime, type Runtime } from '../../src/runtime.js'
-import { SqliteStore } from '../../src/storage/sqlite.js'
+import { openTestStore } from '../harness/stores.js'
 import { hostUser, PREFIX, type HostFactory, type TestHost } from '../harness/hosts.js'
 import { call, rawRequest, type JsonResponse } from '../harness/http.js'
 
@@ -190,7 +190,7 @@ export interface AgentApp {
  * exposed in listings) and `quiet` (instructions kept private). The runtime adds `clock`.
  */
 export async function startAgentApp(factory: HostFactory, options: { parser?: boolean } = {}): Promise<AgentApp> {
-  const store = new SqliteStore(':memory:')
+  const store = openTestStore()
   const models = { support: scriptedModel(), guide: scriptedModel(), quiet: scriptedModel() }
   const runtime = createRuntime({
     store,

@@ -6,7 +6,7 @@ import { Agent } from '../../src/agents/agent.js'
 import type { MountOptions } from '../../src/http/dispatch.js'
 import { Memory } from '../../src/memory/memory.js'
 import { createRuntime, type Runtime } from '../../src/runtime.js'
-import { SqliteStore } from '../../src/storage/sqlite.js'
+import { openTestStore } from '../harness/stores.js'
 import { hostUser, PREFIX, type HostFactory, type TestHost } from '../harness/hosts.js'
 import { call, type JsonResponse } from '../harness/http.js'
 
@@ -97,8 +97,8 @@ export async function startMemoryApp(
   factory: HostFactory,
   options: { parser?: boolean; path?: string } = {},
 ): Promise<MemoryApp> {
-  const store = new SqliteStore(options.path ?? ':memory:')
-  const archive = new SqliteStore(':memory:')
+  const store = openTestStore(options.path)
+  const archive = openTestStore()
   const agent = (id: string, memory: Memory) => new Agent({ id, instructions: 'Help.', model: mockModel(), memory })
   const runtime = createRuntime({
     store,

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import type { MountOptions } from '../../src/http/dispatch.js'
 import { createRuntime, type Runtime } from '../../src/runtime.js'
-import { SqliteStore } from '../../src/storage/sqlite.js'
+import { openTestStore } from '../harness/stores.js'
 import { createStep, createWorkflow } from '../../src/workflows/workflow.js'
 import { hostUser, PREFIX, type HostFactory, type TestHost } from '../harness/hosts.js'
 import { call, eventually, rawRequest, type JsonResponse } from '../harness/http.js'
@@ -219,7 +219,7 @@ export interface WorkflowApp {
 }
 
 export async function startWorkflowApp(factory: HostFactory, options: { path?: string; parser?: boolean } = {}): Promise<WorkflowApp> {
-  const store = new SqliteStore(options.path ?? ':memory:')
+  const store = openTestStore(options.path)
   const gates = new Gates()
   const log = new ExecutionLog()
   const runtime = createRuntime({
@@ -274,7 +274,7 @@ export async function startWorkflowApp(factory: HostFactory, options: { path?: s
  * connection closed. Returns what that "process" executed.
  */
 export async function abandonPipelineRun(path: string, runId: string, resourceId: string): Promise<ExecutionLog> {
-  const store = new SqliteStore(path)
+  const store = openTestStore(path)
   const gates = new Gates()
   const log = new ExecutionLog()
   const pipeline = pipelineWorkflow(gates, log)

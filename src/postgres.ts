@@ -1,0 +1,2 @@
+export { PostgresStore } from './storage/postgres/store.js'
+export type { PostgresConnection, PostgresStoreOptions } from './storage/postgres/store.js'

@@ -1,0 +1,120 @@
+import type { PoolClient } from 'pg'
+import { quoteIdent } from './sql.js'
+
+/** One forward-only schema step, recorded in `<schema>.schema_migrations` once applied. */
+export interface PgMigration {
+  version: number
+  description: string
+  /** SQL for the step; `S` is the quoted schema name. */
+  sql: (S: string) => string
+}
+
+export const pgMigrations: PgMigration[] = [
+  {
+    version: 1,
+    description: 'threads, messages, working memory, workflow runs',
+    sql: (S) => `
+      CREATE TABLE ${S}.threads (
+        id TEXT PRIMARY KEY,
+        resource_id TEXT NOT NULL,
+        title TEXT,
+        -- json, not jsonb: objects come back with their keys in the order they were saved.
+        metadata JSON NOT NULL,
+        created_at TIMESTAMPTZ(3) NOT NULL,
+        updated_at TIMESTAMPTZ(3) NOT NULL,
+        message_count INTEGER NOT NULL DEFAULT 0,
+        seq BIGSERIAL NOT NULL);
+      CREATE INDEX threads_by_resource_updated ON ${S}.threads (resource_id, updated_at, seq);
+      CREATE INDEX threads_by_resource_created ON ${S}.threads (resource_id, created_at, seq);
+      CREATE INDEX threads_by_updated ON ${S}.threads (updated_at, seq);
+      CREATE INDEX threads_by_created ON ${S}.threads (created_at, seq);
+
+      CREATE TABLE ${S}.messages (
+        id TEXT PRIMARY KEY,
+        thread_id TEXT NOT NULL REFERENCES ${S}.threads (id) ON DELETE CASCADE,
+        resource_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        content JSON NOT NULL,
+        created_at TIMESTAMPTZ(3) NOT NULL,
+        seq BIGSERIAL NOT NULL);
+      CREATE INDEX messages_by_thread ON ${S}.messages (thread_id, created_at, seq);
+
+      -- Keeps the page total O(1): counting a long thread on every page read is a scan.
+      CREATE FUNCTION ${S}.count_messages() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'INSERT' THEN
+          UPDATE ${S}.threads SET message_count = message_count + 1 WHERE id = NEW.thread_id;
+        ELSE
+          UPDATE ${S}.threads SET message_count = message_count - 1 WHERE id = OLD.thread_id;
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER messages_count AFTER INSERT OR DELETE ON ${S}.messages
+        FOR EACH ROW EXECUTE FUNCTION ${S}.count_messages();
+
+      CREATE TABLE ${S}.working_memory (
+        scope TEXT NOT NULL,
+        owner_id TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at TIMESTAMPTZ(3) NOT NULL,
+        PRIMARY KEY (scope, owner_id));
+      CREATE FUNCTION ${S}.drop_thread_working_memory() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        DELETE FROM ${S}.working_memory WHERE scope = 'thread' AND owner_id = OLD.id;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER threads_drop_working_memory AFTER DELETE ON ${S}.threads
+        FOR EACH ROW EXECUTE FUNCTION ${S}.drop_thread_working_memory();
+
+      CREATE TABLE ${S}.workflow_runs (
+        workflow_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        resource_id TEXT,
+        status TEXT NOT NULL,
+        snapshot JSON NOT NULL,
+        created_at TIMESTAMPTZ(3) NOT NULL,
+        updated_at TIMESTAMPTZ(3) NOT NULL,
+        seq BIGSERIAL NOT NULL,
+        PRIMARY KEY (workflow_id, run_id));
+      CREATE INDEX workflow_runs_by_created ON ${S}.workflow_runs (workflow_id, created_at DESC, seq DESC);
+      CREATE INDEX workflow_runs_by_resource ON ${S}.workflow_runs (resource_id, workflow_id, created_at DESC, seq DESC);
+      CREATE INDEX workflow_runs_by_status ON ${S}.workflow_runs (status);
+    `,
+  },
+]
+
+// Arbitrary constant namespacing our advisory locks from the app's own.
+const LOCK_NAMESPACE = 0x616d6e74
+
+/**
+ * Brings `schema` to the newest version and returns it. Runs in one transaction under an
+ * advisory lock keyed by the schema, so instances starting together migrate once and a
+ * failing step leaves the schema as it was. A schema written by a newer release is refused.
+ */
+export async function migratePg(client: PoolClient, schema: string, steps: readonly PgMigration[] = pgMigrations): Promise<number> {
+  steps.forEach((step, index) => {
+    if (step.version !== index + 1) throw new Error(`Migration ${step.version} is out of order`)
+  })
+  const latest = steps.length === 0 ? 0 : steps[steps.length - 1].version
+  const S = quoteIdent(schema)
+  // On a failure the caller destroys the connection, which rolls the transaction back.
+  await client.query('BEGIN')
+  await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, schema])
+  await client.query(`CREATE SCHEMA IF NOT EXISTS ${S}`)
+  await client.query(
+    `CREATE TABLE IF NOT EXISTS ${S}.schema_migrations (
+       version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+  )
+  const { rows } = await client.query<{ current: number }>(`SELECT COALESCE(MAX(version), 0) AS current FROM ${S}.schema_migrations`)
+  const current = rows[0].current
+  if (current > latest) {
+    throw new Error(`Database schema ${schema} is at version ${current}, newer than this agentmount supports (${latest}); upgrade agentmount to open it`)
+  }
+  for (const step of steps) {
+    if (step.version <= current) continue
+    await client.query(step.sql(S))
+    await client.query(`INSERT INTO ${S}.schema_migrations (version, description) VALUES ($1, $2)`, [step.version, step.description])
+  }
+  await client.query('COMMIT')
+  return Math.max(current, latest)
+}

@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto'
+import type { PoolClient } from 'pg'
+import { conflict, notFound } from '../../core/errors.js'
+import type {
+  CloneThreadArgs,
+  ListThreadsQuery,
+  MessageRole,
+  Page,
+  StoredMessage,
+  Thread,
+  ThreadPatch,
+  ThreadStore,
+} from '../types.js'
+import { FOREIGN_KEY_VIOLATION, query, sqlState, transaction, type PgContext } from './sql.js'
+
+interface ThreadRow {
+  id: string
+  resource_id: string
+  title: string | null
+  metadata: Record<string, unknown>
+  created_at: Date
+  updated_at: Date
+}
+
+interface MessageRow {
+  id: string
+  thread_id: string
+  resource_id: string
+  role: string
+  content: StoredMessage['content']
+  created_at: Date
+}
+
+const THREAD_COLUMNS = 'id, resource_id, title, metadata, created_at, updated_at'
+const MESSAGE_COLUMNS = 'id, thread_id, resource_id, role, content, created_at'
+const ORDER_COLUMN = { createdAt: 'created_at', updatedAt: 'updated_at' } as const
+
+// Key order matches Mastra's wire samples, since these objects are returned as they are.
+function toThread(row: ThreadRow): Thread {
+  return {
+    id: row.id,
+    resourceId: row.resource_id,
+    title: row.title,
+    metadata: row.metadata,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  }
+}
+
+function toMessage(row: MessageRow): StoredMessage {
+  return {
+    id: row.id,
+    content: row.content,
+    role: row.role as MessageRole,
+    createdAt: row.created_at,
+    threadId: row.thread_id,
+    resourceId: row.resource_id,
+  }
+}
+
+function threadValues(thread: Thread): unknown[] {
+  return [thread.id, thread.resourceId, thread.title, JSON.stringify(thread.metadata ?? {}), thread.createdAt, thread.updatedAt]
+}
+
+/** Threads and messages in PostgreSQL. SQL text is built once per store; values are always parameters. */
+export class PgThreadStore implements ThreadStore {
+  readonly #pg: PgContext
+  readonly #sql: ReturnType<typeof statements>
+
+  constructor(pg: PgContext) {
+    this.#pg = pg
+    this.#sql = statements(pg.schema)
+  }
+
+  async getThread(id: string): Promise<Thread | null> {
+    const { rows } = await query<ThreadRow>(this.#pg, this.#sql.getThread, [id])
+    return rows.length === 1 ? toThread(rows[0]) : null
+  }
+
+  async listThreads(q: ListThreadsQuery): Promise<Page<Thread>> {
+    const filtered = q.resourceId !== undefined
+    const text = this.#sql.listThreads.get(`${filtered}:${q.orderBy}:${q.direction}`)
+    if (!text) throw new Error(`Unsupported thread order ${q.orderBy} ${q.direction}`)
+    const offset = q.page * q.perPage
+    const [page, count] = await Promise.all([
+      query<ThreadRow>(this.#pg, text, filtered ? [q.resourceId, q.perPage, offset] : [q.perPage, offset]),
+      query<{ total: number }>(this.#pg, filtered ? this.#sql.countByResource : this.#sql.countAll, filtered ? [q.resourceId] : []),
+    ])
+    return { items: page.rows.map(toThread), total: count.rows[0].total }
+  }
+
+  async createThread(thread: Thread): Promise<boolean> {
+    return (await query(this.#pg, this.#sql.insertThread, threadValues(thread))).rowCount === 1
+  }
+
+  async saveThread(thread: Thread): Promise<Thread> {
+    const { rows } = await query<ThreadRow>(this.#pg, this.#sql.upsertThread, threadValues(thread))
+    return toThread(rows[0])
+  }
+
+  async updateThread(id: string, patch: ThreadPatch): Promise<Thread | null> {
+    // One statement: the patch applies to the row as it is when the update runs.
+    const metadata = patch.metadata !== undefined ? JSON.stringify(patch.metadata) : null
+    const values = [id, patch.title !== undefined, patch.title ?? null, metadata, new Date()]
+    const { rows } = await query<ThreadRow>(this.#pg, this.#sql.updateThread, values)
+    return rows.length === 1 ? toThread(rows[0]) : null
+  }
+
+  async deleteThread(id: string): Promise<boolean> {
+    return (await query(this.#pg, this.#sql.deleteThread, [id])).rowCount === 1
+  }
+
+  async cloneThread(args: CloneThreadArgs): Promise<StoredMessage[]> {
+    return transaction(this.#pg, async (client) => {
+      // FOR SHARE keeps the source from being deleted while it is copied.
+      const source = await client.query(this.#sql.lockThread, [args.sourceThreadId])
+      if (source.rowCount !== 1) throw notFound('Thread not found')
+      const inserted = await client.query(this.#sql.insertThread, threadValues(args.thread))
+      if (inserted.rowCount !== 1) throw conflict(`Thread ${args.thread.id} already exists`)
+      const { rows } =
+        args.messageLimit === undefined
+          ? await client.query<MessageRow>(this.#sql.allMessages, [args.sourceThreadId])
+          : await client.query<MessageRow>(this.#sql.lastMessages, [args.sourceThreadId, args.messageLimit])
+      if (args.messageLimit !== undefined) rows.reverse()
+      const copies = rows.map((row) => ({ ...toMessage(row), id: randomUUID(), threadId: args.thread.id, resourceId: args.thread.resourceId }))
+      for (const message of copies) await this.#upsert(client, message)
+      return copies
+    })
+  }
+
+  async listMessages(q: { threadId: string; page: number; perPage: number }): Promise<Page<StoredMessage>> {
+    const [page, count] = await Promise.all([
+      query<MessageRow>(this.#pg, this.#sql.pageMessages, [q.threadId, q.perPage, q.page * q.perPage]),
+      query<{ message_count: number }>(this.#pg, this.#sql.messageCount, [q.threadId]),
+    ])
+    return { items: page.rows.map(toMessage), total: count.rows[0]?.message_count ?? 0 }
+  }
+
+  async lastMessages(threadId: string, limit: number): Promise<StoredMessage[]> {
+    const { rows } = await query<MessageRow>(this.#pg, this.#sql.lastMessages, [threadId, limit])
+    return rows.reverse().map(toMessage)
+  }
+
+  async getMessages(ids: string[]): Promise<StoredMessage[]> {
+    if (ids.length === 0) return []
+    const { rows } = await query<MessageRow>(this.#pg, this.#sql.messagesById, [ids])
+    return rows.map(toMessage)
+  }
+
+  async saveMessages(messages: StoredMessage[]): Promise<StoredMessage[]> {
+    if (messages.length === 0) return []
+    return transaction(this.#pg, async (client) => {
+      const threads = [...new Set(messages.map((m) => m.threadId))].sort()
+      // Several threads are locked in a fixed order first, so concurrent saves cannot deadlock.
+      if (threads.length > 1) await client.query(this.#sql.lockThreads, [threads])
+      const touched = await client.query(this.#sql.touchThreads, [threads, new Date()])
+      if (touched.rowCount !== threads.length) throw notFound('Thread not found')
+      const saved = new Map<string, MessageRow & { seq: string }>()
+      for (const message of messages) {
+        const row = await this.#upsert(client, message)
+        if (!row) throw conflict(`Message ${message.id} belongs to another thread`)
+        saved.set(row.id, row)
+      }
+      // Oldest first, as they are listed; seq is a bigint, so it arrives as a string.
+      const rows = [...saved.values()].sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || Number(a.seq) - Number(b.seq))
+      return rows.map(toMessage)
+    })
+  }
+
+  async deleteMessages(ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0
+    return (await query(this.#pg, this.#sql.deleteMessages, [ids])).rowCount
+  }
+
+  /** The stored row, or null when the id is taken by a message of another thread. */
+  async #upsert(client: PoolClient, m: StoredMessage): Promise<(MessageRow & { seq: string }) | null> {
+    try {
+      const values = [m.id, m.threadId, m.resourceId, m.role, JSON.stringify(m.content), m.createdAt]
+      const { rows } = await client.query<MessageRow & { seq: string }>(this.#sql.upsertMessage, values)
+      return rows[0] ?? null
+    } catch (err) {
+      if (sqlState(err) === FOREIGN_KEY_VIOLATION) throw notFound('Thread not found')
+      throw err
+    }
+  }
+}
+
+function statements(S: string) {
+  const listThreads = new Map<string, string>()
+  for (const filtered of [false, true]) {
+    for (const orderBy of ['createdAt', 'updatedAt'] as const) {
+      for (const direction of ['ASC', 'DESC'] as const) {
+        const where = filtered ? 'WHERE resource_id = $1' : ''
+        const n = filtered ? 2 : 1
+        // seq breaks ties in insertion order, so pages never overlap or skip.
+        const order = `${ORDER_COLUMN[orderBy]} ${direction}, seq ${direction}`
+        listThreads.set(
+          `${filtered}:${orderBy}:${direction}`,
+          `SELECT ${THREAD_COLUMNS} FROM ${S}.threads ${where} ORDER BY ${order} LIMIT $${n} OFFSET $${n + 1}`,
+        )
+      }
+    }
+  }
+  const insert = `INSERT INTO ${S}.threads (${THREAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)`
+  return {
+    listThreads,
+    countAll: `SELECT COUNT(*)::int AS total FROM ${S}.threads`,
+    countByResource: `SELECT COUNT(*)::int AS total FROM ${S}.threads WHERE resource_id = $1`,
+    getThread: `SELECT ${THREAD_COLUMNS} FROM ${S}.threads WHERE id = $1`,
+    lockThread: `SELECT 1 FROM ${S}.threads WHERE id = $1 FOR SHARE`,
+    lockThreads: `SELECT 1 FROM ${S}.threads WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+    insertThread: `${insert} ON CONFLICT (id) DO NOTHING`,
+    upsertThread: `${insert} ON CONFLICT (id) DO UPDATE SET
+      title = excluded.title, metadata = excluded.metadata, updated_at = excluded.updated_at
+      RETURNING ${THREAD_COLUMNS}`,
+    updateThread: `UPDATE ${S}.threads SET
+      title = CASE WHEN $2 THEN $3 ELSE title END, metadata = COALESCE($4::json, metadata), updated_at = $5
+      WHERE id = $1 RETURNING ${THREAD_COLUMNS}`,
+    touchThreads: `UPDATE ${S}.threads SET updated_at = $2 WHERE id = ANY($1::text[])`,
+    deleteThread: `DELETE FROM ${S}.threads WHERE id = $1`,
+    messageCount: `SELECT message_count FROM ${S}.threads WHERE id = $1`,
+    pageMessages: `SELECT ${MESSAGE_COLUMNS} FROM ${S}.messages WHERE thread_id = $1 ORDER BY created_at, seq LIMIT $2 OFFSET $3`,
+    allMessages: `SELECT ${MESSAGE_COLUMNS} FROM ${S}.messages WHERE thread_id = $1 ORDER BY created_at, seq`,
+    lastMessages: `SELECT ${MESSAGE_COLUMNS} FROM ${S}.messages WHERE thread_id = $1 ORDER BY created_at DESC, seq DESC LIMIT $2`,
+    messagesById: `SELECT ${MESSAGE_COLUMNS} FROM ${S}.messages WHERE id = ANY($1::text[]) ORDER BY created_at, seq`,
+    // The WHERE keeps an upsert from taking over a message id that lives in another thread;
+    // created_at and seq stay, so a re-saved message keeps its place.
+    upsertMessage: `INSERT INTO ${S}.messages (${MESSAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
+      ON CONFLICT (id) DO UPDATE SET resource_id = excluded.resource_id, role = excluded.role, content = excluded.content
+      WHERE messages.thread_id = excluded.thread_id
+      RETURNING ${MESSAGE_COLUMNS}, seq`,
+    deleteMessages: `DELETE FROM ${S}.messages WHERE id = ANY($1::text[])`,
+  }
+}

@@ -1,0 +1,79 @@
+import pg from 'pg'
+import { afterEach, describe, expect, it } from 'vitest'
+import { pgMigrations } from '../../src/storage/postgres/migrations.js'
+import { PostgresStore } from '../../src/storage/postgres/store.js'
+import { databaseUrl, testSchema } from '../harness/stores.js'
+
+const opened: Array<{ close(): Promise<void> }> = []
+afterEach(async () => {
+  for (const resource of opened.splice(0)) await resource.close()
+})
+
+function store(schema: string, connection: ConstructorParameters<typeof PostgresStore>[0] = { connectionString: databaseUrl(), max: 2 }) {
+  const created = new PostgresStore(connection, { schema })
+  opened.push(created)
+  return created
+}
+
+async function admin(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: databaseUrl() })
+  await client.connect()
+  opened.push({ close: () => client.end() })
+  return client
+}
+
+describe('PostgresStore', () => {
+  it('migrates a fresh schema once when several instances start together', async () => {
+    const schema = testSchema()
+    await Promise.all([1, 2, 3, 4].map(() => store(schema).ready()))
+    const { rows } = await (await admin()).query(`SELECT version, description FROM "${schema}".schema_migrations ORDER BY version`)
+    expect(rows).toEqual(pgMigrations.map(({ version, description }) => ({ version, description })))
+  })
+
+  it('refuses a schema written by a newer release and keeps refusing', async () => {
+    const schema = testSchema()
+    await store(schema).ready()
+    await (await admin()).query(`INSERT INTO "${schema}".schema_migrations (version, description) VALUES (999, 'from the future')`)
+    const newer = store(schema)
+    await expect(newer.threads.getThread('t')).rejects.toThrow(/version 999, newer than this agentmount supports/)
+    await expect(newer.ready()).rejects.toThrow(/upgrade agentmount/)
+  })
+
+  it('rolls a failing save back as a whole', async () => {
+    const s = store(testSchema())
+    const now = new Date()
+    await s.threads.createThread({ id: 't1', resourceId: 'u', title: null, metadata: {}, createdAt: now, updatedAt: now })
+    const message = (id: string, threadId: string) => ({
+      id, threadId, resourceId: 'u', role: 'user' as const, createdAt: now, content: { format: 2 as const, parts: [] },
+    })
+    await expect(s.threads.saveMessages([message('m1', 't1'), message('m2', 'missing')])).rejects.toMatchObject({ status: 404 })
+    expect(await s.threads.getMessages(['m1'])).toEqual([])
+    expect((await s.threads.getThread('t1'))?.updatedAt).toEqual(now)
+  })
+
+  it('keeps values that look like SQL as plain data', async () => {
+    const s = store(testSchema())
+    const now = new Date()
+    const id = "t'; DROP TABLE threads; --"
+    await s.threads.createThread({ id, resourceId: 'u', title: '$1 \\', metadata: { q: "' OR 1=1" }, createdAt: now, updatedAt: now })
+    expect(await s.threads.getThread(id)).toMatchObject({ id, title: '$1 \\', metadata: { q: "' OR 1=1" } })
+  })
+
+  it('ends the pool it owns on close, and leaves a pool passed in open', async () => {
+    const owned = store(testSchema())
+    await owned.ready()
+    await owned.close()
+    await expect(owned.threads.getThread('t')).rejects.toThrow(/closed/)
+
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 1 })
+    opened.push({ close: () => pool.end() })
+    const borrowing = store(testSchema(), { pool })
+    expect(await borrowing.threads.getThread('t')).toBeNull()
+    await borrowing.close()
+    expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+  })
+
+  it('names what is missing when neither a connection string nor a pool is given', () => {
+    expect(() => new PostgresStore({ connectionString: '' })).toThrow(/connectionString/)
+  })
+})
