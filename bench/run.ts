@@ -73,7 +73,7 @@ function printPhase(p: Phase) {
   const m = p.mounted
   const b = p.baseline
   console.log(
-    `${p.phase.padEnd(22)} ${n(m.rss, 1).padStart(6)} ${n(m.rssAfterGc, 1).padStart(6)} ${n(m.heapAfterGc, 1).padStart(6)}   ${n(b.rss, 1).padStart(6)} ${n(b.rssAfterGc, 1).padStart(6)} ${n(b.heapAfterGc, 1).padStart(6)}   ${(m.rss - b.rss >= 0 ? '+' : '') + n(m.rss - b.rss, 1)}  (load ${r2(p.load)})`,
+    `${p.phase.padEnd(22)} ${n(m.rss, 1).padStart(6)} ${n(m.rssAfterGc, 1).padStart(6)} ${n(m.heapAfterGc, 1).padStart(6)}   ${n(b.rss, 1).padStart(6)} ${n(b.rssAfterGc, 1).padStart(6)} ${n(b.heapAfterGc, 1).padStart(6)}   ${(m.rss - b.rss >= 0 ? '+' : '') + n(m.rss - b.rss, 1)}  (load ${r2(p.load)})${p.failed.mounted + p.failed.baseline > 0 ? `  failed requests: A ${p.failed.mounted}, B ${p.failed.baseline}` : ''}`,
   )
 }
 

@@ -36,6 +36,8 @@ export interface Phase {
   mounted: Memory
   baseline: Memory
   load: number
+  /** Failed requests (errors, timeouts, non-2xx) in the load before this phase, per side. */
+  failed: Record<Side, number>
 }
 
 const MiB = 1024 * 1024
@@ -56,8 +58,10 @@ export async function footprint(scenarios: Record<string, Scenario>, options: Fo
   const servers: Partial<Record<Side, ServerProcess>> = {}
   const keys = Object.keys(scenarios)
   const phases: Phase[] = []
+  let failed: Record<Side, number> = { mounted: 0, baseline: 0 }
   const record = async (phase: string) => {
-    const p = { phase, mounted: await measure(servers.mounted!), baseline: await measure(servers.baseline!), load: loadAverage()[0] }
+    const p = { phase, mounted: await measure(servers.mounted!), baseline: await measure(servers.baseline!), load: loadAverage()[0], failed }
+    failed = { mounted: 0, baseline: 0 }
     phases.push(p)
     onPhase(p)
   }
@@ -88,7 +92,7 @@ export async function footprint(scenarios: Record<string, Scenario>, options: Fo
             connections: scenario.connections ?? options.connections,
             amount: options.requests,
           })
-          if (sample.errors > 0) throw new Error(`${servers[side]!.label}: ${sample.errors} failed ${key} requests`)
+          failed[side] += sample.errors
         }
       }
       await record(`after ${round * options.requests} of each`)
