@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { DEFAULT_BODY_LIMIT, readBody } from './body.js'
 import { HttpError, toHttpError } from '../core/errors.js'
-import { matchPath, type PathMatch } from './match.js'
+import { bySpecificity, matchPath, type PathMatch } from './match.js'
 import { buildOpenApi, type OpenApiDocument } from './openapi.js'
 import type { Principal, RequestContext } from '../core/context.js'
 import type { Services } from '../services/services.js'
@@ -101,7 +101,7 @@ export class Mount implements MountInfo {
     this.authConfigured = this.#auth?.authenticate !== undefined
     this.routes = runtime.routes
     const seen = new Map<string, Route>()
-    this.mounted = [...runtime.routes, ...extraRoutes].map((route) => {
+    this.mounted = bySpecificity([...runtime.routes, ...extraRoutes]).map((route) => {
       const key = `${route.method} ${route.path.replace(/:[^/]+/g, ':')}`
       const twin = seen.get(key)
       if (twin) {

@@ -35,6 +35,21 @@ function moreSpecific(a: string[], b: string[]): boolean {
 }
 
 /**
+ * Orders routes so that, of any two patterns one path can match, the more specific comes first
+ * (a static segment before a parameter, left first); others keep their order. Hosts whose router
+ * tries routes in registration order (Express, Koa) then agree with `matchPath`.
+ */
+export function bySpecificity<T extends { path: string }>(routes: readonly T[]): T[] {
+  const keyed = routes.map((route, index) => ({ route, index, kinds: split(route.path).map((s) => (s.startsWith(':') ? 1 : 0)) }))
+  keyed.sort((a, b) => {
+    const n = Math.min(a.kinds.length, b.kinds.length)
+    for (let i = 0; i < n; i++) if (a.kinds[i] !== b.kinds[i]) return a.kinds[i] - b.kinds[i]
+    return a.index - b.index
+  })
+  return keyed.map((k) => k.route)
+}
+
+/**
  * Finds the route serving `method` and `path` (below the mount prefix), for hosts whose own
  * router cannot: a static segment wins over a parameter, as on every host's router.
  */

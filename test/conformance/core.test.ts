@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Validator } from '@seriousme/openapi-schema-validator'
+import { z } from 'zod'
 import { hosts, PREFIX, type TestHost } from '../harness/hosts.js'
 import { call, eventually, rawRequest, readAll, recordFrames, sseFrames } from '../harness/http.js'
 import { coreMountOptions, coreRuntime, probe } from './core-fixture.js'
@@ -280,6 +281,31 @@ describe.each(hosts)('core pipeline on $name', (factory) => {
         ],
       })
       await expect(factory.create({ runtime })).rejects.toThrow(/Duplicate route GET \/dup\/:b: "first" and "second"/)
+    })
+
+    it('answers a static segment before a parameter, whatever the registration order', async () => {
+      const id = z.object({ id: z.string() })
+      const runtime = createRuntime({
+        routes: [
+          defineRoute({ method: 'GET', path: '/shelf/:id', params: id, auth: 'public', handler: ({ params }) => ({ route: 'param', id: params.id }) }),
+          defineRoute({ method: 'GET', path: '/shelf/:id/books', params: id, auth: 'public', handler: ({ params }) => ({ route: 'param-books', id: params.id }) }),
+          defineRoute({ method: 'GET', path: '/shelf/featured', auth: 'public', handler: () => ({ route: 'static' }) }),
+          defineRoute({ method: 'GET', path: '/shelf/:id/latest', params: id, auth: 'public', handler: ({ params }) => ({ route: 'param-latest', id: params.id }) }),
+          defineRoute({ method: 'GET', path: '/shelf/featured/:part', params: z.object({ part: z.string() }), auth: 'public', handler: ({ params }) => ({ route: 'static-param', part: params.part }) }),
+        ],
+      })
+      const host = await factory.create({ runtime })
+      try {
+        const get = async (path: string) => (await call(api(host, path))).body
+        expect(await get('/shelf/featured')).toEqual({ route: 'static' })
+        expect(await get('/shelf/other')).toEqual({ route: 'param', id: 'other' })
+        expect(await get('/shelf/featured/books')).toEqual({ route: 'static-param', part: 'books' })
+        expect(await get('/shelf/featured/latest')).toEqual({ route: 'static-param', part: 'latest' })
+        expect(await get('/shelf/other/latest')).toEqual({ route: 'param-latest', id: 'other' })
+        expect(await get('/shelf/other/books')).toEqual({ route: 'param-books', id: 'other' })
+      } finally {
+        await host.close()
+      }
     })
 
     it('serves a valid OpenAPI 3.1 document listing every route', async () => {
