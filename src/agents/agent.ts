@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { LanguageModel, ModelMessage, StepResult, ToolSet } from 'ai'
+import type { LanguageModel, ModelMessage, StepResult, ToolSet, UIMessage } from 'ai'
 import { linkAbort } from '../core/abort.js'
 import { invalid } from '../core/errors.js'
 import type { RequestContext } from '../core/context.js'
@@ -230,8 +230,11 @@ export class Agent {
             originalMessages: conversation,
             generateMessageId: replyId ? () => replyId : randomUUID,
             // Also runs when the writer cancels the stream, which is how a disconnect shows here.
+            // A model that failed before any output leaves nothing to store.
             onFinish: ({ responseMessage, isAborted }) =>
-              memoryTurn.saveReply(responseMessage, { aborted: isAborted || signal?.aborted === true }),
+              hasContent(responseMessage)
+                ? memoryTurn.saveReply(responseMessage, { aborted: isAborted || signal?.aborted === true })
+                : undefined,
           }
         : {}),
     })
@@ -291,4 +294,9 @@ export class Agent {
     recorder.addSteps(steps)
     if (recorder.hasContent) await turn.saveReply(recorder.message, { aborted })
   }
+}
+
+/** True when a reply holds more than step boundaries. */
+function hasContent(message: UIMessage): boolean {
+  return message.parts.some((part) => part.type !== 'step-start')
 }

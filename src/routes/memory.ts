@@ -164,24 +164,20 @@ export const memoryRoutes: Route[] = [
           resourceId: owner,
         }
       })
-      // A missing thread is created for the message's resource, as Mastra allows saving first.
-      // Every thread is checked before any is created, so a refused batch leaves nothing behind.
+      // A missing thread is created for the message's resource, as Mastra allows saving first:
+      // in the store's transaction with the messages, so a refused batch leaves nothing behind.
       const checked = new Set<string>()
-      const missing = new Map<string, string>()
+      const missing: Thread[] = []
+      const now = new Date()
       for (const message of messages) {
         if (checked.has(message.threadId)) continue
         checked.add(message.threadId)
         const thread = await store.threads.getThread(message.threadId)
-        if (!thread) missing.set(message.threadId, message.resourceId)
-        else if (resourceId !== undefined && thread.resourceId !== resourceId) throw notFound('Thread not found')
+        if (!thread) {
+          missing.push({ id: message.threadId, resourceId: message.resourceId, title: null, metadata: {}, createdAt: now, updatedAt: now })
+        } else if (resourceId !== undefined && thread.resourceId !== resourceId) throw notFound('Thread not found')
       }
-      for (const [threadId, owner] of missing) {
-        const now = new Date()
-        const fresh: Thread = { id: threadId, resourceId: owner, title: null, metadata: {}, createdAt: now, updatedAt: now }
-        // Another request may create it after the check; then its owner must be the caller too.
-        if (!(await store.threads.createThread(fresh))) await visibleThread(store, threadId, resourceId)
-      }
-      return { messages: await store.threads.saveMessages(messages) }
+      return { messages: await store.threads.saveMessages(messages, missing) }
     },
   }),
   defineRoute({

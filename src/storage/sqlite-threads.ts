@@ -86,6 +86,8 @@ export class SqliteThreadStore implements ThreadStore {
   readonly #messagesById: Database.Statement<[string], MessageRow>
   readonly #upsertMessage: Database.Statement<unknown[]>
   readonly #deleteMessages: Database.Statement<[string]>
+  readonly #threadOwner: Database.Statement<[string], string>
+  readonly #copyWorkingMemory: Database.Statement<[string, number, string]>
 
   /** @internal */
   constructor(db: Database.Database) {
@@ -134,6 +136,12 @@ export class SqliteThreadStore implements ThreadStore {
        WHERE messages.thread_id = excluded.thread_id`,
     )
     this.#deleteMessages = db.prepare('DELETE FROM messages WHERE id IN (SELECT value FROM json_each(?))')
+    this.#threadOwner = db.prepare<[string], string>('SELECT resource_id FROM threads WHERE id = ?').pluck()
+    this.#copyWorkingMemory = db.prepare(
+      `INSERT INTO working_memory (scope, owner_id, value, updated_at)
+       SELECT 'thread', ?, value, ? FROM working_memory WHERE scope = 'thread' AND owner_id = ?
+       ON CONFLICT (scope, owner_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    )
   }
 
   async getThread(id: string): Promise<Thread | null> {
@@ -197,6 +205,7 @@ export class SqliteThreadStore implements ThreadStore {
         return copy
       })
       for (const message of copies) this.#upsertMessage.run(...messageValues(message))
+      this.#copyWorkingMemory.run(args.thread.id, Date.now(), args.sourceThreadId)
       return copies
     }).immediate()
   }
@@ -215,9 +224,15 @@ export class SqliteThreadStore implements ThreadStore {
     return toMessages(this.#messagesById.all(JSON.stringify(ids)))
   }
 
-  async saveMessages(messages: StoredMessage[]): Promise<StoredMessage[]> {
+  async saveMessages(messages: StoredMessage[], newThreads: Thread[] = []): Promise<StoredMessage[]> {
     if (messages.length === 0) return []
     return this.#db.transaction(() => {
+      for (const thread of newThreads) {
+        // Created by someone else since the caller looked: usable only when the owner is the same.
+        if (this.#insertThread.run(...threadValues(thread)).changes !== 1 && this.#threadOwner.get(thread.id) !== thread.resourceId) {
+          throw notFound('Thread not found')
+        }
+      }
       const now = Date.now()
       const touched = new Set<string>()
       for (const message of messages) {

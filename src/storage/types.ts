@@ -70,8 +70,8 @@ export interface ThreadStore {
   /** Deletes the thread, its messages and its thread-scoped working memory. */
   deleteThread(id: string): Promise<boolean>
   /**
-   * Creates `thread` with copies (new ids) of the source's messages, atomically.
-   * Throws NOT_FOUND for a missing source and CONFLICT for a taken id.
+   * Creates `thread` with copies (new ids) of the source's messages and of its thread-scoped
+   * working memory, atomically. Throws NOT_FOUND for a missing source and CONFLICT for a taken id.
    */
   cloneThread(args: CloneThreadArgs): Promise<StoredMessage[]>
   /** Oldest first. */
@@ -80,10 +80,13 @@ export interface ThreadStore {
   lastMessages(threadId: string, limit: number): Promise<StoredMessage[]>
   getMessages(ids: string[]): Promise<StoredMessage[]>
   /**
-   * Upserts by id and touches each thread's updatedAt, all or nothing.
-   * Throws NOT_FOUND for a missing thread and CONFLICT for an id used in another thread.
+   * Creates the threads of `newThreads` that do not exist yet, upserts the messages by id and
+   * touches each thread's updatedAt: all in one transaction, so a refused batch leaves nothing
+   * behind, not even a thread it created. A thread of `newThreads` that exists by then is used
+   * only when it has the same `resourceId`. Throws NOT_FOUND for a missing thread (or one of
+   * `newThreads` another resource owns) and CONFLICT for an id used in another thread.
    */
-  saveMessages(messages: StoredMessage[]): Promise<StoredMessage[]>
+  saveMessages(messages: StoredMessage[], newThreads?: Thread[]): Promise<StoredMessage[]>
   deleteMessages(ids: string[]): Promise<number>
 }
 

@@ -131,6 +131,17 @@ describe.each(hosts)('agent memory over HTTP on $name', (factory) => {
     })
   })
 
+  describe('model failures', () => {
+    it('stores the user message but no empty assistant message when the chat model fails before any output', async () => {
+      const res = await alice.post('/agents/support/chat', { id: 'chat-denied', messages: [userMessage('u1', 'denied')] })
+      expect(res.status).toBe(200)
+      expect(sseFrames(res.text).filter((f) => f.type === 'error')).toHaveLength(1)
+      const stored = await storedMessages('chat-denied')
+      expect(stored.messages.map((m) => [m.id, m.role])).toEqual([['u1', 'user']])
+      app.unexpected.length = 0
+    })
+  })
+
   describe('client disconnects', () => {
     it('keeps the user message and the partial reply, marked aborted, when /stream is cut', async () => {
       const stream = await openStream(app.url('/agents/support/stream'), { messages: 'please hang', memory: { thread: 'cut' } })

@@ -177,6 +177,22 @@ describe.each(hosts)('memory routes on $name', (factory) => {
       expect(thread.body).toMatchObject({ id: 'implicit', resourceId: 'alice', title: null })
     })
 
+    it('leaves no new thread behind when a batch that would create it is refused with 409', async () => {
+      await alice.thread({ threadId: 'kept' })
+      await alice.save('kept', ['original'])
+      const refused = await alice.post('/memory/save-messages', {
+        messages: [
+          { id: 'fresh-1', threadId: 'fresh', role: 'user', content: 'new thread' },
+          { id: 'kept-1', threadId: 'fresh', role: 'user', content: 'hijack' },
+        ],
+      })
+      expect(refused.status).toBe(409)
+      expect(refused.body.code).toBe('CONFLICT')
+      expect((await alice.get('/memory/threads/fresh')).body).toEqual(NOT_FOUND)
+      expect((await alice.get('/memory/threads')).body.threads.map((t: any) => t.id)).toEqual(['kept'])
+      expect((await alice.get('/memory/threads/kept/messages')).body.messages.map((m: any) => m.content.content)).toEqual(['original'])
+    })
+
     it('deletes messages given as a string, a string[] or {id}[]', async () => {
       await alice.thread({ threadId: 'x' })
       await alice.save('x', ['1', '2', '3', '4', '5'])
@@ -226,6 +242,19 @@ describe.each(hosts)('memory routes on $name', (factory) => {
       expect(cloned.body.clonedMessages.map((m: any) => m.content.content)).toEqual(['3', '4'])
       expect((await alice.get(`/memory/threads/${cloned.body.thread.id}/messages`)).body.total).toBe(2)
       expect((await alice.get('/memory/threads/long/messages')).body.total).toBe(4)
+    })
+
+    it('copies the thread-scoped working memory with the thread', async () => {
+      await alice.thread({ threadId: 'wm-src' })
+      await alice.save('wm-src', ['hi'])
+      await alice.post('/memory/threads/wm-src/working-memory?agentId=notes', { workingMemory: '# Notes\n- likes tea' })
+      const cloned = await alice.post('/memory/threads/wm-src/clone?agentId=notes', { newThreadId: 'wm-copy' })
+      expect(cloned.status).toBe(200)
+      const copied = await alice.get('/memory/threads/wm-copy/working-memory?agentId=notes')
+      expect(copied.body).toEqual({ workingMemory: '# Notes\n- likes tea', source: 'thread' })
+      // A copy, not a shared value: changing the clone's leaves the source's as it was.
+      await alice.post('/memory/threads/wm-copy/working-memory?agentId=notes', { workingMemory: '# Notes\n- clone only' })
+      expect((await alice.get('/memory/threads/wm-src/working-memory?agentId=notes')).body.workingMemory).toBe('# Notes\n- likes tea')
     })
 
     it('refuses a taken newThreadId with 409 and clones nothing', async () => {

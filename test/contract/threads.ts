@@ -141,6 +141,30 @@ export function threadStoreContract(open: () => Store | Promise<Store>): void {
       expect(await store.threads.getMessages(['fresh'])).toEqual([])
     })
 
+    it('creates the batch’s new threads in its transaction: a refused batch leaves none behind', async () => {
+      await store.threads.saveMessages([message('taken', 't1')])
+      const fresh = thread('fresh', 'user-1', 2_000)
+      const refused = await rejection(store.threads.saveMessages([message('a', 'fresh'), message('taken', 'fresh')], [fresh]))
+      expect(refused.status).toBe(409)
+      expect(await store.threads.getThread('fresh')).toBeNull()
+      expect(await store.threads.getMessages(['a'])).toEqual([])
+      const saved = await store.threads.saveMessages([message('a', 'fresh')], [fresh])
+      expect(saved.map((m) => m.id)).toEqual(['a'])
+      expect(await store.threads.getThread('fresh')).toMatchObject({ id: 'fresh', resourceId: 'user-1', title: 'title fresh' })
+    })
+
+    it('uses a new thread that exists by then only when the same resource owns it', async () => {
+      await store.threads.createThread(thread('raced', 'user-1'))
+      await store.threads.createThread(thread('theirs', 'user-2'))
+      const joined = await store.threads.saveMessages([message('m1', 'raced')], [thread('raced', 'user-1', 9_000)])
+      expect(joined.map((m) => m.threadId)).toEqual(['raced'])
+      expect((await store.threads.getThread('raced'))!.createdAt.getTime()).toBe(1_000)
+      const refused = await rejection(store.threads.saveMessages([message('m2', 'theirs')], [thread('theirs', 'user-1')]))
+      expect(refused.status).toBe(404)
+      expect(await store.threads.getMessages(['m2'])).toEqual([])
+      expect((await store.threads.getThread('theirs'))!.resourceId).toBe('user-2')
+    })
+
     it('answers 404 for messages saved into a missing thread', async () => {
       expect((await rejection(store.threads.saveMessages([message('m', 'nope')]))).status).toBe(404)
     })
@@ -183,6 +207,17 @@ export function threadStoreContract(open: () => Store | Promise<Store>): void {
       expect((await store.threads.listMessages({ threadId: 't1', page: 0, perPage: 10 })).total).toBe(3)
       expect((await rejection(store.threads.cloneThread({ sourceThreadId: 't1', thread: copy }))).status).toBe(409)
       expect((await rejection(store.threads.cloneThread({ sourceThreadId: 'nope', thread: thread('x') }))).status).toBe(404)
+    })
+
+    it('clones the thread-scoped working memory with the thread, and only that', async () => {
+      await store.workingMemory.setWorkingMemory('thread', 't1', 'thread notes')
+      await store.workingMemory.setWorkingMemory('resource', 'user-1', 'profile')
+      await store.threads.cloneThread({ sourceThreadId: 't1', thread: thread('copy') })
+      expect(await store.workingMemory.getWorkingMemory('thread', 'copy')).toBe('thread notes')
+      await store.threads.createThread(thread('bare'))
+      await store.threads.cloneThread({ sourceThreadId: 'bare', thread: thread('bare-copy') })
+      expect(await store.workingMemory.getWorkingMemory('thread', 'bare-copy')).toBeNull()
+      expect(await store.workingMemory.getWorkingMemory('resource', 'user-1')).toBe('profile')
     })
   })
 

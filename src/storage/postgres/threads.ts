@@ -124,6 +124,7 @@ export class PgThreadStore implements ThreadStore {
       if (args.messageLimit !== undefined) rows.reverse()
       const copies = rows.map((row) => ({ ...toMessage(row), id: randomUUID(), threadId: args.thread.id, resourceId: args.thread.resourceId }))
       for (const message of copies) await this.#upsert(client, message)
+      await client.query(this.#sql.copyWorkingMemory, [args.thread.id, new Date(), args.sourceThreadId])
       return copies
     })
   }
@@ -147,9 +148,16 @@ export class PgThreadStore implements ThreadStore {
     return rows.map(toMessage)
   }
 
-  async saveMessages(messages: StoredMessage[]): Promise<StoredMessage[]> {
+  async saveMessages(messages: StoredMessage[], newThreads: Thread[] = []): Promise<StoredMessage[]> {
     if (messages.length === 0) return []
     return transaction(this.#pg, async (client) => {
+      // In id order, as the locks below, so two batches creating the same threads cannot deadlock.
+      for (const thread of [...newThreads].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+        if ((await client.query(this.#sql.insertThread, threadValues(thread))).rowCount === 1) continue
+        // Created by someone else since the caller looked: usable only when the owner is the same.
+        const { rows } = await client.query<{ resource_id: string }>(this.#sql.threadOwner, [thread.id])
+        if (rows[0]?.resource_id !== thread.resourceId) throw notFound('Thread not found')
+      }
       const threads = [...new Set(messages.map((m) => m.threadId))].sort()
       // Several threads are locked in a fixed order first, so concurrent saves cannot deadlock.
       if (threads.length > 1) await client.query(this.#sql.lockThreads, [threads])
@@ -207,6 +215,7 @@ function statements(S: string) {
     countAll: `SELECT COUNT(*)::int AS total FROM ${S}.threads`,
     countByResource: `SELECT COUNT(*)::int AS total FROM ${S}.threads WHERE resource_id = $1`,
     getThread: `SELECT ${THREAD_COLUMNS} FROM ${S}.threads WHERE id = $1`,
+    threadOwner: `SELECT resource_id FROM ${S}.threads WHERE id = $1`,
     lockThread: `SELECT 1 FROM ${S}.threads WHERE id = $1 FOR SHARE`,
     lockThreads: `SELECT 1 FROM ${S}.threads WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
     insertThread: `${insert} ON CONFLICT (id) DO NOTHING`,
@@ -230,5 +239,8 @@ function statements(S: string) {
       WHERE messages.thread_id = excluded.thread_id
       RETURNING ${MESSAGE_COLUMNS}, seq`,
     deleteMessages: `DELETE FROM ${S}.messages WHERE id = ANY($1::text[])`,
+    copyWorkingMemory: `INSERT INTO ${S}.working_memory (scope, owner_id, value, updated_at)
+      SELECT 'thread', $1, value, $2 FROM ${S}.working_memory WHERE scope = 'thread' AND owner_id = $3
+      ON CONFLICT (scope, owner_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
   }
 }
