@@ -66,6 +66,43 @@ export const migrations: Migration[] = [
       `)
     },
   },
+  {
+    version: 2,
+    description: 'agent runs and their event logs',
+    up: (db) => {
+      db.exec(`
+        CREATE TABLE agent_runs (
+          run_id TEXT PRIMARY KEY,
+          agent_id TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          thread_id TEXT,
+          resource_id TEXT,
+          status TEXT NOT NULL,
+          model TEXT NOT NULL,
+          steps TEXT NOT NULL,
+          usage TEXT NOT NULL,
+          finish_reason TEXT,
+          error TEXT NOT NULL,
+          pending TEXT NOT NULL,
+          state TEXT NOT NULL,
+          last_seq INTEGER NOT NULL DEFAULT 0,
+          version INTEGER NOT NULL DEFAULT 0,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL,
+          finished_at INTEGER);
+        CREATE INDEX agent_runs_by_agent ON agent_runs (agent_id, created_at DESC);
+        CREATE INDEX agent_runs_by_resource ON agent_runs (resource_id, agent_id, created_at DESC);
+        CREATE INDEX agent_runs_by_thread ON agent_runs (thread_id, status);
+        CREATE INDEX agent_runs_by_finished ON agent_runs (finished_at);
+
+        CREATE TABLE agent_run_events (
+          run_id TEXT NOT NULL REFERENCES agent_runs (run_id) ON DELETE CASCADE,
+          seq INTEGER NOT NULL,
+          data TEXT NOT NULL,
+          PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
+      `)
+    },
+  },
 ]
 
 /**

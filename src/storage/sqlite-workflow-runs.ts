@@ -6,6 +6,7 @@ import type {
   WorkflowRunStatus,
   WorkflowRunStore,
 } from './workflow-runs.js'
+import { GroupCommit, isPrimaryKeyViolation } from './group-commit.js'
 
 interface RunRow {
   workflow_id: string
@@ -31,64 +32,6 @@ function toRecord(row: RunRow): WorkflowRunRecord {
   }
 }
 
-function isPrimaryKeyViolation(err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
-}
-
-// Taken at load so a test's fake timers cannot stall the store's writes.
-const nextTurn = setImmediate
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
-
-/**
- * Group commit: the writes requested during one turn of the event loop (many runs under
- * load) are applied in order in one transaction, so they share one commit. Each caller's
- * promise settles only after that commit; a duplicate key fails its own write only.
- */
-class GroupCommit {
-  readonly #db: Database.Database
-  #queue: Array<{ write: () => unknown; resolve: (value: any) => void; reject: (err: unknown) => void }> = []
-
-  /** @internal */
-  constructor(db: Database.Database) {
-    this.#db = db
-  }
-
-  run<T>(write: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (this.#queue.length === 0) nextTurn(() => this.#flush())
-      this.#queue.push({ write, resolve, reject })
-    })
-  }
-
-  #flush(): void {
-    const batch = this.#queue
-    this.#queue = []
-    const outcomes: Outcome[] = []
-    try {
-      this.#db.transaction(() => {
-        for (const { write } of batch) {
-          try {
-            outcomes.push({ ok: true, value: write() })
-          } catch (error) {
-            // SQLite undoes just the failed statement here; anything else aborts the whole batch.
-            if (!isPrimaryKeyViolation(error)) throw error
-            outcomes.push({ ok: false, error })
-          }
-        }
-      })()
-    } catch (error) {
-      for (const { reject } of batch) reject(error)
-      return
-    }
-    batch.forEach(({ resolve, reject }, i) => {
-      const outcome = outcomes[i]
-      if (outcome.ok) resolve(outcome.value)
-      else reject(outcome.error)
-    })
-  }
-}
-
 /** The `workflow_runs` table (created by the store's migrations). Statements are prepared once. */
 export class SqliteWorkflowRuns implements WorkflowRunStore {
   readonly #db: Database.Database
@@ -103,9 +46,9 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
   readonly #writes: GroupCommit
 
   /** @internal */
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, writes: GroupCommit = new GroupCommit(db)) {
     this.#db = db
-    this.#writes = new GroupCommit(db)
+    this.#writes = writes
     this.#insert = db.prepare(`INSERT INTO workflow_runs (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`)
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM workflow_runs WHERE workflow_id = ? AND run_id = ?`)
     this.#update = db.prepare(

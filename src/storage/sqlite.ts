@@ -6,6 +6,8 @@ import { migrate } from './migrations.js'
 import { SqliteThreadStore } from './sqlite-threads.js'
 import { SqliteWorkingMemoryStore } from './sqlite-working-memory.js'
 import { SqliteWorkflowRuns } from './sqlite-workflow-runs.js'
+import { SqliteAgentRuns } from './sqlite-agent-runs.js'
+import { GroupCommit } from './group-commit.js'
 import type { Store } from './types.js'
 
 export const DEFAULT_SQLITE_PATH = '.agentmount/data.db'
@@ -18,8 +20,8 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * The default store: one SQLite file (WAL) holding threads, messages, working memory
- * and workflow runs. Opens and migrates the file when constructed.
+ * The default store: one SQLite file (WAL) holding threads, messages, working memory,
+ * workflow runs and agent runs. Opens and migrates the file when constructed.
  *
  * @example
  * createRuntime({ agents, store: new SqliteStore({ path: './data/agents.db' }) })
@@ -31,6 +33,7 @@ export class SqliteStore implements Store {
   readonly threads: SqliteThreadStore
   readonly workingMemory: SqliteWorkingMemoryStore
   readonly workflowRuns: SqliteWorkflowRuns
+  readonly agentRuns: SqliteAgentRuns
 
   constructor(options: SqliteStoreOptions | string = {}) {
     const config = typeof options === 'string' ? { path: options } : options
@@ -52,7 +55,10 @@ export class SqliteStore implements Store {
     }
     this.threads = new SqliteThreadStore(this.db)
     this.workingMemory = new SqliteWorkingMemoryStore(this.db)
-    this.workflowRuns = new SqliteWorkflowRuns(this.db)
+    // One group commit for both run domains: their writes of one event-loop turn share a transaction.
+    const writes = new GroupCommit(this.db)
+    this.workflowRuns = new SqliteWorkflowRuns(this.db, writes)
+    this.agentRuns = new SqliteAgentRuns(this.db, writes)
   }
 
   async close(): Promise<void> {

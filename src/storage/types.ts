@@ -1,3 +1,4 @@
+import type { AgentRunStore } from './agent-runs.js'
 import type { WorkflowRunStore } from './workflow-runs.js'
 
 /** A conversation thread owned by one resource (a user, an org…). */
@@ -105,5 +106,7 @@ export interface Store {
   threads: ThreadStore
   workingMemory: WorkingMemoryStore
   workflowRuns: WorkflowRunStore
+  /** Agent runs (generate, stream, chat) and their event logs. */
+  agentRuns: AgentRunStore
   close(): Promise<void>
 }

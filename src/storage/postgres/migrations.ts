@@ -81,6 +81,42 @@ export const pgMigrations: PgMigration[] = [
       CREATE INDEX workflow_runs_by_status ON ${S}.workflow_runs (status);
     `,
   },
+  {
+    version: 2,
+    description: 'agent runs and their event logs',
+    sql: (S) => `
+      CREATE TABLE ${S}.agent_runs (
+        run_id TEXT PRIMARY KEY,
+        agent_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        thread_id TEXT,
+        resource_id TEXT,
+        status TEXT NOT NULL,
+        model JSON NOT NULL,
+        steps JSON NOT NULL,
+        usage JSON NOT NULL,
+        finish_reason TEXT,
+        error JSON NOT NULL,
+        pending JSON NOT NULL,
+        state JSON NOT NULL,
+        last_seq INTEGER NOT NULL DEFAULT 0,
+        version INTEGER NOT NULL DEFAULT 0,
+        created_at TIMESTAMPTZ(3) NOT NULL,
+        updated_at TIMESTAMPTZ(3) NOT NULL,
+        finished_at TIMESTAMPTZ(3),
+        seq BIGSERIAL NOT NULL);
+      CREATE INDEX agent_runs_by_agent ON ${S}.agent_runs (agent_id, created_at DESC, seq DESC);
+      CREATE INDEX agent_runs_by_resource ON ${S}.agent_runs (resource_id, agent_id, created_at DESC, seq DESC);
+      CREATE INDEX agent_runs_by_thread ON ${S}.agent_runs (thread_id, status);
+      CREATE INDEX agent_runs_by_finished ON ${S}.agent_runs (finished_at);
+
+      CREATE TABLE ${S}.agent_run_events (
+        run_id TEXT NOT NULL REFERENCES ${S}.agent_runs (run_id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        data JSON NOT NULL,
+        PRIMARY KEY (run_id, seq));
+    `,
+  },
 ]
 
 // Arbitrary constant namespacing our advisory locks from the app's own.

@@ -4,6 +4,7 @@ import { migratePg } from './migrations.js'
 import { quoteIdent, type PgContext } from './sql.js'
 import { PgThreadStore } from './threads.js'
 import { PgWorkflowRuns } from './workflow-runs.js'
+import { PgAgentRuns } from './agent-runs.js'
 import { PgWorkingMemoryStore } from './working-memory.js'
 
 export type PostgresConnection = { connectionString: string; max?: number } | { pool: pg.Pool }
@@ -28,6 +29,7 @@ export class PostgresStore implements Store {
   readonly threads: PgThreadStore
   readonly workingMemory: PgWorkingMemoryStore
   readonly workflowRuns: PgWorkflowRuns
+  readonly agentRuns: PgAgentRuns
   readonly #pool: pg.Pool
   readonly #ownsPool: boolean
   readonly #onIdleError: (error: Error) => void
@@ -53,6 +55,7 @@ export class PostgresStore implements Store {
     this.threads = new PgThreadStore(context)
     this.workingMemory = new PgWorkingMemoryStore(context)
     this.workflowRuns = new PgWorkflowRuns(context)
+    this.agentRuns = new PgAgentRuns(context)
   }
 
   /** Creates the schema and applies pending migrations, once; every query awaits it. */

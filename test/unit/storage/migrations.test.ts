@@ -30,7 +30,7 @@ describe('migrations', () => {
     const db = new Database(':memory:')
     expect(migrate(db)).toBe(latest)
     expect(db.pragma('user_version', { simple: true })).toBe(latest)
-    expect(tables(db)).toEqual(['messages', 'threads', 'workflow_runs', 'working_memory'])
+    expect(tables(db)).toEqual(['agent_run_events', 'agent_runs', 'messages', 'threads', 'workflow_runs', 'working_memory'])
     const indexes = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").pluck().all()
     expect(indexes).toEqual(
       expect.arrayContaining([

@@ -1,0 +1,114 @@
+/** `running` may also be a run a dead process left behind; `suspended` waits for a tool approval. */
+export type AgentRunStatus = 'running' | 'suspended' | 'success' | 'failed' | 'canceled'
+
+export const AGENT_RUN_STATUSES = ['running', 'suspended', 'success', 'failed', 'canceled'] as const
+
+export const FINISHED_AGENT_RUN_STATUSES: ReadonlySet<AgentRunStatus> = new Set(['success', 'failed', 'canceled'])
+
+/** Which route started the run; it decides the format of the event log (Mastra chunks or UI message chunks). */
+export type AgentRunKind = 'generate' | 'stream' | 'chat'
+
+/** Token counts as the model reported them; fields it did not report are absent. */
+export interface AgentRunUsage {
+  inputTokens?: number
+  outputTokens?: number
+  totalTokens?: number
+  reasoningTokens?: number
+  cachedInputTokens?: number
+}
+
+/** One model call of the run. */
+export interface AgentRunStep {
+  finishReason: string
+  usage: AgentRunUsage
+}
+
+/** A tool call that waits for a person; `decision` is set once answered. */
+export interface PendingToolApproval {
+  approvalId: string
+  toolCallId: string
+  toolName: string
+  args: unknown
+  decision?: { approved: boolean; reason?: string }
+}
+
+/** One stored agent run. `version` grows with every state change, for optimistic concurrency. */
+export interface AgentRunRecord {
+  runId: string
+  agentId: string
+  kind: AgentRunKind
+  threadId: string | null
+  resourceId: string | null
+  status: AgentRunStatus
+  model: { provider: string; modelId: string } | null
+  steps: AgentRunStep[]
+  usage: AgentRunUsage
+  finishReason: string | null
+  error: { message: string } | null
+  pendingApprovals: PendingToolApproval[]
+  /** What a suspended run needs to continue (messages so far, the reply's ids); opaque to the store. */
+  state: Record<string, unknown> | null
+  /** Sequence number of the newest stored event (0: none yet). */
+  lastSeq: number
+  version: number
+  createdAt: Date
+  updatedAt: Date
+  finishedAt: Date | null
+}
+
+/** One entry of a run's event log: a chunk the run produced, numbered from 1. */
+export interface AgentRunEvent {
+  seq: number
+  data: unknown
+}
+
+/** The fields a state change may set; absent fields keep their stored value. */
+export type AgentRunPatch = Partial<
+  Pick<AgentRunRecord, 'model' | 'steps' | 'usage' | 'finishReason' | 'error' | 'pendingApprovals' | 'state' | 'finishedAt'>
+> & { status: AgentRunStatus }
+
+/** What a state change expects to find; it changes nothing when the stored run differs. */
+export interface AgentRunExpectation {
+  status: AgentRunStatus
+  /** Only this resource's run. */
+  owner?: string
+  /** Only the run as it was read at this version. */
+  version?: number
+}
+
+export interface ListAgentRunsQuery {
+  agentId?: string
+  resourceId?: string
+  threadId?: string
+  status?: AgentRunStatus
+  /** Created at or after / before. */
+  from?: Date
+  to?: Date
+  /** Zero-based. */
+  page: number
+  perPage: number
+}
+
+/**
+ * The agent-run domain of the Store: run records and their append-only event logs. Every
+ * status change goes through `transition`, a compare-and-set, so two requests (or two
+ * instances) racing to approve or cancel one run agree on who won.
+ */
+export interface AgentRunStore {
+  /** Inserts a run; throws a 409 HttpError when the id is taken. */
+  create(record: AgentRunRecord): Promise<void>
+  get(runId: string): Promise<AgentRunRecord | null>
+  /** Newest first. */
+  list(query: ListAgentRunsQuery): Promise<{ runs: AgentRunRecord[]; total: number }>
+  /** Applies `patch` (and bumps `version`) only if the run matches `expect`; true when this call made the change. */
+  transition(runId: string, expect: AgentRunExpectation, patch: AgentRunPatch): Promise<boolean>
+  /**
+   * Appends events (consecutive seqs after `lastSeq`) while the run is `running`, in one write.
+   * False, with nothing written, once the run is not running (canceled elsewhere).
+   */
+  append(runId: string, events: AgentRunEvent[]): Promise<boolean>
+  /** Events with `seq > after`, oldest first, at most `limit`. */
+  events(runId: string, after: number, limit?: number): Promise<AgentRunEvent[]>
+  /** Deletes finished runs (and their events) that finished before `before`; returns how many. */
+  prune(before: Date): Promise<number>
+}

@@ -1,0 +1,163 @@
+import { conflict } from '../../core/errors.js'
+import type {
+  AgentRunEvent,
+  AgentRunExpectation,
+  AgentRunPatch,
+  AgentRunRecord,
+  AgentRunStore,
+  ListAgentRunsQuery,
+} from '../agent-runs.js'
+import { query, sqlState, UNIQUE_VIOLATION, type PgContext } from './sql.js'
+
+interface RunRow {
+  run_id: string
+  agent_id: string
+  kind: AgentRunRecord['kind']
+  thread_id: string | null
+  resource_id: string | null
+  status: AgentRunRecord['status']
+  model: AgentRunRecord['model']
+  steps: AgentRunRecord['steps']
+  usage: AgentRunRecord['usage']
+  finish_reason: string | null
+  error: AgentRunRecord['error']
+  pending: AgentRunRecord['pendingApprovals']
+  state: AgentRunRecord['state']
+  last_seq: number
+  version: number
+  created_at: Date
+  updated_at: Date
+  finished_at: Date | null
+}
+
+const COLUMNS =
+  'run_id, agent_id, kind, thread_id, resource_id, status, model, steps, usage, finish_reason, error, pending, state, ' +
+  'last_seq, version, created_at, updated_at, finished_at'
+
+function toRecord(row: RunRow): AgentRunRecord {
+  return {
+    runId: row.run_id,
+    agentId: row.agent_id,
+    kind: row.kind,
+    threadId: row.thread_id,
+    resourceId: row.resource_id,
+    status: row.status,
+    model: row.model,
+    steps: row.steps,
+    usage: row.usage,
+    finishReason: row.finish_reason,
+    error: row.error,
+    pendingApprovals: row.pending,
+    state: row.state,
+    lastSeq: row.last_seq,
+    version: row.version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+  }
+}
+
+function jsonOrKeep(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value)
+}
+
+/** The `agent_runs` and `agent_run_events` tables in PostgreSQL; an append is one statement. */
+export class PgAgentRuns implements AgentRunStore {
+  readonly #pg: PgContext
+  readonly #sql: ReturnType<typeof statements>
+
+  constructor(pg: PgContext) {
+    this.#pg = pg
+    this.#sql = statements(pg.schema)
+  }
+
+  async create(record: AgentRunRecord): Promise<void> {
+    const values = [
+      record.runId, record.agentId, record.kind, record.threadId, record.resourceId, record.status,
+      JSON.stringify(record.model), JSON.stringify(record.steps), JSON.stringify(record.usage), record.finishReason,
+      JSON.stringify(record.error), JSON.stringify(record.pendingApprovals), JSON.stringify(record.state),
+      record.lastSeq, record.version, record.createdAt, record.updatedAt, record.finishedAt,
+    ]
+    try {
+      await query(this.#pg, this.#sql.insert, values)
+    } catch (err) {
+      if (sqlState(err) === UNIQUE_VIOLATION) throw conflict(`Agent run ${record.runId} already exists`)
+      throw err
+    }
+  }
+
+  async get(runId: string): Promise<AgentRunRecord | null> {
+    const { rows } = await query<RunRow>(this.#pg, this.#sql.get, [runId])
+    return rows.length === 1 ? toRecord(rows[0]) : null
+  }
+
+  async list(q: ListAgentRunsQuery): Promise<{ runs: AgentRunRecord[]; total: number }> {
+    const values: unknown[] = []
+    const clauses: string[] = []
+    const filter = (column: string, op: string, value: unknown) => clauses.push(`${column} ${op} $${values.push(value)}`)
+    if (q.agentId !== undefined) filter('agent_id', '=', q.agentId)
+    if (q.resourceId !== undefined) filter('resource_id', '=', q.resourceId)
+    if (q.threadId !== undefined) filter('thread_id', '=', q.threadId)
+    if (q.status !== undefined) filter('status', '=', q.status)
+    if (q.from !== undefined) filter('created_at', '>=', q.from)
+    if (q.to !== undefined) filter('created_at', '<=', q.to)
+    const where = clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`
+    const n = values.length
+    const table = `${this.#pg.schema}.agent_runs`
+    const [page, count] = await Promise.all([
+      query<RunRow>(this.#pg, `SELECT ${COLUMNS} FROM ${table} ${where} ORDER BY created_at DESC, seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [
+        ...values, q.perPage, q.page * q.perPage,
+      ]),
+      query<{ total: number }>(this.#pg, `SELECT COUNT(*)::int AS total FROM ${table} ${where}`, values),
+    ])
+    return { runs: page.rows.map(toRecord), total: count.rows[0].total }
+  }
+
+  async transition(runId: string, expect: AgentRunExpectation, patch: AgentRunPatch): Promise<boolean> {
+    const values: unknown[] = [
+      patch.status, jsonOrKeep(patch.model), jsonOrKeep(patch.steps), jsonOrKeep(patch.usage), patch.finishReason ?? null,
+      jsonOrKeep(patch.error), jsonOrKeep(patch.pendingApprovals), jsonOrKeep(patch.state), patch.finishedAt ?? null,
+      new Date(), runId, expect.status,
+    ]
+    let text = this.#sql.transition
+    if (expect.owner !== undefined) text += ` AND resource_id = $${values.push(expect.owner)}`
+    if (expect.version !== undefined) text += ` AND version = $${values.push(expect.version)}`
+    return (await query(this.#pg, text, values)).rowCount === 1
+  }
+
+  async append(runId: string, events: AgentRunEvent[]): Promise<boolean> {
+    if (events.length === 0) return (await this.get(runId))?.status === 'running'
+    const seqs = events.map((event) => event.seq)
+    const data = events.map((event) => JSON.stringify(event.data))
+    // The guard and the insert are one statement: nothing is appended to a run that stopped running.
+    const { rowCount } = await query(this.#pg, this.#sql.append, [runId, seqs[seqs.length - 1], new Date(), seqs, data])
+    return rowCount > 0
+  }
+
+  async events(runId: string, after: number, limit?: number): Promise<AgentRunEvent[]> {
+    const { rows } = await query<{ seq: number; data: unknown }>(this.#pg, this.#sql.events, [runId, after, limit ?? null])
+    return rows
+  }
+
+  async prune(before: Date): Promise<number> {
+    return (await query(this.#pg, this.#sql.prune, [before])).rowCount
+  }
+}
+
+function statements(S: string) {
+  return {
+    insert: `INSERT INTO ${S}.agent_runs (${COLUMNS}) VALUES (${COLUMNS.split(',').map((_, i) => `$${i + 1}`).join(', ')})`,
+    get: `SELECT ${COLUMNS} FROM ${S}.agent_runs WHERE run_id = $1`,
+    transition: `UPDATE ${S}.agent_runs SET status = $1, model = COALESCE($2::json, model), steps = COALESCE($3::json, steps),
+      usage = COALESCE($4::json, usage), finish_reason = COALESCE($5, finish_reason), error = COALESCE($6::json, error),
+      pending = COALESCE($7::json, pending), state = COALESCE($8::json, state), finished_at = COALESCE($9, finished_at),
+      version = version + 1, updated_at = $10
+      WHERE run_id = $11 AND status = $12`,
+    append: `WITH run AS (
+        UPDATE ${S}.agent_runs SET last_seq = $2, updated_at = $3 WHERE run_id = $1 AND status = 'running' RETURNING run_id)
+      INSERT INTO ${S}.agent_run_events (run_id, seq, data)
+      SELECT run.run_id, e.seq, e.data::json FROM run, unnest($4::int[], $5::text[]) AS e(seq, data)`,
+    events: `SELECT seq, data FROM ${S}.agent_run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+    prune: `DELETE FROM ${S}.agent_runs WHERE finished_at < $1 AND status IN ('success', 'failed', 'canceled')`,
+  }
+}

@@ -1,0 +1,196 @@
+import type Database from 'better-sqlite3'
+import { conflict } from '../core/errors.js'
+import type {
+  AgentRunEvent,
+  AgentRunExpectation,
+  AgentRunPatch,
+  AgentRunRecord,
+  AgentRunStore,
+  ListAgentRunsQuery,
+} from './agent-runs.js'
+import { GroupCommit, isPrimaryKeyViolation } from './group-commit.js'
+
+interface RunRow {
+  run_id: string
+  agent_id: string
+  kind: AgentRunRecord['kind']
+  thread_id: string | null
+  resource_id: string | null
+  status: AgentRunRecord['status']
+  model: string
+  steps: string
+  usage: string
+  finish_reason: string | null
+  error: string
+  pending: string
+  state: string
+  last_seq: number
+  version: number
+  created_at: number
+  updated_at: number
+  finished_at: number | null
+}
+
+const COLUMNS =
+  'run_id, agent_id, kind, thread_id, resource_id, status, model, steps, usage, finish_reason, error, pending, state, ' +
+  'last_seq, version, created_at, updated_at, finished_at'
+
+const NO_LIMIT = -1
+
+function toRecord(row: RunRow): AgentRunRecord {
+  return {
+    runId: row.run_id,
+    agentId: row.agent_id,
+    kind: row.kind,
+    threadId: row.thread_id,
+    resourceId: row.resource_id,
+    status: row.status,
+    model: JSON.parse(row.model),
+    steps: JSON.parse(row.steps),
+    usage: JSON.parse(row.usage),
+    finishReason: row.finish_reason,
+    error: JSON.parse(row.error),
+    pendingApprovals: JSON.parse(row.pending),
+    state: JSON.parse(row.state),
+    lastSeq: row.last_seq,
+    version: row.version,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
+  }
+}
+
+/** A patch field as a column value: JSON text, or NULL to keep the stored one. */
+function jsonOrKeep(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value)
+}
+
+/** The `agent_runs` and `agent_run_events` tables; writes share the store's group commit. */
+export class SqliteAgentRuns implements AgentRunStore {
+  readonly #db: Database.Database
+  readonly #writes: GroupCommit
+  readonly #insert: Database.Statement
+  readonly #get: Database.Statement
+  readonly #touch: Database.Statement
+  readonly #insertEvent: Database.Statement
+  readonly #events: Database.Statement
+  readonly #prune: Database.Statement
+  readonly #transitions = new Map<string, Database.Statement>()
+  readonly #lists = new Map<string, { page: Database.Statement; count: Database.Statement }>()
+
+  /** @internal */
+  constructor(db: Database.Database, writes: GroupCommit = new GroupCommit(db)) {
+    this.#db = db
+    this.#writes = writes
+    this.#insert = db.prepare(`INSERT INTO agent_runs (${COLUMNS}) VALUES (${COLUMNS.split(',').map(() => '?').join(', ')})`)
+    this.#get = db.prepare(`SELECT ${COLUMNS} FROM agent_runs WHERE run_id = ?`)
+    this.#touch = db.prepare("UPDATE agent_runs SET last_seq = ?, updated_at = ? WHERE run_id = ? AND status = 'running'")
+    this.#insertEvent = db.prepare('INSERT INTO agent_run_events (run_id, seq, data) VALUES (?, ?, ?)')
+    this.#events = db.prepare('SELECT seq, data FROM agent_run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?')
+    this.#prune = db.prepare(
+      "DELETE FROM agent_runs WHERE finished_at < ? AND status IN ('success', 'failed', 'canceled')",
+    )
+  }
+
+  async create(record: AgentRunRecord): Promise<void> {
+    const values = [
+      record.runId, record.agentId, record.kind, record.threadId, record.resourceId, record.status,
+      JSON.stringify(record.model), JSON.stringify(record.steps), JSON.stringify(record.usage), record.finishReason,
+      JSON.stringify(record.error), JSON.stringify(record.pendingApprovals), JSON.stringify(record.state),
+      record.lastSeq, record.version, record.createdAt.getTime(), record.updatedAt.getTime(), record.finishedAt?.getTime() ?? null,
+    ]
+    try {
+      await this.#writes.run(() => this.#insert.run(values))
+    } catch (err) {
+      if (isPrimaryKeyViolation(err)) throw conflict(`Agent run ${record.runId} already exists`)
+      throw err
+    }
+  }
+
+  async get(runId: string): Promise<AgentRunRecord | null> {
+    const row = this.#get.get(runId) as RunRow | undefined
+    return row ? toRecord(row) : null
+  }
+
+  async list(query: ListAgentRunsQuery): Promise<{ runs: AgentRunRecord[]; total: number }> {
+    const clauses: string[] = []
+    const values: unknown[] = []
+    const filter = (clause: string, value: unknown) => {
+      clauses.push(clause)
+      values.push(value)
+    }
+    if (query.agentId !== undefined) filter('agent_id = ?', query.agentId)
+    if (query.resourceId !== undefined) filter('resource_id = ?', query.resourceId)
+    if (query.threadId !== undefined) filter('thread_id = ?', query.threadId)
+    if (query.status !== undefined) filter('status = ?', query.status)
+    if (query.from !== undefined) filter('created_at >= ?', query.from.getTime())
+    if (query.to !== undefined) filter('created_at <= ?', query.to.getTime())
+    const { page, count } = this.#listStatements(clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`)
+    const rows = page.all(...values, query.perPage, query.page * query.perPage) as RunRow[]
+    const { total } = count.get(...values) as { total: number }
+    return { runs: rows.map(toRecord), total }
+  }
+
+  async transition(runId: string, expect: AgentRunExpectation, patch: AgentRunPatch): Promise<boolean> {
+    const values: unknown[] = [
+      patch.status, jsonOrKeep(patch.model), jsonOrKeep(patch.steps), jsonOrKeep(patch.usage), patch.finishReason ?? null,
+      jsonOrKeep(patch.error), jsonOrKeep(patch.pendingApprovals), jsonOrKeep(patch.state), patch.finishedAt?.getTime() ?? null,
+      Date.now(), runId, expect.status,
+    ]
+    if (expect.owner !== undefined) values.push(expect.owner)
+    if (expect.version !== undefined) values.push(expect.version)
+    const statement = this.#transition(expect.owner !== undefined, expect.version !== undefined)
+    const { changes } = await this.#writes.run(() => statement.run(values))
+    return changes === 1
+  }
+
+  async append(runId: string, events: AgentRunEvent[]): Promise<boolean> {
+    if (events.length === 0) return (await this.get(runId))?.status === 'running'
+    const rows = events.map((event) => [runId, event.seq, JSON.stringify(event.data)])
+    const lastSeq = events[events.length - 1].seq
+    return this.#writes.run(() => {
+      if (this.#touch.run(lastSeq, Date.now(), runId).changes === 0) return false
+      for (const row of rows) this.#insertEvent.run(row)
+      return true
+    })
+  }
+
+  async events(runId: string, after: number, limit = NO_LIMIT): Promise<AgentRunEvent[]> {
+    const rows = this.#events.all(runId, after, limit) as Array<{ seq: number; data: string }>
+    return rows.map((row) => ({ seq: row.seq, data: JSON.parse(row.data) }))
+  }
+
+  async prune(before: Date): Promise<number> {
+    const { changes } = await this.#writes.run(() => this.#prune.run(before.getTime()))
+    return changes
+  }
+
+  /** One prepared pair per filter combination, made on first use. */
+  #listStatements(where: string): { page: Database.Statement; count: Database.Statement } {
+    let statements = this.#lists.get(where)
+    if (!statements) {
+      statements = {
+        page: this.#db.prepare(`SELECT ${COLUMNS} FROM agent_runs ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`),
+        count: this.#db.prepare(`SELECT COUNT(*) AS total FROM agent_runs ${where}`),
+      }
+      this.#lists.set(where, statements)
+    }
+    return statements
+  }
+
+  /** One prepared statement per kind of expectation, made on first use. */
+  #transition(byOwner: boolean, byVersion: boolean): Database.Statement {
+    const key = `${byOwner}:${byVersion}`
+    let statement = this.#transitions.get(key)
+    if (!statement) {
+      statement = this.#db.prepare(
+        'UPDATE agent_runs SET status = ?, model = COALESCE(?, model), steps = COALESCE(?, steps), usage = COALESCE(?, usage), ' +
+          'finish_reason = COALESCE(?, finish_reason), error = COALESCE(?, error), pending = COALESCE(?, pending), ' +
+          'state = COALESCE(?, state), finished_at = COALESCE(?, finished_at), version = version + 1, updated_at = ? ' +
+          `WHERE run_id = ? AND status = ?${byOwner ? ' AND resource_id = ?' : ''}${byVersion ? ' AND version = ?' : ''}`,
+      )
+      this.#transitions.set(key, statement)
+    }
+    return statement
+  }
+}

@@ -1,0 +1,149 @@
+import { expect, it } from 'vitest'
+import { HttpError } from '../../src/core/errors.js'
+import type { AgentRunRecord, AgentRunStore } from '../../src/storage/agent-runs.js'
+
+export function agentRun(runId: string, overrides: Partial<AgentRunRecord> = {}): AgentRunRecord {
+  const at = new Date(overrides.createdAt ?? 1_700_000_000_000)
+  return {
+    runId,
+    agentId: 'support',
+    kind: 'stream',
+    threadId: null,
+    resourceId: null,
+    status: 'running',
+    model: { provider: 'mock', modelId: 'm1' },
+    steps: [],
+    usage: {},
+    finishReason: null,
+    error: null,
+    pendingApprovals: [],
+    state: null,
+    lastSeq: 0,
+    version: 0,
+    createdAt: at,
+    updatedAt: at,
+    finishedAt: null,
+    ...overrides,
+  }
+}
+
+const chunk = (n: number) => ({ type: 'text-delta', payload: { text: `t${n}`, nested: { list: [n, 'ü', null] } } })
+
+/** What every agent-run store must do; `makeStore` gives an empty one per test. */
+export function agentRunsContract(makeStore: () => AgentRunStore | Promise<AgentRunStore>): void {
+  it('stores a run and reads it back, every field intact', async () => {
+    const runs = await makeStore()
+    const original = agentRun('r1', {
+      kind: 'chat',
+      threadId: 't1',
+      resourceId: 'alice',
+      pendingApprovals: [{ approvalId: 'a1', toolCallId: 'c1', toolName: 'refund', args: { orderId: 'A-1', amount: 9.5 } }],
+      state: { messages: [{ role: 'user', content: 'hi' }] },
+    })
+    await runs.create(original)
+    expect(await runs.get('r1')).toEqual(original)
+    expect(await runs.get('nope')).toBeNull()
+  })
+
+  it('refuses a second run with the same id with a 409', async () => {
+    const runs = await makeStore()
+    await runs.create(agentRun('r1'))
+    const error = await runs.create(agentRun('r1', { agentId: 'other' })).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(HttpError)
+    expect((error as HttpError).status).toBe(409)
+  })
+
+  it('lists newest first, filtered by agent, resource, thread, status and dates, with the total', async () => {
+    const runs = await makeStore()
+    for (let i = 0; i < 5; i++) {
+      await runs.create(agentRun(`a${i}`, { resourceId: i % 2 === 0 ? 'alice' : 'bob', threadId: i < 2 ? 't1' : 't2', createdAt: new Date(1_700_000_000_000 + i * 1000) }))
+    }
+    await runs.create(agentRun('other-agent', { agentId: 'guide', resourceId: 'alice' }))
+    await runs.transition('a4', { status: 'running' }, { status: 'success', finishedAt: new Date() })
+
+    const all = await runs.list({ agentId: 'support', page: 0, perPage: 10 })
+    expect(all.total).toBe(5)
+    expect(all.runs.map((r) => r.runId)).toEqual(['a4', 'a3', 'a2', 'a1', 'a0'])
+    const alice = await runs.list({ agentId: 'support', resourceId: 'alice', page: 0, perPage: 2 })
+    expect(alice).toMatchObject({ total: 3 })
+    expect(alice.runs.map((r) => r.runId)).toEqual(['a4', 'a2'])
+    expect((await runs.list({ agentId: 'support', resourceId: 'alice', page: 1, perPage: 2 })).runs.map((r) => r.runId)).toEqual(['a0'])
+    expect((await runs.list({ agentId: 'support', threadId: 't1', page: 0, perPage: 10 })).runs.map((r) => r.runId)).toEqual(['a1', 'a0'])
+    expect((await runs.list({ agentId: 'support', status: 'success', page: 0, perPage: 10 })).runs.map((r) => r.runId)).toEqual(['a4'])
+    const window = await runs.list({ agentId: 'support', from: new Date(1_700_000_001_000), to: new Date(1_700_000_003_000), page: 0, perPage: 10 })
+    expect(window.runs.map((r) => r.runId)).toEqual(['a3', 'a2', 'a1'])
+    expect((await runs.list({ resourceId: 'alice', page: 0, perPage: 10 })).total).toBe(4)
+  })
+
+  it('changes state only when status, owner and version match, bumping the version', async () => {
+    const runs = await makeStore()
+    await runs.create(agentRun('r1', { resourceId: 'alice' }))
+    const pending = [{ approvalId: 'a1', toolCallId: 'c1', toolName: 'refund', args: {} }]
+    expect(await runs.transition('r1', { status: 'suspended' }, { status: 'running' })).toBe(false)
+    expect(await runs.transition('r1', { status: 'running', owner: 'bob' }, { status: 'suspended' })).toBe(false)
+    expect(await runs.transition('r1', { status: 'running', version: 3 }, { status: 'suspended' })).toBe(false)
+    expect(await runs.transition('r1', { status: 'running', owner: 'alice', version: 0 }, { status: 'suspended', pendingApprovals: pending, state: { at: 1 } })).toBe(true)
+    const suspended = await runs.get('r1')
+    expect(suspended).toMatchObject({ status: 'suspended', version: 1, pendingApprovals: pending, state: { at: 1 }, model: { provider: 'mock', modelId: 'm1' } })
+
+    // Of two racers expecting the same state, one wins.
+    const race = await Promise.all([
+      runs.transition('r1', { status: 'suspended', owner: 'alice' }, { status: 'running', state: null }),
+      runs.transition('r1', { status: 'suspended', owner: 'alice' }, { status: 'running', state: null }),
+    ])
+    expect(race.filter(Boolean)).toHaveLength(1)
+    expect(await runs.get('r1')).toMatchObject({ status: 'running', version: 2, state: null })
+
+    const finishedAt = new Date(1_700_000_500_000)
+    const steps = [{ finishReason: 'stop', usage: { inputTokens: 3, outputTokens: 4, totalTokens: 7 } }]
+    await runs.transition('r1', { status: 'running' }, {
+      status: 'failed', steps, usage: steps[0].usage, finishReason: 'error', error: { message: 'boom' }, finishedAt,
+    })
+    expect(await runs.get('r1')).toMatchObject({ status: 'failed', steps, usage: steps[0].usage, finishReason: 'error', error: { message: 'boom' }, finishedAt })
+    expect(await runs.transition('missing', { status: 'running' }, { status: 'canceled' })).toBe(false)
+  })
+
+  it('appends events in order while running and replays them after a sequence number', async () => {
+    const runs = await makeStore()
+    await runs.create(agentRun('r1'))
+    await runs.create(agentRun('r2'))
+    expect(await runs.append('r1', [1, 2, 3].map((seq) => ({ seq, data: chunk(seq) })))).toBe(true)
+    expect(await runs.append('r2', [{ seq: 1, data: { other: true } }])).toBe(true)
+    expect(await runs.append('r1', [4, 5].map((seq) => ({ seq, data: chunk(seq) })))).toBe(true)
+    expect((await runs.get('r1'))?.lastSeq).toBe(5)
+    expect(await runs.events('r1', 0)).toEqual([1, 2, 3, 4, 5].map((seq) => ({ seq, data: chunk(seq) })))
+    expect((await runs.events('r1', 3)).map((e) => e.seq)).toEqual([4, 5])
+    expect((await runs.events('r1', 1, 2)).map((e) => e.seq)).toEqual([2, 3])
+    expect(await runs.events('r1', 5)).toEqual([])
+    expect(await runs.events('r2', 0)).toEqual([{ seq: 1, data: { other: true } }])
+  })
+
+  it('appends nothing once the run stopped running', async () => {
+    const runs = await makeStore()
+    await runs.create(agentRun('r1'))
+    await runs.append('r1', [{ seq: 1, data: chunk(1) }])
+    await runs.transition('r1', { status: 'running' }, { status: 'canceled', finishedAt: new Date() })
+    expect(await runs.append('r1', [{ seq: 2, data: chunk(2) }])).toBe(false)
+    expect(await runs.events('r1', 0)).toHaveLength(1)
+    expect((await runs.get('r1'))?.lastSeq).toBe(1)
+    expect(await runs.append('missing', [{ seq: 1, data: chunk(1) }])).toBe(false)
+  })
+
+  it('prunes finished runs and their events older than the cut-off, keeping suspended and recent ones', async () => {
+    const runs = await makeStore()
+    const old = new Date(1_700_000_000_000)
+    const recent = new Date(1_700_000_900_000)
+    for (const [runId, finishedAt] of [['old', old], ['recent', recent]] as const) {
+      await runs.create(agentRun(runId))
+      await runs.append(runId, [{ seq: 1, data: chunk(1) }])
+      await runs.transition(runId, { status: 'running' }, { status: 'success', finishedAt })
+    }
+    await runs.create(agentRun('waiting', { status: 'suspended', createdAt: old }))
+    expect(await runs.prune(new Date(1_700_000_500_000))).toBe(1)
+    expect(await runs.get('old')).toBeNull()
+    expect(await runs.events('old', 0)).toEqual([])
+    expect(await runs.get('recent')).not.toBeNull()
+    expect(await runs.events('recent', 0)).toHaveLength(1)
+    expect(await runs.get('waiting')).not.toBeNull()
+  })
+}
