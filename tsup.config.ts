@@ -19,5 +19,5 @@ export default defineConfig({
   splitting: true,
   // `import.meta.url` (the lazy native driver load) also works in the CommonJS build.
   shims: true,
-  external: ['express', 'fastify', 'koa', '@koa/router', 'better-sqlite3', 'pg', 'ai', 'zod'],
+  external: ['express', 'fastify', 'koa', '@koa/router', 'better-sqlite3', 'pg', 'ai', 'zod', '@opentelemetry/api'],
 })
