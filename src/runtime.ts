@@ -4,9 +4,8 @@ import type { Workflow } from './workflows/workflow.js'
 import type { Store } from './storage/types.js'
 import type { AuthHooks, ContextHook, MountSource } from './http/hooks.js'
 import type { Route } from './http/route.js'
-import type { Services } from './services/services.js'
+import { createServices, type Services } from './services/services.js'
 import { SqliteStore } from './storage/sqlite.js'
-import { notFound } from './core/errors.js'
 import { DEFAULT_MESSAGES_PER_CALL, type RuntimeLimits } from './core/limits.js'
 import { systemRoutes } from './routes/system.js'
 import { agentRoutes } from './routes/agents.js'
@@ -34,7 +33,7 @@ export interface RuntimeConfig {
 }
 
 /** The agents, workflows, tools and routes one or more mounts serve. */
-export class Runtime implements Services, MountSource {
+export class Runtime implements MountSource {
   readonly agents: Record<string, Agent>
   readonly workflows: Record<string, Workflow<any, any>>
   readonly tools: Record<string, Tool<any, any>>
@@ -43,6 +42,8 @@ export class Runtime implements Services, MountSource {
   readonly context: ContextHook | undefined
   readonly clientContextKeys: string[]
   readonly limits: RuntimeLimits
+  /** What route handlers get as `runtime`. */
+  readonly services: Services
   #store: Store | undefined
   readonly #mcp: ReturnType<typeof mcpEndpoint> | undefined
 
@@ -68,11 +69,8 @@ export class Runtime implements Services, MountSource {
     const getStore = () => this.store
     for (const agent of Object.values(this.agents)) agent.memory?.bindDefaultStore(getStore)
     for (const workflow of Object.values(this.workflows)) workflow.bindStore(getStore)
-  }
-
-  /** What route handlers get as `runtime`. */
-  get services(): Services {
-    return this
+    const { agents, workflows, tools, limits } = this
+    this.services = createServices({ agents, workflows, tools, limits, store: getStore })
   }
 
   /** The runtime's store; the default SQLite file is created on first use. */
@@ -81,16 +79,14 @@ export class Runtime implements Services, MountSource {
     return this.#store
   }
 
+  /** The agent, or a 404 naming it. */
   getAgent(id: string): Agent {
-    const agent = Object.hasOwn(this.agents, id) ? this.agents[id] : undefined
-    if (!agent) throw notFound(`Agent with id ${id} not found`)
-    return agent
+    return this.services.agents.get(id)
   }
 
+  /** The workflow, or a 404 naming it. */
   getWorkflow(id: string): Workflow<any, any> {
-    const workflow = Object.hasOwn(this.workflows, id) ? this.workflows[id] : undefined
-    if (!workflow) throw notFound(`Workflow with id ${id} not found`)
-    return workflow
+    return this.services.workflows.get(id)
   }
 
   async close(): Promise<void> {

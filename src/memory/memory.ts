@@ -3,6 +3,7 @@ import { notFound } from '../core/errors.js'
 import type { RequestContext } from '../core/context.js'
 import type { Store, Thread } from '../storage/types.js'
 import { fromUIMessage, replayableHistory, toUIMessages } from './message-format.js'
+import { createOrGetThread, newThread } from './threads.js'
 import { WorkingMemory, type WorkingMemoryOptions } from './working-memory.js'
 
 export interface MemoryOptions {
@@ -61,13 +62,8 @@ export class Memory {
   /** The thread, created for `resourceId` on first use; 404 when another resource owns it. */
   async ensureThread(threadId: string, resourceId: string): Promise<Thread> {
     const threads = this.store.threads
-    let thread = await threads.getThread(threadId)
-    if (!thread) {
-      const now = new Date()
-      const fresh: Thread = { id: threadId, resourceId, title: null, metadata: {}, createdAt: now, updatedAt: now }
-      // A concurrent first turn may win the insert; its row is then the one to check.
-      thread = (await threads.createThread(fresh)) ? fresh : await threads.getThread(threadId)
-    }
+    // A concurrent first turn may win the insert; its row is then the one to check.
+    const thread = (await threads.getThread(threadId)) ?? (await createOrGetThread(threads, newThread(threadId, resourceId)))
     if (!thread || thread.resourceId !== resourceId) throw notFound('Thread not found')
     return thread
   }

@@ -1,20 +1,54 @@
 import type { Agent } from '../agents/agent.js'
-import type { Tool } from '../agents/tool.js'
+import type { AnyTool } from '../agents/tool.js'
 import type { RuntimeLimits } from '../core/limits.js'
+import { WorkingMemory } from '../memory/working-memory.js'
 import type { Store } from '../storage/types.js'
 import type { Workflow } from '../workflows/workflow.js'
+import { AgentService } from './agents.js'
+import { ThreadService, type ThreadSpace } from './threads.js'
+import { ToolService } from './tools.js'
+import { WorkflowRunService } from './workflow-runs.js'
+import { WorkflowService } from './workflows.js'
 
 /** Everything a route may touch; `createRuntime` builds it, handlers get it as `runtime`. */
 export interface Services {
-  readonly agents: Readonly<Record<string, Agent>>
-  readonly workflows: Readonly<Record<string, Workflow<any, any>>>
-  readonly tools: Readonly<Record<string, Tool<any, any>>>
-  /** The runtime's store; the default SQLite file is created on first use. */
-  readonly store: Store
+  readonly agents: AgentService
+  readonly tools: ToolService
+  readonly workflows: WorkflowService
+  /** Memory threads, messages and working memory, scoped to the caller. */
+  readonly threads: ThreadService
+  /** Workflow runs, scoped to the caller. */
+  readonly workflowRuns: WorkflowRunService
   /** Request limits beyond the body size (messages per call). */
   readonly limits: RuntimeLimits
-  /** The agent, or a 404 naming it. */
-  getAgent(id: string): Agent
-  /** The workflow, or a 404 naming it. */
-  getWorkflow(id: string): Workflow<any, any>
+}
+
+/** What the services are built from: the runtime's definitions and its store. */
+export interface ServicesConfig {
+  agents: Readonly<Record<string, Agent>>
+  workflows: Readonly<Record<string, Workflow>>
+  tools: Readonly<Record<string, AnyTool>>
+  limits: RuntimeLimits
+  /** The runtime's store, opened on first use. */
+  store: () => Store
+}
+
+export function createServices(config: ServicesConfig): Services {
+  const agents = new AgentService(config.agents, config.limits)
+  const workflows = new WorkflowService(config.workflows)
+  /** `?agentId` picks that agent's memory; without one, or for an agent without memory, the runtime's store. */
+  const spaceOf = (agentId: string | undefined): ThreadSpace => {
+    const memory = agentId === undefined ? undefined : agents.get(agentId).memory
+    if (memory) return { store: memory.store, workingMemory: memory.workingMemory }
+    const store = config.store()
+    return { store, workingMemory: new WorkingMemory({}, () => store) }
+  }
+  return {
+    agents,
+    tools: new ToolService(config.tools, Object.values(config.agents)),
+    workflows,
+    threads: new ThreadService(spaceOf, config.limits),
+    workflowRuns: new WorkflowRunService((id) => workflows.get(id)),
+    limits: config.limits,
+  }
 }

@@ -1,5 +1,5 @@
 import { invalid } from '../core/errors.js'
-import type { WorkflowRunRecord, WorkflowRunStatus } from '../storage/workflow-runs.js'
+import type { WorkflowRunStatus } from '../storage/workflow-runs.js'
 import type { ExecutionState, StepResult, WorkflowSnapshot } from '../storage/workflow-snapshot.js'
 
 /** What start, resume and restart return. */
@@ -14,20 +14,6 @@ export interface WorkflowRunResult<TOutput = unknown> {
   /** Suspend payloads by top-level step id. */
   suspendPayload?: Record<string, unknown>
   runId: string
-}
-
-/** The `GET …/runs/:runId` shape. */
-export interface WorkflowRunState {
-  runId: string
-  workflowName: string
-  resourceId: string | null
-  createdAt: Date
-  updatedAt: Date
-  status: WorkflowRunStatus
-  result?: unknown
-  payload: unknown
-  steps: Record<string, StepResult>
-  error?: string
 }
 
 export function initialSnapshot(input: unknown): WorkflowSnapshot {
@@ -94,21 +80,4 @@ export function toRunResult<TOutput>(runId: string, status: WorkflowRunStatus, s
   }
   result.runId = runId
   return result
-}
-
-export function toRunState(workflowName: string, record: WorkflowRunRecord): WorkflowRunState {
-  const { snapshot } = record
-  const state: WorkflowRunState = {
-    runId: record.runId,
-    workflowName,
-    resourceId: record.resourceId,
-    createdAt: record.createdAt,
-    updatedAt: record.updatedAt,
-    status: record.status,
-    payload: snapshot.input,
-    steps: snapshot.steps,
-  }
-  if (record.status === 'success') state.result = snapshot.result
-  if (snapshot.error !== undefined) state.error = snapshot.error
-  return state
 }

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import type { Agent } from '../../agents/agent.js'
 import type { Tool, ToolProgress } from '../../agents/tool.js'
-import { HttpError, notFound } from '../../core/errors.js'
+import { HttpError } from '../../core/errors.js'
 import type { Principal, RequestContext } from '../../core/context.js'
 import { parseOrThrow } from '../../core/validate.js'
+import type { Services } from '../../services/services.js'
 import type { WorkflowRunResult } from '../../workflows/snapshot.js'
 import type { Workflow } from '../../workflows/workflow.js'
 
@@ -71,7 +72,7 @@ function toolEntry(tool: Tool<any, any>): McpEntry {
 
 const agentOutput = jsonSchema(z.object({ text: z.string(), runId: z.string(), threadId: z.string().optional() }), 'output')
 
-function agentEntry(agent: Agent): McpEntry {
+function agentEntry(key: string, agent: Agent, services: Services): McpEntry {
   const input = z.object({
     message: z.string().min(1).describe('What to ask the agent'),
     ...(agent.memory ? { threadId: z.string().min(1).max(256).optional().describe('Continue this conversation; omit to start one') } : {}),
@@ -81,7 +82,7 @@ function agentEntry(agent: Agent): McpEntry {
     name: `ask_${agent.id}`,
     description: agent.description || `Ask the ${agent.name} agent`,
     permission: 'agents:execute',
-    params: { agentId: agent.id },
+    params: { agentId: key },
     inputSchema: async () => schema,
     outputSchema: agentOutput,
     call: async (args, caller) => {
@@ -89,7 +90,8 @@ function agentEntry(agent: Agent): McpEntry {
       const threadId = agent.memory ? (given ?? randomUUID()) : undefined
       // Unscoped callers own the thread by its id, as `/chat` does.
       const memory = threadId ? { thread: threadId, resource: caller.resourceId ?? threadId } : undefined
-      const chunks = await agent.stream({ messages: message, memory, context: caller.context, signal: caller.signal, resourceId: caller.resourceId })
+      const { context, signal, resourceId } = caller
+      const chunks = await services.agents.stream(key, { messages: message, memory, context, signal, resourceId })
       let text = ''
       let runId = ''
       let deltas = 0
@@ -127,7 +129,7 @@ function runSummary(run: WorkflowRunResult): Record<string, unknown> {
   return { runId, status, result, error, suspended, suspendPayload }
 }
 
-function workflowEntries(workflow: Workflow): McpEntry[] {
+function workflowEntries(key: string, workflow: Workflow, services: Services): McpEntry[] {
   const start = z.object({
     inputData: workflow.inputSchema,
     wait: z.boolean().optional().describe('false: return the run id at once and let the run go on (default true)'),
@@ -139,7 +141,7 @@ function workflowEntries(workflow: Workflow): McpEntry[] {
   })
   const startSchema = jsonSchema(start, 'input')
   const resumeSchema = jsonSchema(resume, 'input')
-  const access = { permission: 'workflows:execute', params: { workflowId: workflow.id } }
+  const access = { permission: 'workflows:execute', params: { workflowId: key } }
   return [
     {
       ...access,
@@ -148,12 +150,12 @@ function workflowEntries(workflow: Workflow): McpEntry[] {
       inputSchema: async () => startSchema,
       outputSchema: runOutput,
       call: async (args, { context, resourceId, signal }) => {
-        const run = await workflow.createRun({ resourceId })
+        const input = { inputData: args.inputData }
         if (args.wait === false) {
-          await run.startInBackground({ inputData: args.inputData, context })
-          return { runId: run.runId, status: 'running' }
+          const runId = await services.workflowRuns.startInBackground(key, { resourceId, context }, input)
+          return { runId, status: 'running' }
         }
-        return runSummary(await run.start({ inputData: args.inputData, context, signal }))
+        return runSummary(await services.workflowRuns.start(key, { resourceId, context, signal }, input))
       },
     },
     {
@@ -163,29 +165,24 @@ function workflowEntries(workflow: Workflow): McpEntry[] {
       inputSchema: async () => resumeSchema,
       outputSchema: runOutput,
       call: async (args, { context, resourceId, signal }) => {
-        const { runId, step, resumeData } = parseOrThrow(resume, args, 'arguments')
-        const record = await workflow.getRun(runId)
-        if (!record || (resourceId !== undefined && record.resourceId !== resourceId)) throw notFound(`Workflow run ${runId} not found`)
-        const run = await workflow.createRun({ runId })
-        return runSummary(await run.resume({ step, resumeData, context, signal }))
+        const input = parseOrThrow(resume, args, 'arguments')
+        return runSummary(await services.workflowRuns.resume(key, { resourceId, context, signal }, input))
       },
     },
   ]
 }
 
-/** What the catalog serves: the runtime's agents, workflows and own tools. */
-export interface McpSources {
-  agents: Readonly<Record<string, Agent>>
-  workflows: Readonly<Record<string, Workflow>>
-  tools: Iterable<Tool<any, any>>
-}
-
-/** Every MCP tool the runtime offers, by name; built once per runtime. */
-export function buildCatalog(sources: McpSources, options: McpOptions): Map<string, McpEntry> {
+/** Every MCP tool the runtime offers, by name: its own tools, agents and workflows; built once per runtime. */
+export function buildCatalog(services: Services, options: McpOptions): Map<string, McpEntry> {
   const entries: McpEntry[] = []
-  if (options.tools !== false) for (const tool of sources.tools) entries.push(toolEntry(tool))
-  if (options.agents !== false) for (const agent of Object.values(sources.agents)) entries.push(agentEntry(agent))
-  if (options.workflows !== false) for (const workflow of Object.values(sources.workflows)) entries.push(...workflowEntries(workflow))
+  // The runtime's own tools; an agent's tools run inside `ask_<agentId>`, where its rules apply.
+  if (options.tools !== false) for (const tool of services.tools.own) entries.push(toolEntry(tool))
+  if (options.agents !== false) {
+    for (const [key, agent] of Object.entries(services.agents.all())) entries.push(agentEntry(key, agent, services))
+  }
+  if (options.workflows !== false) {
+    for (const [key, workflow] of Object.entries(services.workflows.all())) entries.push(...workflowEntries(key, workflow, services))
+  }
   const catalog = new Map<string, McpEntry>()
   for (const entry of entries) if (!catalog.has(entry.name)) catalog.set(entry.name, entry)
   return catalog

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { toTool } from '../../agents/tool.js'
 import { z } from 'zod'
 import { HttpError, notFound } from '../../core/errors.js'
 import { defineRoute, eventStream, json, type HandlerArgs, type NeutralRequest, type Route } from '../../http/route.js'
@@ -59,9 +58,7 @@ async function fromWebResponse(response: Response): Promise<unknown> {
 export function mcpEndpoint(options: McpOptions): { routes: Route[]; close(): void } {
   const sessions = new McpSessions()
   let catalog: Map<string, McpEntry> | undefined
-  // The runtime's own tools; an agent's tools run inside `ask_<agentId>`, where its rules apply.
-  const catalogOf = ({ agents, workflows, tools }: HandlerArgs['runtime']) =>
-    (catalog ??= buildCatalog({ agents, workflows, tools: Object.keys(tools).map((key) => toTool(key, tools[key])) }, options))
+  const catalogOf = (services: HandlerArgs['runtime']) => (catalog ??= buildCatalog(services, options))
 
   async function serve(args: HandlerArgs): Promise<unknown> {
     const { request, runtime } = args

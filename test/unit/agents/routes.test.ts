@@ -3,11 +3,13 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { Agent } from '../../../src/agents/agent.js'
 import { createTool } from '../../../src/agents/tool.js'
-import { notFound, type HttpError } from '../../../src/core/errors.js'
+import type { HttpError } from '../../../src/core/errors.js'
 import { resultKind, type HandlerArgs, type Route } from '../../../src/http/route.js'
 import { agentRoutes } from '../../../src/routes/agents.js'
 import { toolRoutes } from '../../../src/routes/tools.js'
-import type { Runtime } from '../../../src/runtime.js'
+import { createRuntime } from '../../../src/runtime.js'
+import type { Services } from '../../../src/services/services.js'
+import { SqliteStore } from '../../../src/storage/sqlite.js'
 import { collect, generatingModel, readSse, streamingModel, textParts } from './fixtures.js'
 
 const greet = createTool({
@@ -19,16 +21,8 @@ const greet = createTool({
 const clock = createTool({ id: 'clock', description: 'Time', inputSchema: z.object({}), execute: async () => 'noon' })
 const add = tool({ description: 'adds', inputSchema: z.object({ a: z.number(), b: z.number() }), execute: async ({ a, b }) => a + b })
 
-function fakeRuntime(agents: Record<string, Agent>): Runtime {
-  return {
-    agents,
-    tools: { clock },
-    limits: { messagesPerCall: 1000 },
-    getAgent(id: string) {
-      if (!Object.hasOwn(agents, id)) throw notFound(`Agent with id ${id} not found`)
-      return agents[id]
-    },
-  } as unknown as Runtime
+function fakeRuntime(agents: Record<string, Agent>): Services {
+  return createRuntime({ agents, tools: { clock }, store: new SqliteStore({ path: ':memory:' }) }).services
 }
 
 function route(routes: Route[], method: string, path: string): Route {
@@ -37,7 +31,7 @@ function route(routes: Route[], method: string, path: string): Route {
   return found
 }
 
-async function call(r: Route, runtime: Runtime, args: Partial<HandlerArgs>) {
+async function call(r: Route, runtime: Services, args: Partial<HandlerArgs>) {
   return r.handler({
     params: {},
     query: {},

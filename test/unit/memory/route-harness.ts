@@ -26,7 +26,7 @@ export async function callMemoryRoute(runtime: Runtime, method: HttpMethod, path
     principal: null,
     resourceId: input.resourceId,
     signal: new AbortController().signal,
-    runtime,
+    runtime: runtime.services,
     request: {} as never,
   } as never)
   return JSON.parse(JSON.stringify(result))

@@ -1,5 +1,10 @@
+import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
-import { idSchema } from '../core/limits.js'
+import { invalid } from '../../core/errors.js'
+import { idSchema } from '../../core/limits.js'
+import { contentFromInput } from '../../memory/message-format.js'
+import type { MessageToSave } from '../../services/threads.js'
+import type { ListThreadsQuery } from '../../storage/types.js'
 
 /** Largest page any memory listing returns; bigger requests are clamped to it. */
 export const MAX_PER_PAGE = 1000
@@ -112,3 +117,59 @@ export const workingMemoryResponse = z.object({
   workingMemory: z.string().nullable(),
   source: z.enum(['thread', 'resource']),
 })
+
+// ---- from the wire ----------------------------------------------------------
+
+/** `?orderBy=updatedAt&sortDirection=ASC`, or Mastra's JSON form `?orderBy={"field","direction"}`. */
+export function threadOrder(
+  orderBy: string | undefined,
+  sortDirection: string | undefined,
+): Pick<ListThreadsQuery, 'orderBy' | 'direction'> {
+  let field: unknown = orderBy
+  let direction: unknown = sortDirection
+  if (orderBy?.startsWith('{')) {
+    let parsed: { field?: unknown; direction?: unknown }
+    try {
+      parsed = JSON.parse(orderBy)
+    } catch {
+      throw invalid('orderBy', 'expected createdAt, updatedAt or {"field","direction"}')
+    }
+    field = parsed.field
+    direction = sortDirection ?? parsed.direction
+  }
+  field ??= 'createdAt'
+  direction = typeof direction === 'string' ? direction.toUpperCase() : 'DESC'
+  if (field !== 'createdAt' && field !== 'updatedAt') throw invalid('orderBy', 'expected createdAt or updatedAt')
+  if (direction !== 'ASC' && direction !== 'DESC') throw invalid('sortDirection', 'expected ASC or DESC')
+  return { orderBy: field, direction }
+}
+
+/** `messageIds` as Mastra clients send it: one id, ids, or `{ id }` objects; duplicates dropped. */
+export function messageIdsOf(input: z.infer<typeof deleteMessagesBody>['messageIds']): string[] {
+  const list = Array.isArray(input) ? input : [input]
+  return [...new Set(list.map((ref) => (typeof ref === 'string' ? ref : ref.id)))]
+}
+
+function dateOf(value: string | number | undefined, field: string): Date {
+  if (value === undefined) return new Date()
+  const date = new Date(value)
+  if (Number.isNaN(date.getTime())) throw invalid(field, 'not a valid date')
+  return date
+}
+
+/** The save-messages body as messages to store; the owner is settled by the thread service. */
+export function messagesToSave(body: z.infer<typeof saveMessagesBody>): MessageToSave[] {
+  return body.messages.map((m, i) => ({
+    id: m.id ?? randomUUID(),
+    content: contentFromInput({ content: m.content, parts: m.parts, metadata: m.metadata }),
+    role: m.role,
+    createdAt: dateOf(m.createdAt, `messages.${i}.createdAt`),
+    threadId: m.threadId,
+    resourceId: m.resourceId,
+  }))
+}
+
+/** A listing's page fields, and whether another page follows. */
+export function pageInfo(total: number, page: number, perPage: number) {
+  return { total, page, perPage, hasMore: (page + 1) * perPage < total }
+}
