@@ -79,10 +79,10 @@ export function withParent<T>(parent: TraceParent | undefined, fn: () => T): T {
   return otelApi && parent ? otelApi.context.with(parent, fn) : fn()
 }
 
-/** Sets attributes on the span active now (the host's server span), when one records. */
-export function annotateActiveSpan(attributes: Attributes): void {
+/** The span active now (the host's server span) when one records, else undefined. */
+export function activeSpan(): Span | undefined {
   const span = otel()?.trace.getActiveSpan()
-  if (span?.isRecording()) span.setAttributes(attributes)
+  return span?.isRecording() ? span : undefined
 }
 
 /** Ends `span` as failed: error status, the exception recorded, `error.type` set. */

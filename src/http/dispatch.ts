@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { DEFAULT_BODY_LIMIT, readBody } from './body.js'
 import { HttpError, toHttpError } from '../core/errors.js'
+import { activeSpan } from '../core/tracing.js'
 import { bySpecificity, matchPath, type PathMatch } from './match.js'
 import { buildOpenApi, type OpenApiDocument } from './openapi.js'
 import type { Principal, RequestContext } from '../core/context.js'
@@ -209,6 +210,8 @@ export class Mount implements MountInfo {
       if (!allowed) throw new HttpError(403, 'FORBIDDEN', `Not allowed: ${mounted.permission}`)
     }
     const resourceId = principal !== null ? this.#resourceOf(principal) : undefined
+    const serverSpan = activeSpan()
+    if (serverSpan) serverSpan.setAttributes(routeAttributes(request.basePath + route.path, params as Record<string, unknown>, resourceId))
     return route.handler(new CoreHandlerArgs(params, query, body, context, principal, resourceId, this.#services, request, this))
   }
 }
@@ -280,4 +283,15 @@ export function abortSignalFor(res: ServerResponse): AbortSignal {
     })
   }
   return controller.signal
+}
+
+/** What the host's server span learns about the request: the route with its mount prefix, ids, the resource. */
+function routeAttributes(route: string, params: Record<string, unknown>, resourceId: string | undefined): Record<string, string> {
+  const attributes: Record<string, string> = { 'http.route': route }
+  for (const key of ['agentId', 'workflowId', 'runId', 'threadId', 'toolId']) {
+    const value = params[key]
+    if (typeof value === 'string') attributes[`agentmount.${key.slice(0, -2)}.id`] = value
+  }
+  if (resourceId !== undefined) attributes['agentmount.resource.id'] = resourceId
+  return attributes
 }
