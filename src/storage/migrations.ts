@@ -103,6 +103,32 @@ export const migrations: Migration[] = [
       `)
     },
   },
+  {
+    version: 3,
+    description: 'full-text index over message text',
+    up: (db) => {
+      // Contentless: the text stays in messages.content only; rows are keyed by the message's
+      // seq (unique, and unlike a rowid of a table without an integer key, stable across VACUUM).
+      db.exec(`
+        CREATE VIRTUAL TABLE message_search USING fts5(
+          text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
+        INSERT INTO message_search (rowid, text)
+          SELECT seq, json_extract(content, '$.content') FROM messages WHERE json_extract(content, '$.content') IS NOT NULL;
+        CREATE TRIGGER message_search_insert AFTER INSERT ON messages
+          WHEN json_extract(NEW.content, '$.content') IS NOT NULL BEGIN
+          INSERT INTO message_search (rowid, text) VALUES (NEW.seq, json_extract(NEW.content, '$.content'));
+        END;
+        CREATE TRIGGER message_search_update AFTER UPDATE OF content ON messages BEGIN
+          DELETE FROM message_search WHERE rowid = OLD.seq;
+          INSERT INTO message_search (rowid, text)
+            SELECT NEW.seq, json_extract(NEW.content, '$.content') WHERE json_extract(NEW.content, '$.content') IS NOT NULL;
+        END;
+        CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN
+          DELETE FROM message_search WHERE rowid = OLD.seq;
+        END;
+      `)
+    },
+  },
 ]
 
 /**

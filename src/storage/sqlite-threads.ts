@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type Database from 'better-sqlite3'
 import { conflict, notFound } from '../core/errors.js'
+import { searchTerms } from './search-terms.js'
 import type {
   CloneThreadArgs,
   ListThreadsQuery,
   MessageRole,
+  MessageSearchHit,
+  MessageSearchQuery,
   Page,
   StoredMessage,
   Thread,
@@ -88,6 +91,9 @@ export class SqliteThreadStore implements ThreadStore {
   readonly #deleteMessages: Database.Statement<[string]>
   readonly #threadOwner: Database.Statement<[string], string>
   readonly #copyWorkingMemory: Database.Statement<[string, number, string]>
+  readonly #search = new Map<string, Database.Statement<unknown[], MessageRow & { thread_title: string | null; rank: number }>>()
+  readonly #moveThread: Database.Statement<unknown[]>
+  readonly #moveMessages: Database.Statement<[string, string]>
 
   /** @internal */
   constructor(db: Database.Database) {
@@ -142,6 +148,18 @@ export class SqliteThreadStore implements ThreadStore {
        SELECT 'thread', ?, value, ? FROM working_memory WHERE scope = 'thread' AND owner_id = ?
        ON CONFLICT (scope, owner_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
     )
+    for (const byResource of [false, true]) {
+      for (const byThread of [false, true]) {
+        const where = `${byResource ? ' AND t.resource_id = ?' : ''}${byThread ? ' AND m.thread_id = ?' : ''}`
+        // bm25 rank: lower is better; the newest message wins a tie.
+        const sql = `SELECT ${MESSAGE_COLUMNS.replace(/(\w+)/g, 'm.$1')}, t.title AS thread_title, s.rank AS rank
+          FROM message_search s JOIN messages m ON m.seq = s.rowid JOIN threads t ON t.id = m.thread_id
+          WHERE message_search MATCH ?${where} ORDER BY s.rank, m.created_at DESC, m.seq DESC LIMIT ?`
+        this.#search.set(`${byResource}:${byThread}`, db.prepare(sql))
+      }
+    }
+    this.#moveThread = db.prepare('UPDATE threads SET resource_id = ?, updated_at = ? WHERE id = ? AND (? IS NULL OR resource_id = ?)')
+    this.#moveMessages = db.prepare('UPDATE messages SET resource_id = ? WHERE thread_id = ?')
   }
 
   async getThread(id: string): Promise<Thread | null> {
@@ -252,6 +270,27 @@ export class SqliteThreadStore implements ThreadStore {
   async deleteMessages(ids: string[]): Promise<number> {
     if (ids.length === 0) return 0
     return this.#deleteMessages.run(JSON.stringify(ids)).changes
+  }
+
+  async searchMessages(query: MessageSearchQuery): Promise<MessageSearchHit[]> {
+    const terms = searchTerms(query.text)
+    if (terms.length === 0 || query.limit < 1) return []
+    // Each term quoted (terms hold no quotes) and prefix-matched; FTS5 joins them with AND.
+    const values: unknown[] = [terms.map((term) => `"${term}"*`).join(' ')]
+    if (query.resourceId !== undefined) values.push(query.resourceId)
+    if (query.threadId !== undefined) values.push(query.threadId)
+    values.push(query.limit)
+    const statement = this.#search.get(`${query.resourceId !== undefined}:${query.threadId !== undefined}`)!
+    return statement.all(...values).map((row) => ({ message: toMessage(row), threadTitle: row.thread_title, score: -row.rank }))
+  }
+
+  async transferThread(id: string, toResourceId: string, fromResourceId?: string): Promise<Thread | null> {
+    return this.#db.transaction(() => {
+      const from = fromResourceId ?? null
+      if (this.#moveThread.run(toResourceId, Date.now(), id, from, from).changes !== 1) return null
+      this.#moveMessages.run(toResourceId, id)
+      return toThread(this.#getThread.get(id)!)
+    }).immediate()
   }
 }
 

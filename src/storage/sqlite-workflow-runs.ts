@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3'
 import { conflict, notFound } from '../core/errors.js'
 import type {
+  DeleteRunOutcome,
   ListWorkflowRunsQuery,
+  WorkflowRunCount,
   WorkflowRunRecord,
   WorkflowRunStatus,
   WorkflowRunStore,
@@ -42,6 +44,9 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
   readonly #setStatus: Database.Statement[][]
   readonly #byStatus: Database.Statement
   readonly #byStatusOfWorkflow: Database.Statement
+  readonly #countAll: Database.Statement
+  readonly #countOwned: Database.Statement
+  readonly #delete: Database.Statement
   readonly #lists = new Map<string, { page: Database.Statement; count: Database.Statement }>()
   readonly #writes: GroupCommit
 
@@ -66,6 +71,12 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
     this.#byStatus = db.prepare(`SELECT ${COLUMNS} FROM workflow_runs WHERE status = ? ORDER BY created_at`)
     this.#byStatusOfWorkflow = db.prepare(
       `SELECT ${COLUMNS} FROM workflow_runs WHERE status = ? AND workflow_id = ? ORDER BY created_at`,
+    )
+    const counts = 'SELECT workflow_id AS workflowId, status, COUNT(*) AS count FROM workflow_runs'
+    this.#countAll = db.prepare(`${counts} GROUP BY workflow_id, status`)
+    this.#countOwned = db.prepare(`${counts} WHERE resource_id = ? GROUP BY workflow_id, status`)
+    this.#delete = db.prepare(
+      "DELETE FROM workflow_runs WHERE workflow_id = ? AND run_id = ? AND status <> 'running' AND (? IS NULL OR resource_id = ?)",
     )
   }
 
@@ -128,6 +139,19 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
   async listByStatus(status: WorkflowRunStatus, workflowId?: string): Promise<WorkflowRunRecord[]> {
     const rows = (workflowId === undefined ? this.#byStatus.all(status) : this.#byStatusOfWorkflow.all(status, workflowId)) as RunRow[]
     return rows.map(toRecord)
+  }
+
+  async countRuns(resourceId?: string): Promise<WorkflowRunCount[]> {
+    return (resourceId === undefined ? this.#countAll.all() : this.#countOwned.all(resourceId)) as WorkflowRunCount[]
+  }
+
+  async deleteRun(workflowId: string, runId: string, owner?: string): Promise<DeleteRunOutcome> {
+    const scope = owner ?? null
+    const { changes } = await this.#writes.run(() => this.#delete.run(workflowId, runId, scope, scope))
+    if (changes === 1) return 'deleted'
+    // Nothing deleted: say why, without telling a caller about another resource's run.
+    const row = this.#get.get(workflowId, runId) as RunRow | undefined
+    return row && (owner === undefined || row.resource_id === owner) && row.status === 'running' ? 'running' : 'missing'
   }
 
   /** One prepared pair per filter combination, made on first use. */

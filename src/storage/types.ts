@@ -50,6 +50,23 @@ export interface ThreadPatch {
   metadata?: Record<string, unknown>
 }
 
+/** A ranked lexical search over message text; see `searchTerms` for how `text` is read. */
+export interface MessageSearchQuery {
+  text: string
+  /** Only messages of this resource's threads; every thread when absent. */
+  resourceId?: string
+  /** Only this thread's messages. */
+  threadId?: string
+  limit: number
+}
+
+/** One search result: the message, its thread's title and a relevance score (higher is better). */
+export interface MessageSearchHit {
+  message: StoredMessage
+  threadTitle: string | null
+  score: number
+}
+
 export interface CloneThreadArgs {
   sourceThreadId: string
   /** The new thread, inserted as given. */
@@ -89,6 +106,17 @@ export interface ThreadStore {
    */
   saveMessages(messages: StoredMessage[], newThreads?: Thread[]): Promise<StoredMessage[]>
   deleteMessages(ids: string[]): Promise<number>
+  /**
+   * Messages whose text holds every term of the query (as a word or a word's start), best
+   * match first, newest first among equals. A query without terms finds nothing.
+   */
+  searchMessages(query: MessageSearchQuery): Promise<MessageSearchHit[]>
+  /**
+   * Moves the thread and its messages to `toResourceId` and touches updatedAt, in one step
+   * that also checks the current owner when `fromResourceId` is given; null when the thread
+   * is missing or has another owner.
+   */
+  transferThread(id: string, toResourceId: string, fromResourceId?: string): Promise<Thread | null>
 }
 
 export type WorkingMemoryScope = 'thread' | 'resource'

@@ -25,6 +25,16 @@ export interface ListWorkflowRunsQuery {
   perPage: number
 }
 
+/** How many runs of one workflow are in one status. */
+export interface WorkflowRunCount {
+  workflowId: string
+  status: WorkflowRunStatus
+  count: number
+}
+
+/** What `deleteRun` did: removed the run, refused because it is running, or found nothing (to the caller). */
+export type DeleteRunOutcome = 'deleted' | 'running' | 'missing'
+
 /**
  * The workflow-run domain of the Store. Every status change a caller races on goes
  * through `compareAndSetStatus`, so two processes sharing one database agree on who won.
@@ -52,4 +62,11 @@ export interface WorkflowRunStore {
   ): Promise<boolean>
   /** Oldest first; optionally for one workflow. */
   listByStatus(status: WorkflowRunStatus, workflowId?: string): Promise<WorkflowRunRecord[]>
+  /** Runs per workflow and status (only pairs with runs), optionally of one resource. */
+  countRuns(resourceId?: string): Promise<WorkflowRunCount[]>
+  /**
+   * Deletes a run unless it is `running`; with `owner`, only that resource's run (another's
+   * is `missing`). The status and owner are checked in the same statement as the delete.
+   */
+  deleteRun(workflowId: string, runId: string, owner?: string): Promise<DeleteRunOutcome>
 }

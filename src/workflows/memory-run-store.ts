@@ -1,5 +1,12 @@
 import { conflict, notFound } from '../core/errors.js'
-import type { ListWorkflowRunsQuery, WorkflowRunRecord, WorkflowRunStatus, WorkflowRunStore } from '../storage/workflow-runs.js'
+import type {
+  DeleteRunOutcome,
+  ListWorkflowRunsQuery,
+  WorkflowRunCount,
+  WorkflowRunRecord,
+  WorkflowRunStatus,
+  WorkflowRunStore,
+} from '../storage/workflow-runs.js'
 import type { WorkflowSnapshot } from '../storage/workflow-snapshot.js'
 
 interface StoredRun {
@@ -97,5 +104,26 @@ export class InMemoryWorkflowRuns implements WorkflowRunStore {
       .filter((run) => run.status === status && (workflowId === undefined || run.workflowId === workflowId))
       .sort((a, b) => a.createdAt - b.createdAt || a.seq - b.seq)
       .map(toRecord)
+  }
+
+  async countRuns(resourceId?: string): Promise<WorkflowRunCount[]> {
+    const counts = new Map<string, WorkflowRunCount>()
+    for (const run of this.#runs.values()) {
+      if (resourceId !== undefined && run.resourceId !== resourceId) continue
+      const key = `${run.workflowId}\u0000${run.status}`
+      const entry = counts.get(key) ?? { workflowId: run.workflowId, status: run.status, count: 0 }
+      entry.count += 1
+      counts.set(key, entry)
+    }
+    return [...counts.values()]
+  }
+
+  async deleteRun(workflowId: string, runId: string, owner?: string): Promise<DeleteRunOutcome> {
+    const key = `${workflowId}\u0000${runId}`
+    const run = this.#runs.get(key)
+    if (!run || (owner !== undefined && run.resourceId !== owner)) return 'missing'
+    if (run.status === 'running') return 'running'
+    this.#runs.delete(key)
+    return 'deleted'
   }
 }

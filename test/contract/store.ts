@@ -1,5 +1,6 @@
 import { afterEach, describe } from 'vitest'
 import type { Store } from '../../src/storage/types.js'
+import { searchContract } from './search.js'
 import { threadStoreContract } from './threads.js'
 import { workflowRunsContract } from './workflow-runs.js'
 import { agentRunsContract } from './agent-runs.js'
@@ -7,6 +8,7 @@ import { agentRunsContract } from './agent-runs.js'
 /** The whole `Store` contract: the same tests for every implementation, given a factory of empty stores. */
 export function storeContract(open: () => Store | Promise<Store>): void {
   threadStoreContract(open)
+  searchContract(open)
 
   describe('workflow runs', () => {
     const opened: Store[] = []

@@ -118,4 +118,43 @@ export function workflowRunsContract(makeStore: () => WorkflowRunStore | Promise
     original.snapshot.steps.later = { status: 'running', startedAt: 2 }
     expect(Object.keys((await runs.get('wf', 'r1'))!.snapshot.steps)).toEqual(['late'])
   })
+
+  it('counts runs per workflow and status, all of them or one resource’s', async () => {
+    const runs = await makeStore()
+    await runs.create(record('a1', { resourceId: 'alice', status: 'running' }))
+    await runs.create(record('a2', { resourceId: 'alice', status: 'suspended' }))
+    await runs.create(record('a3', { resourceId: 'alice', status: 'suspended' }))
+    await runs.create(record('a4', { resourceId: 'alice', status: 'success', workflowId: 'other' }))
+    await runs.create(record('b1', { resourceId: 'bob', status: 'suspended' }))
+    await runs.create(record('n1', { status: 'failed' }))
+    const sorted = (counts: Array<{ workflowId: string; status: string; count: number }>) =>
+      counts.map((c) => `${c.workflowId}/${c.status}=${c.count}`).sort()
+    expect(sorted(await runs.countRuns('alice'))).toEqual(['other/success=1', 'wf/running=1', 'wf/suspended=2'])
+    expect(sorted(await runs.countRuns())).toEqual(['other/success=1', 'wf/failed=1', 'wf/running=1', 'wf/suspended=3'])
+    expect(await runs.countRuns('nobody')).toEqual([])
+  })
+
+  it('deletes a run that is not running, only the owner’s when an owner is named', async () => {
+    const runs = await makeStore()
+    await runs.create(record('done', { resourceId: 'alice', status: 'success' }))
+    await runs.create(record('busy', { resourceId: 'alice', status: 'running' }))
+    await runs.create(record('bobs', { resourceId: 'bob', status: 'suspended' }))
+    expect(await runs.deleteRun('wf', 'busy', 'alice')).toBe('running')
+    expect(await runs.get('wf', 'busy')).not.toBeNull()
+    expect(await runs.deleteRun('wf', 'bobs', 'alice')).toBe('missing')
+    expect(await runs.deleteRun('wf', 'busy', 'bob')).toBe('missing')
+    expect(await runs.get('wf', 'bobs')).not.toBeNull()
+    expect(await runs.deleteRun('other', 'done', 'alice')).toBe('missing')
+    expect(await runs.deleteRun('wf', 'done', 'alice')).toBe('deleted')
+    expect(await runs.get('wf', 'done')).toBeNull()
+    expect(await runs.deleteRun('wf', 'done', 'alice')).toBe('missing')
+    expect(await runs.deleteRun('wf', 'bobs')).toBe('deleted')
+  })
+
+  it('deletes a run once when two deletes race', async () => {
+    const runs = await makeStore()
+    await runs.create(record('r1', { status: 'canceled' }))
+    const outcomes = await Promise.all([runs.deleteRun('wf', 'r1'), runs.deleteRun('wf', 'r1')])
+    expect(outcomes.sort()).toEqual(['deleted', 'missing'])
+  })
 }

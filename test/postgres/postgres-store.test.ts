@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
-import { pgMigrations } from '../../src/storage/postgres/migrations.js'
+import { migratePg, pgMigrations } from '../../src/storage/postgres/migrations.js'
 import { PostgresStore } from '../../src/storage/postgres/store.js'
 import { databaseUrl, testSchema } from '../harness/stores.js'
 
@@ -37,6 +37,20 @@ describe('PostgresStore', () => {
     const newer = store(schema)
     await expect(newer.threads.getThread('t')).rejects.toThrow(/version 999, newer than this agentmount supports/)
     await expect(newer.ready()).rejects.toThrow(/upgrade agentmount/)
+  })
+
+  it('indexes the messages a older schema already holds when it adds message search', async () => {
+    const schema = testSchema()
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 1 })
+    opened.push({ close: () => pool.end() })
+    const client = await pool.connect()
+    await migratePg(client, schema, pgMigrations.slice(0, 2))
+    await client.query(`INSERT INTO "${schema}".threads (id, resource_id, metadata, created_at, updated_at) VALUES ('t1', 'u1', '{}', now(), now())`)
+    await client.query(`INSERT INTO "${schema}".messages (id, thread_id, resource_id, role, content, created_at)
+      VALUES ('m1', 't1', 'u1', 'user', '{"format":2,"parts":[{"type":"text","text":"lost parcel"}],"content":"lost parcel"}', now())`)
+    client.release()
+    const hits = await store(schema).threads.searchMessages({ text: 'parcel', resourceId: 'u1', limit: 5 })
+    expect(hits.map((hit) => hit.message.id)).toEqual(['m1'])
   })
 
   it('rolls a failing save back as a whole', async () => {

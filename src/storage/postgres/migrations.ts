@@ -117,6 +117,16 @@ export const pgMigrations: PgMigration[] = [
         PRIMARY KEY (run_id, seq));
     `,
   },
+  {
+    version: 3,
+    description: 'full-text index over message text',
+    // 'simple': no stemming and no stop words, so a term matches here as it does in SQLite.
+    sql: (S) => `
+      ALTER TABLE ${S}.messages ADD COLUMN search tsvector
+        GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, COALESCE(content->>'content', ''))) STORED;
+      CREATE INDEX messages_search ON ${S}.messages USING GIN (search);
+    `,
+  },
 ]
 
 // Arbitrary constant namespacing our advisory locks from the app's own.

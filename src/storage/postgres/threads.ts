@@ -5,12 +5,15 @@ import type {
   CloneThreadArgs,
   ListThreadsQuery,
   MessageRole,
+  MessageSearchHit,
+  MessageSearchQuery,
   Page,
   StoredMessage,
   Thread,
   ThreadPatch,
   ThreadStore,
 } from '../types.js'
+import { searchTerms } from '../search-terms.js'
 import { FOREIGN_KEY_VIOLATION, query, sqlState, transaction, type PgContext } from './sql.js'
 
 interface ThreadRow {
@@ -180,6 +183,22 @@ export class PgThreadStore implements ThreadStore {
     return (await query(this.#pg, this.#sql.deleteMessages, [ids])).rowCount
   }
 
+  async searchMessages(q: MessageSearchQuery): Promise<MessageSearchHit[]> {
+    const terms = searchTerms(q.text)
+    if (terms.length === 0 || q.limit < 1) return []
+    // Terms are letters and digits only, so `term:*` (prefix) joined by & is a well-formed tsquery.
+    const tsquery = terms.map((term) => `${term}:*`).join(' & ')
+    const values = [tsquery, q.resourceId ?? null, q.threadId ?? null, q.limit]
+    const { rows } = await query<MessageRow & { thread_title: string | null; score: number }>(this.#pg, this.#sql.search, values)
+    return rows.map((row) => ({ message: toMessage(row), threadTitle: row.thread_title, score: row.score }))
+  }
+
+  async transferThread(id: string, toResourceId: string, fromResourceId?: string): Promise<Thread | null> {
+    const values = [id, toResourceId, fromResourceId ?? null, new Date()]
+    const { rows } = await query<ThreadRow>(this.#pg, this.#sql.transferThread, values)
+    return rows.length === 1 ? toThread(rows[0]) : null
+  }
+
   /** The stored row, or null when the id is taken by a message of another thread. */
   async #upsert(client: PoolClient, m: StoredMessage): Promise<(MessageRow & { seq: string }) | null> {
     try {
@@ -242,5 +261,15 @@ function statements(S: string) {
     copyWorkingMemory: `INSERT INTO ${S}.working_memory (scope, owner_id, value, updated_at)
       SELECT 'thread', $1, value, $2 FROM ${S}.working_memory WHERE scope = 'thread' AND owner_id = $3
       ON CONFLICT (scope, owner_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    search: `SELECT ${MESSAGE_COLUMNS.replace(/(\w+)/g, 'm.$1')}, t.title AS thread_title, ts_rank(m.search, q)::float8 AS score
+      FROM ${S}.messages m JOIN ${S}.threads t ON t.id = m.thread_id, to_tsquery('simple', $1) q
+      WHERE m.search @@ q AND ($2::text IS NULL OR t.resource_id = $2) AND ($3::text IS NULL OR m.thread_id = $3)
+      ORDER BY score DESC, m.created_at DESC, m.seq DESC LIMIT $4`,
+    // One statement: the owner check, the thread and its messages move together.
+    transferThread: `WITH moved AS (
+        UPDATE ${S}.threads SET resource_id = $2, updated_at = $4 WHERE id = $1 AND ($3::text IS NULL OR resource_id = $3)
+        RETURNING ${THREAD_COLUMNS}),
+      messages AS (UPDATE ${S}.messages SET resource_id = $2 WHERE thread_id IN (SELECT id FROM moved))
+      SELECT ${THREAD_COLUMNS} FROM moved`,
   }
 }

@@ -1,5 +1,12 @@
 import { conflict, notFound } from '../../core/errors.js'
-import type { ListWorkflowRunsQuery, WorkflowRunRecord, WorkflowRunStatus, WorkflowRunStore } from '../workflow-runs.js'
+import type {
+  DeleteRunOutcome,
+  ListWorkflowRunsQuery,
+  WorkflowRunCount,
+  WorkflowRunRecord,
+  WorkflowRunStatus,
+  WorkflowRunStore,
+} from '../workflow-runs.js'
 import { query, sqlState, UNIQUE_VIOLATION, type PgContext } from './sql.js'
 
 interface RunRow {
@@ -95,6 +102,18 @@ export class PgWorkflowRuns implements WorkflowRunStore {
         : await query<RunRow>(this.#pg, this.#sql.byStatusOfWorkflow, [status, workflowId])
     return rows.map(toRecord)
   }
+
+  async countRuns(resourceId?: string): Promise<WorkflowRunCount[]> {
+    const { rows } = await query<WorkflowRunCount>(this.#pg, this.#sql.countRuns, [resourceId ?? null])
+    return rows
+  }
+
+  async deleteRun(workflowId: string, runId: string, owner?: string): Promise<DeleteRunOutcome> {
+    if ((await query(this.#pg, this.#sql.delete, [workflowId, runId, owner ?? null])).rowCount === 1) return 'deleted'
+    // Nothing deleted: say why, without telling a caller about another resource's run.
+    const record = await this.get(workflowId, runId)
+    return record && (owner === undefined || record.resourceId === owner) && record.status === 'running' ? 'running' : 'missing'
+  }
 }
 
 function statements(S: string) {
@@ -109,5 +128,9 @@ function statements(S: string) {
       WHERE workflow_id = $4 AND run_id = $5 AND status = $6 AND resource_id = $7`,
     byStatus: `SELECT ${COLUMNS} FROM ${S}.workflow_runs WHERE status = $1 ORDER BY created_at, seq`,
     byStatusOfWorkflow: `SELECT ${COLUMNS} FROM ${S}.workflow_runs WHERE status = $1 AND workflow_id = $2 ORDER BY created_at, seq`,
+    countRuns: `SELECT workflow_id AS "workflowId", status, COUNT(*)::int AS count FROM ${S}.workflow_runs
+      WHERE $1::text IS NULL OR resource_id = $1 GROUP BY workflow_id, status`,
+    delete: `DELETE FROM ${S}.workflow_runs
+      WHERE workflow_id = $1 AND run_id = $2 AND status <> 'running' AND ($3::text IS NULL OR resource_id = $3)`,
   }
 }

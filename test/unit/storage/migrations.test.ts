@@ -16,9 +16,10 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
+/** The tables, without the shadow tables SQLite keeps behind a full-text index. */
 function tables(db: Database.Database): string[] {
   return db
-    .prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    .prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'message_search_%' ORDER BY name")
     .pluck()
     .all()
 }
@@ -30,7 +31,7 @@ describe('migrations', () => {
     const db = new Database(':memory:')
     expect(migrate(db)).toBe(latest)
     expect(db.pragma('user_version', { simple: true })).toBe(latest)
-    expect(tables(db)).toEqual(['agent_run_events', 'agent_runs', 'messages', 'threads', 'workflow_runs', 'working_memory'])
+    expect(tables(db)).toEqual(['agent_run_events', 'agent_runs', 'message_search', 'messages', 'threads', 'workflow_runs', 'working_memory'])
     const indexes = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").pluck().all()
     expect(indexes).toEqual(
       expect.arrayContaining([
@@ -43,6 +44,20 @@ describe('migrations', () => {
       ]),
     )
     db.close()
+  })
+
+  it('indexes the messages an older database already holds when it adds message search', async () => {
+    const file = tempFile()
+    const old = new Database(file)
+    migrate(old, migrations.slice(0, 2))
+    old.exec(`INSERT INTO threads (id, resource_id, metadata, created_at, updated_at) VALUES ('t1', 'u1', '{}', 1, 1);
+      INSERT INTO messages (id, thread_id, resource_id, role, content, created_at, seq)
+      VALUES ('m1', 't1', 'u1', 'user', '{"format":2,"parts":[{"type":"text","text":"lost parcel"}],"content":"lost parcel"}', 1, 1)`)
+    old.close()
+    const store = new SqliteStore(file)
+    const hits = await store.threads.searchMessages({ text: 'parcel', resourceId: 'u1', limit: 5 })
+    expect(hits.map((hit) => hit.message.id)).toEqual(['m1'])
+    await store.close()
   })
 
   it('creates workflow_runs with the columns and key the run store relies on', () => {
