@@ -35,4 +35,6 @@ export interface WorkflowSnapshot extends ExecutionState {
   input: unknown
   result?: unknown
   error?: string
+  /** The span of the run's first execution, which later executions (resume, restart) link to. */
+  trace?: { traceId: string; spanId: string }
 }

@@ -5,6 +5,7 @@ import { RunCanceled, StepFailure, checkSchema, errorMessage } from './failures.
 import { isNestedWorkflow, type BranchCondition, type GraphNode, type GraphStep, type NestedWorkflow } from './graph.js'
 import type { ExecutionState, StepResult } from '../storage/workflow-snapshot.js'
 import { suspendedPaths } from './snapshot.js'
+import { failSpan, startSpan, type Span, type TraceParent } from '../core/tracing.js'
 import type { GetStepResult, Step } from './step.js'
 
 export interface ExecutionEnv {
@@ -14,6 +15,8 @@ export interface ExecutionEnv {
   /** Persists the run as it stands. Called after each completed node and parallel branch. */
   checkpoint: () => Promise<void>
   emit?: EmitEvent
+  /** Where step spans hang (the run's span), when the app traces. */
+  trace?: TraceParent
 }
 
 /** How a graph stopped. Errors other than step failures (a store going down) are thrown instead. */
@@ -155,13 +158,16 @@ async function runStep(step: GraphStep, input: unknown, scope: Scope): Promise<N
   if (prior?.status === 'success') return { completed: true, output: prior.output }
   if (prior?.status === 'suspended') return SUSPENDED
   const entry: StepResult = prior ?? { startedAt: Date.now(), status: 'running' }
+  const span = env.trace && startStepSpan(id, entry, env.trace)
   entry.status = 'running'
   state.steps[id] = entry
   env.emit?.('workflow-step-start', { id, stepName: id, payload: input, startedAt: entry.startedAt, status: 'running' })
   try {
     const inputData = checkSchema(step.inputSchema, input, `Step ${id} input`)
-    const run = isNestedWorkflow(step) ? await runNested(step, inputData, scope) : await runAttempts(step, inputData, entry, scope)
+    const run = isNestedWorkflow(step) ? await runNested(step, inputData, scope) : await runAttempts(step, inputData, entry, scope, span)
     if (run.suspended) {
+      span?.setAttribute('agentmount.workflow.step.status', 'suspended')
+      span?.end()
       entry.status = 'suspended'
       entry.suspendPayload = run.payload
       entry.suspendedAt = Date.now()
@@ -175,10 +181,14 @@ async function runStep(step: GraphStep, input: unknown, scope: Scope): Promise<N
     entry.status = 'success'
     entry.output = output
     entry.endedAt = Date.now()
+    span?.setAttribute('agentmount.workflow.step.status', 'success')
+    span?.end()
     env.emit?.('workflow-step-result', { id, stepName: id, status: 'success', output, startedAt: entry.startedAt, endedAt: entry.endedAt })
     return { completed: true, output }
   } catch (err) {
     const canceled = err instanceof RunCanceled || env.signal.aborted
+    span?.setAttribute('agentmount.workflow.step.status', canceled ? 'canceled' : 'failed')
+    failSpan(span, err, canceled ? 'canceled' : undefined)
     if (!canceled && !(err instanceof StepFailure)) throw err
     entry.status = canceled ? 'canceled' : 'failed'
     entry.endedAt = Date.now()
@@ -190,10 +200,11 @@ async function runStep(step: GraphStep, input: unknown, scope: Scope): Promise<N
 }
 
 /** Runs a plain step, retrying thrown errors with backoff; a resumed entry hands over its resume data. */
-async function runAttempts(step: Step, inputData: unknown, entry: StepResult, scope: Scope): Promise<StepRun> {
+async function runAttempts(step: Step, inputData: unknown, entry: StepResult, scope: Scope, span?: Span): Promise<StepRun> {
   const { env, getStepResult } = scope
   const resumeData = entry.resumePayload
   for (let attempt = 0; ; attempt += 1) {
+    span?.setAttribute('agentmount.workflow.step.attempt', attempt + 1)
     let suspension: { payload: unknown } | undefined
     let announceSuspend!: () => void
     const suspended = new Promise<void>((resolve) => (announceSuspend = resolve))
@@ -213,6 +224,7 @@ async function runAttempts(step: Step, inputData: unknown, entry: StepResult, sc
       if (err instanceof RunCanceled || env.signal.aborted) throw new RunCanceled()
       if (err instanceof StepFailure) throw err
       if (attempt >= step.retries) throw new StepFailure(errorMessage(err))
+      span?.addEvent('retry', { 'agentmount.workflow.step.attempt': attempt + 1, 'error.message': errorMessage(err) })
       await backoff(attempt, env.signal)
     }
   }
@@ -241,4 +253,11 @@ function innermostSuspendPayload(state: ExecutionState): unknown {
   let current = state
   for (let i = 0; i < path.length - 1; i += 1) current = current.nested![path[i]]
   return current.steps[path[path.length - 1]].suspendPayload
+}
+
+/** A step's span: resumed steps say so, so a suspend and its later resume read as one story. */
+function startStepSpan(id: string, entry: StepResult, parent: TraceParent): Span | undefined {
+  const attributes: Record<string, string | boolean> = { 'agentmount.workflow.step.id': id }
+  if (entry.resumePayload !== undefined) attributes['agentmount.workflow.step.resumed'] = true
+  return startSpan(`execute_step ${id}`, { parent, attributes })
 }

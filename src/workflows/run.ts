@@ -3,6 +3,7 @@ import { linkAbort } from '../core/abort.js'
 import { conflict, notFound } from '../core/errors.js'
 import type { RequestContext } from '../core/context.js'
 import { parseOrThrow } from '../core/validate.js'
+import { childOf, failSpan, linkTo, spanReference, startSpan, type Span } from '../core/tracing.js'
 import type { ActiveRun, ActiveRuns } from './active-runs.js'
 import { runGraph, type GraphOutcome } from './engine.js'
 import { EventChannel, type EmitEvent, type WorkflowEvent } from './events.js'
@@ -236,13 +237,20 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     const writer = new SnapshotWriter(target.runStore(), target.id, this.runId, snapshot, controller)
     const runId = this.runId
     const emit: EmitEvent | undefined = onEvent && ((type, payload) => onEvent({ type, runId, from: 'WORKFLOW', payload }))
+    const span = startRunSpan(target.id, runId, this.resourceId, snapshot)
     try {
       emit?.('workflow-start', { workflowId: target.id })
-      const env = { runId, context: options.context ?? {}, signal: controller.signal, checkpoint: () => writer.checkpoint(), emit }
+      const env = { runId, context: options.context ?? {}, signal: controller.signal, checkpoint: () => writer.checkpoint(), emit, trace: childOf(span) }
       const status = settle(await runGraph(target.nodes, snapshot, snapshot.input, env), snapshot, target)
       const result = (await writer.finish(status)) ? toRunResult<TOutput>(runId, status, snapshot) : await this.#storedResult()
+      span?.setAttribute('agentmount.workflow.status', result.status)
+      if (result.status === 'failed') failSpan(span, new Error(result.error ?? 'The workflow run failed'), 'workflow_failed')
+      else span?.end()
       emit?.('workflow-finish', finishPayload(result))
       return result
+    } catch (err) {
+      failSpan(span, err)
+      throw err
     } finally {
       unlink()
       active.release()
@@ -285,4 +293,20 @@ function finishPayload(result: WorkflowRunResult): Record<string, unknown> {
   if (result.error !== undefined) payload.error = result.error
   if (result.suspended) payload.suspended = result.suspended
   return payload
+}
+
+/**
+ * The span of one execution of a run. The first execution's span is remembered in the snapshot;
+ * a resume or restart, later and in another trace, links back to it.
+ */
+function startRunSpan(workflowId: string, runId: string, resourceId: string | undefined, snapshot: WorkflowSnapshot): Span | undefined {
+  const attributes: Record<string, string> = {
+    'gen_ai.operation.name': 'invoke_workflow',
+    'agentmount.workflow.id': workflowId,
+    'agentmount.run.id': runId,
+  }
+  if (resourceId !== undefined) attributes['agentmount.resource.id'] = resourceId
+  const span = startSpan(`invoke_workflow ${workflowId}`, { attributes, links: linkTo(snapshot.trace) })
+  snapshot.trace ??= spanReference(span)
+  return span
 }

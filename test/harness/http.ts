@@ -53,11 +53,11 @@ export function readAll(res: IncomingMessage): Promise<string> {
 }
 
 /** Polls until `check` returns a truthy value; fails after `ms` (a deadline, not a timing assertion). */
-export async function eventually<T>(check: () => T | Promise<T>, ms = 5000): Promise<T> {
+export async function eventually<T>(check: () => T | Promise<T>, ms = 5000): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms
   for (;;) {
     const value = await check()
-    if (value) return value
+    if (value) return value as NonNullable<T>
     if (Date.now() > deadline) throw new Error('condition not met before the deadline')
     await new Promise((r) => setTimeout(r, 10))
   }
