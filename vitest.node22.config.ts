@@ -26,7 +26,7 @@ export default defineConfig({
     name: 'node22',
     testTimeout: 20_000,
     hookTimeout: 20_000,
-    include: ['test/conformance/agents*.test.ts'],
+    include: ['test/conformance/agents*.test.ts', 'test/client-js/**/*.test.ts'],
     env: { AGENTMOUNT_HOSTS: 'express5,fastify5,koa2,koa3' },
   },
 })

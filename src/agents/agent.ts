@@ -85,6 +85,15 @@ export class Agent {
     return this.#tools
   }
 
+  /** The tools a request with `context` gets, keyed by name: the static ones, or what `tools` picks for it. */
+  async toolsFor(context: RequestContext): Promise<Record<string, Tool<any, any>>> {
+    if (!this.#dynamicTools) return this.#tools
+    const picked = await resolveDynamic(this.#dynamicTools, context)
+    const tools: Record<string, Tool<any, any>> = {}
+    for (const name of Object.keys(picked)) tools[name] = toTool(name, picked[name])
+    return tools
+  }
+
   /** The `GET /agents` entry; tool schemas are converted on the first call only. */
   describe(): Promise<AgentDescription> {
     this.#description ??= (async () => {

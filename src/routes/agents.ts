@@ -1,4 +1,4 @@
-import { defineRoute, sse, uiMessageStream, type Route } from '../http/route.js'
+import { defineRoute, json, sse, uiMessageStream, type Route } from '../http/route.js'
 import * as wire from './mastra/agents.js'
 
 const tags = ['agents']
@@ -11,9 +11,26 @@ export const agentRoutes: Route[] = [
     handler: ({ runtime }) => runtime.agents.describeAll(),
   }),
   defineRoute({
+    method: 'GET', path: '/agents/providers', summary: 'List the model providers and model ids the agents use', tags,
+    permission: read, response: wire.providersResponse,
+    handler: async ({ runtime }) => ({ providers: (await runtime.agents.providers()).map(wire.providerEntry) }),
+  }),
+  defineRoute({
     method: 'GET', path: '/agents/:agentId', summary: 'Get an agent', tags, permission: read,
     params: wire.agentParams,
     handler: ({ params, runtime }) => runtime.agents.get(params.agentId).describe(),
+  }),
+  defineRoute({
+    method: 'GET', path: '/agents/:agentId/tools/:toolId', summary: 'Get one of the agent’s tools, as this request gets them',
+    tags, permission: read, params: wire.agentToolParams,
+    handler: async ({ params, context, runtime }) => (await runtime.agents.tool(params.agentId, params.toolId, context)).describe(),
+  }),
+  defineRoute({
+    method: 'POST', path: '/agents/:agentId/tools/:toolId/execute', summary: 'Run one of the agent’s tools with `data` as its input',
+    tags, permission: 'tools:execute', params: wire.agentToolParams, body: wire.executeToolBody,
+    handler: async ({ params, body, context, signal, runtime }) =>
+      // A tool may return nothing; the response is still JSON.
+      json((await runtime.agents.executeTool(params.agentId, params.toolId, body.data, { context, signal })) ?? null),
   }),
   defineRoute({
     method: 'POST', path: '/agents/:agentId/generate', summary: 'Run an agent to completion', tags, permission: execute,

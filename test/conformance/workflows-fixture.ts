@@ -79,7 +79,7 @@ export class ExecutionLog {
 const pair = z.object({ a: z.number(), b: z.number() })
 const num = z.object({ n: z.number() })
 
-function mathWorkflow(log: ExecutionLog) {
+export function mathWorkflow(log: ExecutionLog) {
   const add = createStep({
     id: 'add',
     description: 'Adds a and b',
@@ -100,7 +100,7 @@ function mathWorkflow(log: ExecutionLog) {
 }
 
 /** approval (suspends for a human) → settle, which reports the tenant of the resuming request. */
-function refundWorkflow(log: ExecutionLog) {
+export function refundWorkflow(log: ExecutionLog) {
   const decision = z.object({ amount: z.number(), approved: z.boolean() })
   const approval = createStep({
     id: 'approval',

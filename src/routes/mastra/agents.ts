@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { AgentCallOptions, AgentChatOptions } from '../../agents/agent-types.js'
 import type { MessageListInput } from '../../agents/messages.js'
 import { idSchema } from '../../core/limits.js'
+import type { ProviderUse } from '../../services/agents.js'
 
 export const agentParams = z.object({ agentId: idSchema() })
 
@@ -40,3 +41,36 @@ export function chatOptions(body: z.infer<typeof chatBody>): AgentChatOptions {
 
 export const toolParams = z.object({ toolId: idSchema() })
 export const executeToolBody = z.looseObject({ data: z.unknown() })
+
+export const agentToolParams = agentParams.extend({ toolId: idSchema() })
+
+/**
+ * Mastra's `GET /agents/providers` entry for a provider the agents use. The app configured
+ * these models itself, so each is `connected`; which variable holds its key is the app's
+ * business (`envVar` is empty).
+ */
+export function providerEntry(use: ProviderUse) {
+  return {
+    id: use.provider,
+    name: use.provider,
+    label: use.provider,
+    description: `Used by ${use.agents.join(', ')}`,
+    envVar: [] as string[],
+    connected: true,
+    models: use.models,
+  }
+}
+
+export const providersResponse = z.object({
+  providers: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      label: z.string(),
+      description: z.string(),
+      envVar: z.array(z.string()),
+      connected: z.boolean(),
+      models: z.array(z.string()),
+    }),
+  ),
+})
