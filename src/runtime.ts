@@ -14,6 +14,7 @@ import { memoryRoutes } from './routes/memory.js'
 import { workflowRoutes } from './routes/workflows.js'
 import { mcpEndpoint } from './routes/mcp/endpoint.js'
 import type { McpOptions } from './routes/mcp/catalog.js'
+import { RunLeases } from './workflows/run-leases.js'
 
 export interface RuntimeConfig {
   agents?: Record<string, Agent>
@@ -30,6 +31,15 @@ export interface RuntimeConfig {
   mcp?: McpOptions
   /** Request limits beyond the body size; a call over one answers 400. */
   limits?: { messagesPerCall?: number }
+  /** How this instance owns the workflow runs it executes (see README "Runs across instances"). */
+  runs?: RunsOptions
+}
+
+export interface RunsOptions {
+  /** How long a running run stays this instance's without a heartbeat (ms, default 30 000). */
+  leaseMs?: number
+  /** This instance's name in the store's lease columns (default a random UUID). */
+  instanceId?: string
 }
 
 /** The agents, workflows, tools and routes one or more mounts serve. */
@@ -45,6 +55,8 @@ export class Runtime implements MountSource {
   /** What route handlers get as `runtime`. */
   readonly services: Services
   #store: Store | undefined
+  /** The workflow runs this instance executes, and the heartbeat keeping their leases. */
+  readonly #leases: RunLeases
   readonly #mcp: ReturnType<typeof mcpEndpoint> | undefined
 
   constructor(config: RuntimeConfig = {}) {
@@ -67,10 +79,16 @@ export class Runtime implements MountSource {
       ...(config.routes ?? []),
     ]
     const getStore = () => this.store
+    this.#leases = new RunLeases(() => this.store.workflowRuns, { leaseMs: config.runs?.leaseMs, instanceId: config.runs?.instanceId })
     for (const agent of Object.values(this.agents)) agent.memory?.bindDefaultStore(getStore)
-    for (const workflow of Object.values(this.workflows)) workflow.bindStore(getStore)
+    for (const workflow of Object.values(this.workflows)) workflow.bindStore(getStore, this.#leases)
     const { agents, workflows, tools, limits } = this
     this.services = createServices({ agents, workflows, tools, limits, store: getStore })
+  }
+
+  /** This instance's name in the lease of each workflow run it executes. */
+  get instanceId(): string {
+    return this.#leases.instanceId
   }
 
   /** The runtime's store; the default SQLite file is created on first use. */
@@ -90,6 +108,7 @@ export class Runtime implements MountSource {
   }
 
   async close(): Promise<void> {
+    this.#leases.stop()
     this.#mcp?.close()
     await this.#store?.close()
   }

@@ -129,6 +129,18 @@ export const migrations: Migration[] = [
       `)
     },
   },
+  {
+    version: 4,
+    description: 'workflow run leases',
+    up: (db) => {
+      // A running run's owner instance, lease expiry (epoch ms) and fencing token.
+      db.exec(`
+        ALTER TABLE workflow_runs ADD COLUMN lease_owner TEXT;
+        ALTER TABLE workflow_runs ADD COLUMN lease_expires_at INTEGER;
+        ALTER TABLE workflow_runs ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;
+      `)
+    },
+  },
 ]
 
 /**

@@ -4,12 +4,12 @@ import { conflict, notFound } from '../core/errors.js'
 import type { RequestContext } from '../core/context.js'
 import { parseOrThrow } from '../core/validate.js'
 import { childOf, failSpan, linkTo, spanReference, startSpan, type Span } from '../core/tracing.js'
-import type { ActiveRun, ActiveRuns } from './active-runs.js'
 import { runGraph, type GraphOutcome } from './engine.js'
 import { EventChannel, type EmitEvent, type WorkflowEvent } from './events.js'
 import { checkSchema, StepFailure } from './failures.js'
 import { findStep, isNestedWorkflow, type GraphNode } from './graph.js'
-import { TERMINAL_STATUSES, type WorkflowRunStatus, type WorkflowRunStore } from '../storage/workflow-runs.js'
+import { TERMINAL_STATUSES, type ClaimOptions, type WorkflowRunStatus, type WorkflowRunStore } from '../storage/workflow-runs.js'
+import type { ActiveRun, RunLeases } from './run-leases.js'
 import { SnapshotWriter } from './snapshot-writer.js'
 import {
   initialSnapshot,
@@ -26,7 +26,8 @@ export interface RunTarget {
   readonly id: string
   readonly nodes: readonly GraphNode[]
   readonly outputSchema: z.ZodType
-  readonly active: ActiveRuns
+  /** The runs this instance executes, and their leases. */
+  leases(): RunLeases
   /** Validates workflow input; throws a 400 naming `inputData.*` fields. */
   parseInput(inputData: unknown): unknown
   runStore(): WorkflowRunStore
@@ -104,15 +105,12 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     this.#detach(await this.#beginResume(options))
   }
 
-  /** Continues a run a dead process left `running`, from its last completed step. */
+  /**
+   * Continues a run whose instance died (its lease expired) from its last completed step;
+   * 409 while the run's lease is live, wherever it runs.
+   */
   async restart(options: RunRestartOptions = {}): Promise<WorkflowRunResult<TOutput>> {
-    const { active, snapshot } = await this.#claim('running', 'interrupted', async () => {
-      // Status and owner checked in one write, as for every other claim.
-      const store = this.#target.runStore()
-      if (!(await store.compareAndSetStatus(this.workflowId, this.runId, 'running', 'running', undefined, this.resourceId))) {
-        throw conflict(`Workflow run ${this.runId} is no longer interrupted`)
-      }
-    })
+    const { active, snapshot } = await this.#claim('running', 'interrupted')
     return this.#execute(snapshot, active, options)
   }
 
@@ -122,23 +120,31 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
   }
 
   /**
-   * Claims the run in this process and loads its snapshot, which must be in `status`;
-   * `prepare` may check and change it further. The claim is released if anything fails.
+   * Claims the run in this instance and in the store (status, owner and lease in one write)
+   * and loads its snapshot, which must be in `status`; `prepare` may check and change it
+   * first, and the changed snapshot is stored with the claim. Released if anything fails.
    */
   async #claim(
     status: WorkflowRunStatus,
     described: string,
-    prepare?: (snapshot: WorkflowSnapshot) => Promise<void>,
+    prepare?: (snapshot: WorkflowSnapshot) => void,
   ): Promise<{ active: ActiveRun; snapshot: WorkflowSnapshot }> {
+    const store = this.#target.runStore()
     // Another resource's run is reported as missing before anything says whether it is running.
-    const owned = await this.#target.runStore().get(this.workflowId, this.runId)
+    const owned = await store.get(this.workflowId, this.runId)
     if (!owned || !this.#owns(owned)) throw notFound(`Workflow run ${this.runId} not found`)
-    const active = this.#target.active.claim(this.runId)
+    const leases = this.#target.leases()
+    const active = leases.claim(this.workflowId, this.runId)
     try {
-      const record = await this.#target.runStore().get(this.workflowId, this.runId)
+      const record = await store.get(this.workflowId, this.runId)
       if (!record) throw notFound(`Workflow run ${this.runId} not found`)
       if (record.status !== status) throw conflict(`Workflow run ${this.runId} is not ${described} (status: ${record.status})`)
-      await prepare?.(record.snapshot)
+      prepare?.(record.snapshot)
+      const options: ClaimOptions = { owner: this.resourceId, snapshot: prepare ? record.snapshot : undefined }
+      const token = await store.claim(this.workflowId, this.runId, status, leases.lease, options)
+      // Lost a race (another resume, restart or cancel), or the run is live on another instance.
+      if (token === null) throw conflict(await this.#refusal(status, described))
+      active.hold(token)
       return { active, snapshot: record.snapshot }
     } catch (err) {
       active.release()
@@ -146,19 +152,27 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     }
   }
 
+  async #refusal(status: WorkflowRunStatus, described: string): Promise<string> {
+    const now = await this.#target.runStore().get(this.workflowId, this.runId)
+    if (status === 'running' && now?.status === 'running') {
+      return `Workflow run ${this.runId} is not interrupted: another instance holds its lease`
+    }
+    return `Workflow run ${this.runId} is no longer ${described}`
+  }
+
   /** Aborts the running step's signal and marks the run canceled; 409 once it has finished. */
   async cancel(): Promise<void> {
     const store = this.#target.runStore()
     const record = await store.get(this.workflowId, this.runId)
     if (!record || !this.#owns(record)) throw notFound(`Workflow run ${this.runId} not found`)
-    const active = this.#target.active.get(this.runId)
+    const active = this.#target.leases().get(this.workflowId, this.runId)
     if (active) {
       active.controller.abort()
       return active.settled
     }
     if (record.status === 'canceled') return
     if (TERMINAL_STATUSES.has(record.status)) throw conflict(`Workflow run ${this.runId} already finished (status: ${record.status})`)
-    // A run another instance is executing notices at its next write and stops.
+    // A run another instance executes: its next heartbeat or write finds the run canceled and stops it.
     if (!(await store.compareAndSetStatus(this.workflowId, this.runId, record.status, 'canceled', undefined, this.resourceId))) {
       throw conflict(`Workflow run ${this.runId} changed state while being canceled`)
     }
@@ -178,9 +192,9 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
       const existing = await this.#target.runStore().get(this.workflowId, this.runId)
       if (existing && !this.#owns(existing)) throw notFound(`Workflow run ${this.runId} not found`)
     }
-    const active = this.#target.active.claim(this.runId)
+    const active = this.#target.leases().claim(this.workflowId, this.runId)
     try {
-      await this.#storeStarted(snapshot)
+      active.hold(await this.#storeStarted(snapshot))
     } catch (err) {
       active.release()
       throw err
@@ -189,38 +203,37 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     return { done: this.#execute(snapshot, active, options, onEvent) }
   }
 
-  /** One write: an insert for a new run, or pending → running for a saved one. */
-  async #storeStarted(snapshot: WorkflowSnapshot): Promise<void> {
+  /** One write, under this instance's lease: an insert for a new run, or pending → running for a saved one. Returns the fencing token. */
+  async #storeStarted(snapshot: WorkflowSnapshot): Promise<number> {
+    const store = this.#target.runStore()
+    const { lease } = this.#target.leases()
     if (!this.#fresh) {
-      const store = this.#target.runStore()
-      if (await store.compareAndSetStatus(this.workflowId, this.runId, 'pending', 'running', snapshot, this.resourceId)) return
+      const token = await store.claim(this.workflowId, this.runId, 'pending', lease, { snapshot, owner: this.resourceId })
+      if (token !== null) return token
       const existing = await store.get(this.workflowId, this.runId)
       // Another resource's run answers like a missing one, here as on every route.
       if (existing && !this.#owns(existing)) throw notFound(`Workflow run ${this.runId} not found`)
       if (existing) throw conflict(`Workflow run ${this.runId} was already started (status: ${existing.status})`)
     }
     await this.#create('running', snapshot)
+    return 1
   }
 
   async #create(status: WorkflowRunStatus, snapshot: WorkflowSnapshot): Promise<void> {
     const now = new Date()
     const record = { workflowId: this.workflowId, runId: this.runId, resourceId: this.resourceId ?? null, status, snapshot, createdAt: now, updatedAt: now }
-    await this.#target.runStore().create(record)
+    await this.#target.runStore().create(record, this.#target.leases().lease)
   }
 
   async #beginResume(options: RunResumeOptions): Promise<Execution<TOutput>> {
-    const { active, snapshot } = await this.#claim('suspended', 'suspended', async (snapshot) => {
+    // The race between two resumers (here or in another instance) is decided by the claim's write.
+    const { active, snapshot } = await this.#claim('suspended', 'suspended', (snapshot) => {
       const path = pickSuspendedPath(suspendedPaths(snapshot), options.step)
       const step = findStep(this.#target.nodes, path)
       const schema = step && !isNestedWorkflow(step) ? step.resumeSchema : undefined
       const what = `resume data for step ${path.join('.')}`
       const resumeData = schema ? parseOrThrow(schema, options.resumeData, what, 'resumeData') : options.resumeData
       markResumed(snapshot, path, resumeData, Date.now())
-      // The race between two resumers (here or in another instance) is decided by this write.
-      const store = this.#target.runStore()
-      if (!(await store.compareAndSetStatus(this.workflowId, this.runId, 'suspended', 'running', snapshot, this.resourceId))) {
-        throw conflict(`Workflow run ${this.runId} is no longer suspended`)
-      }
     })
     return { done: this.#execute(snapshot, active, options) }
   }
@@ -234,7 +247,8 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     const target = this.#target
     const { controller } = active
     const unlink = linkAbort(options.signal, controller)
-    const writer = new SnapshotWriter(target.runStore(), target.id, this.runId, snapshot, controller)
+    const run = { workflowId: target.id, runId: this.runId, token: active.token!, leaseMs: target.leases().leaseMs }
+    const writer = new SnapshotWriter(target.runStore(), run, snapshot, controller)
     const runId = this.runId
     const emit: EmitEvent | undefined = onEvent && ((type, payload) => onEvent({ type, runId, from: 'WORKFLOW', payload }))
     const span = startRunSpan(target.id, runId, this.resourceId, snapshot)

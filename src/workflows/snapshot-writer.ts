@@ -4,22 +4,32 @@ import type { WorkflowSnapshot } from '../storage/workflow-snapshot.js'
 /**
  * Persists one executing run. Writes go out one at a time in call order (parallel branches
  * may checkpoint together), each serialising the snapshot as it is at that moment. Every
- * write is a compare-and-set on `running`: if someone else moved the run (a cancel from
- * another instance), this process stops writing and aborts its copy of the run.
+ * write carries the fencing token of this instance's lease: once someone else moved the run
+ * (a cancel, or another instance that took over an expired lease), this instance stops
+ * writing and aborts its copy of the run.
  */
 export class SnapshotWriter {
   readonly #store: WorkflowRunStore
   readonly #workflowId: string
   readonly #runId: string
   readonly #snapshot: WorkflowSnapshot
+  readonly #token: number
+  readonly #leaseMs: number
   readonly #controller: AbortController
   #tail: Promise<void> = Promise.resolve()
   #lost = false
 
-  constructor(store: WorkflowRunStore, workflowId: string, runId: string, snapshot: WorkflowSnapshot, controller: AbortController) {
+  constructor(
+    store: WorkflowRunStore,
+    run: { workflowId: string; runId: string; token: number; leaseMs: number },
+    snapshot: WorkflowSnapshot,
+    controller: AbortController,
+  ) {
     this.#store = store
-    this.#workflowId = workflowId
-    this.#runId = runId
+    this.#workflowId = run.workflowId
+    this.#runId = run.runId
+    this.#token = run.token
+    this.#leaseMs = run.leaseMs
     this.#snapshot = snapshot
     this.#controller = controller
   }
@@ -27,19 +37,19 @@ export class SnapshotWriter {
   checkpoint(): Promise<void> {
     this.#tail = this.#tail.then(async () => {
       if (this.#lost) return
-      const owned = await this.#store.compareAndSetStatus(this.#workflowId, this.#runId, 'running', 'running', this.#snapshot)
-      if (!owned) this.#disown()
+      const held = await this.#store.checkpoint(this.#workflowId, this.#runId, this.#token, this.#snapshot, this.#leaseMs)
+      if (!held) this.#disown()
     })
     return this.#tail
   }
 
-  /** Stores the final status with the snapshot; false when the run was no longer this process's to finish. */
+  /** Stores the final status with the snapshot; false when the run was no longer this instance's to finish. */
   async finish(status: WorkflowRunStatus): Promise<boolean> {
     await this.#tail
     if (this.#lost) return false
-    const owned = await this.#store.compareAndSetStatus(this.#workflowId, this.#runId, 'running', status, this.#snapshot)
-    if (!owned) this.#disown()
-    return owned
+    const held = await this.#store.finish(this.#workflowId, this.#runId, this.#token, status, this.#snapshot)
+    if (!held) this.#disown()
+    return held
   }
 
   #disown(): void {

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { parseOrThrow } from '../core/validate.js'
 import type { Store } from '../storage/types.js'
-import { ActiveRuns } from './active-runs.js'
 import { describeWorkflow, type WorkflowDescription } from './describe.js'
 import { stepsOf, type BranchCondition, type GraphNode, type GraphStep, type MapFn } from './graph.js'
 import type { ListWorkflowRunsQuery, WorkflowRunRecord, WorkflowRunStore } from '../storage/workflow-runs.js'
 import { WorkflowRun, type RunRestartOptions, type RunTarget } from './run.js'
+import { RunLeases } from './run-leases.js'
 import type { WorkflowRunResult } from './snapshot.js'
 import { agentStep, isAgentLike, isStep, type AgentLike, type Step } from './step.js'
 
@@ -46,10 +46,10 @@ export class Workflow<TInput = any, TOutput = any, TCurrent = any, TId extends s
   readonly outputSchema: z.ZodType<TOutput>
   readonly nodes: GraphNode[] = []
   readonly #stepIds = new Set<string>()
-  readonly #active = new ActiveRuns()
   readonly #target: RunTarget
   #committed = false
   #getStore: (() => Store) | undefined
+  #leases: RunLeases | undefined
   #description: WorkflowDescription | undefined
 
   constructor(config: WorkflowConfig<TId, z.ZodType<any, TInput>, z.ZodType<TOutput>>) {
@@ -61,7 +61,7 @@ export class Workflow<TInput = any, TOutput = any, TCurrent = any, TId extends s
       id: this.id,
       nodes: this.nodes,
       outputSchema: this.outputSchema,
-      active: this.#active,
+      leases: () => this.#runLeases(),
       parseInput: (inputData) => parseOrThrow(this.inputSchema, inputData, 'input data', 'inputData'),
       runStore: () => this.#runStore(),
     }
@@ -98,9 +98,13 @@ export class Workflow<TInput = any, TOutput = any, TCurrent = any, TId extends s
     return this
   }
 
-  /** Called by the runtime; runs are stored in the store it returns. */
-  bindStore(getStore: () => Store): void {
+  /**
+   * Called by the runtime; runs are stored in the store it returns and leased by `leases`
+   * (the runtime's instance), or by leases of this workflow's own.
+   */
+  bindStore(getStore: () => Store, leases?: RunLeases): void {
     this.#getStore = getStore
+    this.#leases = leases
   }
 
   /** The `GET /workflows/:id` shape; schemas are JSON strings, computed once. */
@@ -124,13 +128,12 @@ export class Workflow<TInput = any, TOutput = any, TCurrent = any, TId extends s
     return this.#runStore().list({ ...options, workflowId: this.id })
   }
 
-  /** Runs stored as `running` that no run in this process is executing: left behind by a dead process. */
+  /** Runs stored as `running` whose lease expired: the instance executing them stopped (or died). */
   async listInterruptedRuns(): Promise<WorkflowRunRecord[]> {
-    const running = await this.#runStore().listByStatus('running', this.id)
-    return running.filter((record) => !this.#active.has(record.runId))
+    return this.#runStore().listExpired(this.id)
   }
 
-  /** Continues an interrupted run from its last completed step; completed steps are not run again. */
+  /** Continues an interrupted run from its last completed step; completed steps are not run again. 409 while its lease is live. */
   async restart(runId: string, options: RunRestartOptions = {}): Promise<WorkflowRunResult<TOutput>> {
     const run = await this.createRun({ runId })
     return run.restart(options)
@@ -138,7 +141,12 @@ export class Workflow<TInput = any, TOutput = any, TCurrent = any, TId extends s
 
   /** True while a run of this workflow executes in this process. */
   isRunning(runId: string): boolean {
-    return this.#active.has(runId)
+    return this.#runLeases().has(this.id, runId)
+  }
+
+  #runLeases(): RunLeases {
+    this.#leases ??= new RunLeases(() => this.#runStore())
+    return this.#leases
   }
 
   #runStore(): WorkflowRunStore {

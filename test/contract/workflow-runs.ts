@@ -1,6 +1,12 @@
 import { expect, it } from 'vitest'
 import { HttpError } from '../../src/core/errors.js'
-import type { WorkflowRunRecord, WorkflowRunStatus, WorkflowRunStore } from '../../src/storage/workflow-runs.js'
+import type { LeaseRequest, WorkflowRunRecord, WorkflowRunStatus, WorkflowRunStore } from '../../src/storage/workflow-runs.js'
+import { eventually } from '../harness/http.js'
+
+const A: LeaseRequest = { instanceId: 'instance-a', leaseMs: 60_000 }
+const B: LeaseRequest = { instanceId: 'instance-b', leaseMs: 60_000 }
+/** A lease that is over almost at once. */
+const BRIEF: LeaseRequest = { instanceId: 'instance-a', leaseMs: 1 }
 
 export function record(runId: string, overrides: Partial<WorkflowRunRecord> = {}): WorkflowRunRecord {
   const at = new Date(overrides.createdAt ?? 1_700_000_000_000)
@@ -156,5 +162,108 @@ export function workflowRunsContract(makeStore: () => WorkflowRunStore | Promise
     await runs.create(record('r1', { status: 'canceled' }))
     const outcomes = await Promise.all([runs.deleteRun('wf', 'r1'), runs.deleteRun('wf', 'r1')])
     expect(outcomes.sort()).toEqual(['deleted', 'missing'])
+  })
+
+  leaseContract(makeStore)
+}
+
+/** Run ownership: leases, fencing tokens, renewal and the sweep for expired leases. */
+function leaseContract(makeStore: () => WorkflowRunStore | Promise<WorkflowRunStore>): void {
+  it('claims a run under a lease, with a fencing token that grows with every claim', async () => {
+    const runs = await makeStore()
+    await runs.create(record('r1', { status: 'pending', resourceId: 'alice' }))
+    expect(await runs.claim('wf', 'r1', 'pending', A, { owner: 'bob' })).toBeNull()
+    const first = await runs.claim('wf', 'r1', 'pending', A, { owner: 'alice', snapshot: { input: 2, position: 0, steps: {} } })
+    expect(first).toEqual(expect.any(Number))
+    expect(await runs.get('wf', 'r1')).toMatchObject({ status: 'running', snapshot: { input: 2 } })
+    expect(await runs.claim('wf', 'r1', 'pending', B)).toBeNull()
+    // Live: no other instance may take it.
+    expect(await runs.claim('wf', 'r1', 'running', B)).toBeNull()
+    expect(await runs.release('wf', 'r1', first!)).toBe(true)
+    const second = await runs.claim('wf', 'r1', 'running', B)
+    expect(second).toBeGreaterThan(first!)
+    await runs.create(record('r2', { status: 'running' }), A)
+    expect(await runs.checkpoint('wf', 'r2', 1, record('r2').snapshot, A.leaseMs)).toBe(true)
+  })
+
+  it('refuses every write of a fencing token another claim replaced', async () => {
+    const runs = await makeStore()
+    await runs.create(record('r1', { status: 'running' }), A)
+    const step = (position: number) => ({ input: { n: 1 }, position, steps: {} })
+    expect(await runs.checkpoint('wf', 'r1', 1, step(1), A.leaseMs)).toBe(true)
+    expect(await runs.release('wf', 'r1', 1)).toBe(true)
+    const taken = (await runs.claim('wf', 'r1', 'running', B))!
+    expect(await runs.checkpoint('wf', 'r1', 1, step(9), A.leaseMs)).toBe(false)
+    expect(await runs.finish('wf', 'r1', 1, 'success', step(9))).toBe(false)
+    expect(await runs.release('wf', 'r1', 1)).toBe(false)
+    expect(await runs.renew([{ workflowId: 'wf', runId: 'r1', token: 1 }], A.leaseMs)).toEqual([])
+    expect(await runs.get('wf', 'r1')).toMatchObject({ status: 'running', snapshot: { position: 1 } })
+    expect(await runs.checkpoint('wf', 'r1', taken, step(2), B.leaseMs)).toBe(true)
+    expect(await runs.finish('wf', 'r1', taken, 'success', step(3))).toBe(true)
+    expect(await runs.get('wf', 'r1')).toMatchObject({ status: 'success', snapshot: { position: 3 } })
+    // Finished: the token holds nothing any more.
+    expect(await runs.checkpoint('wf', 'r1', taken, step(4), B.leaseMs)).toBe(false)
+    expect(await runs.claim('wf', 'r1', 'running', B)).toBeNull()
+  })
+
+  it('lets a run be taken once its lease expired, and lists it as interrupted until then', async () => {
+    const runs = await makeStore()
+    await runs.create(record('live', { status: 'running' }), A)
+    await runs.create(record('brief', { status: 'running', createdAt: new Date(2000) }), BRIEF)
+    // A running run without any lease (written before leases existed) is interrupted too.
+    await runs.create(record('bare', { status: 'running', createdAt: new Date(1000) }))
+    await runs.create(record('done', { status: 'success' }), A)
+    const expired = await eventually(async () => {
+      const list = await runs.listExpired('wf')
+      return list.length === 2 ? list : undefined
+    })
+    expect(expired.map((r) => r.runId)).toEqual(['bare', 'brief'])
+    expect(await runs.claim('wf', 'live', 'running', B)).toBeNull()
+    expect(await runs.claim('wf', 'brief', 'running', B)).toEqual(expect.any(Number))
+    expect((await runs.listExpired('wf')).map((r) => r.runId)).toEqual(['bare'])
+  })
+
+  it('renews only the leases whose tokens still hold their runs', async () => {
+    const runs = await makeStore()
+    for (const id of ['kept', 'taken', 'canceled', 'finished']) await runs.create(record(id, { status: 'running' }), BRIEF)
+    await runs.release('wf', 'taken', 1)
+    await runs.claim('wf', 'taken', 'running', B)
+    await runs.compareAndSetStatus('wf', 'canceled', 'running', 'canceled')
+    await runs.finish('wf', 'finished', 1, 'success', record('finished').snapshot)
+    const held = ['kept', 'taken', 'canceled', 'finished'].map((runId) => ({ workflowId: 'wf', runId, token: 1 }))
+    expect(await runs.renew(held, A.leaseMs)).toEqual([{ workflowId: 'wf', runId: 'kept', token: 1 }])
+    // Renewed for a minute: no longer expired, not claimable.
+    expect(await runs.claim('wf', 'kept', 'running', B)).toBeNull()
+    expect(await runs.renew([], A.leaseMs)).toEqual([])
+  })
+
+  it('sweeps expired leases of the given workflows, oldest first, up to a limit', async () => {
+    const runs = await makeStore()
+    await runs.create(record('e2', { status: 'running', createdAt: new Date(2000) }))
+    await runs.create(record('e1', { status: 'running', createdAt: new Date(1000) }))
+    await runs.create(record('e3', { status: 'running', createdAt: new Date(3000) }))
+    await runs.create(record('live', { status: 'running' }), A)
+    await runs.create(record('elsewhere', { status: 'running', workflowId: 'other' }))
+    await runs.create(record('waiting', { status: 'suspended' }))
+    const swept = await runs.claimExpired(['wf'], B, 2)
+    expect(swept.map(({ record }) => [record.runId, record.status])).toEqual([['e1', 'running'], ['e2', 'running']])
+    expect(await runs.checkpoint('wf', 'e1', swept[0].token, record('e1').snapshot, B.leaseMs)).toBe(true)
+    expect((await runs.claimExpired(['wf', 'third'], B, 10)).map(({ record }) => record.runId)).toEqual(['e3'])
+    expect(await runs.claimExpired(['wf'], A, 10)).toEqual([])
+    expect(await runs.claimExpired([], A, 10)).toEqual([])
+    expect((await runs.claimExpired(['other'], A, 10)).map(({ record }) => record.runId)).toEqual(['elsewhere'])
+  })
+
+  it('gives each expired run to exactly one of several instances sweeping at once', async () => {
+    const runs = await makeStore()
+    const ids = Array.from({ length: 12 }, (_, i) => `r${i}`)
+    for (const [i, id] of ids.entries()) await runs.create(record(id, { status: 'running', createdAt: new Date(1000 + i) }))
+    const sweeps = await Promise.all(
+      ['x', 'y', 'z'].map((instanceId) => runs.claimExpired(['wf'], { instanceId, leaseMs: 60_000 }, 5)),
+    )
+    const taken = sweeps.flat().map(({ record }) => record.runId)
+    expect(new Set(taken).size).toBe(taken.length)
+    // Three sweeps of five cover all twelve, whoever took which.
+    expect(taken.sort()).toEqual([...ids].sort())
   })
 }

@@ -127,6 +127,17 @@ export const pgMigrations: PgMigration[] = [
       CREATE INDEX messages_search ON ${S}.messages USING GIN (search);
     `,
   },
+  {
+    version: 4,
+    description: 'workflow run leases',
+    // A running run's owner instance, lease expiry (by the database's clock) and fencing token.
+    sql: (S) => `
+      ALTER TABLE ${S}.workflow_runs
+        ADD COLUMN lease_owner TEXT,
+        ADD COLUMN lease_expires_at TIMESTAMPTZ(3),
+        ADD COLUMN lease_token BIGINT NOT NULL DEFAULT 0;
+    `,
+  },
 ]
 
 // Arbitrary constant namespacing our advisory locks from the app's own.

@@ -1,6 +1,9 @@
 import { conflict, notFound } from '../../core/errors.js'
 import type {
+  ClaimOptions,
   DeleteRunOutcome,
+  HeldRun,
+  LeaseRequest,
   ListWorkflowRunsQuery,
   WorkflowRunCount,
   WorkflowRunRecord,
@@ -43,11 +46,12 @@ export class PgWorkflowRuns implements WorkflowRunStore {
     this.#sql = statements(pg.schema)
   }
 
-  async create(record: WorkflowRunRecord): Promise<void> {
+  async create(record: WorkflowRunRecord, lease?: LeaseRequest): Promise<void> {
     const { workflowId, runId, resourceId, status } = record
     try {
       const values = [workflowId, runId, resourceId, status, JSON.stringify(record.snapshot), record.createdAt, record.updatedAt]
-      await query(this.#pg, this.#sql.insert, values)
+      if (lease !== undefined && status === 'running') await query(this.#pg, this.#sql.insertLeased, [...values, lease.instanceId, lease.leaseMs])
+      else await query(this.#pg, this.#sql.insert, values)
     } catch (err) {
       if (sqlState(err) === UNIQUE_VIOLATION) throw conflict(`Workflow run ${runId} already exists`)
       throw err
@@ -95,6 +99,57 @@ export class PgWorkflowRuns implements WorkflowRunStore {
     return (await query(this.#pg, this.#sql.compareAndSetOwned, [...values, owner])).rowCount === 1
   }
 
+  async claim(
+    workflowId: string,
+    runId: string,
+    from: WorkflowRunStatus,
+    lease: LeaseRequest,
+    options: ClaimOptions = {},
+  ): Promise<number | null> {
+    const snapshot = options.snapshot === undefined ? null : JSON.stringify(options.snapshot)
+    const values = [snapshot, new Date(), lease.instanceId, lease.leaseMs, workflowId, runId, from, options.owner ?? null]
+    const { rows } = await query<{ lease_token: string }>(this.#pg, this.#sql.claim, values)
+    return rows.length === 1 ? Number(rows[0].lease_token) : null
+  }
+
+  async checkpoint(workflowId: string, runId: string, token: number, snapshot: WorkflowRunRecord['snapshot'], leaseMs: number): Promise<boolean> {
+    const values = [JSON.stringify(snapshot), new Date(), leaseMs, workflowId, runId, token]
+    return (await query(this.#pg, this.#sql.checkpoint, values)).rowCount === 1
+  }
+
+  async finish(workflowId: string, runId: string, token: number, status: WorkflowRunStatus, snapshot: WorkflowRunRecord['snapshot']): Promise<boolean> {
+    const values = [status, JSON.stringify(snapshot), new Date(), workflowId, runId, token]
+    return (await query(this.#pg, this.#sql.finish, values)).rowCount === 1
+  }
+
+  async release(workflowId: string, runId: string, token: number): Promise<boolean> {
+    return (await query(this.#pg, this.#sql.release, [workflowId, runId, token])).rowCount === 1
+  }
+
+  async renew(runs: readonly HeldRun[], leaseMs: number): Promise<HeldRun[]> {
+    if (runs.length === 0) return []
+    const values = [leaseMs, runs.map((r) => r.workflowId), runs.map((r) => r.runId), runs.map((r) => r.token)]
+    const { rows } = await query<{ workflow_id: string; run_id: string; lease_token: string }>(this.#pg, this.#sql.renew, values)
+    return rows.map((row) => ({ workflowId: row.workflow_id, runId: row.run_id, token: Number(row.lease_token) }))
+  }
+
+  async claimExpired(
+    workflowIds: readonly string[],
+    lease: LeaseRequest,
+    limit: number,
+  ): Promise<Array<{ record: WorkflowRunRecord; token: number }>> {
+    if (workflowIds.length === 0 || limit <= 0) return []
+    const values = [lease.instanceId, lease.leaseMs, new Date(), workflowIds, limit]
+    const { rows } = await query<RunRow & { lease_token: string }>(this.#pg, this.#sql.claimExpired, values)
+    // RETURNING follows no ORDER BY: put the oldest first again.
+    rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime())
+    return rows.map((row) => ({ record: toRecord(row), token: Number(row.lease_token) }))
+  }
+
+  async listExpired(workflowId: string): Promise<WorkflowRunRecord[]> {
+    return (await query<RunRow>(this.#pg, this.#sql.expired, [workflowId])).rows.map(toRecord)
+  }
+
   async listByStatus(status: WorkflowRunStatus, workflowId?: string): Promise<WorkflowRunRecord[]> {
     const { rows } =
       workflowId === undefined
@@ -126,6 +181,34 @@ function statements(S: string) {
       WHERE workflow_id = $4 AND run_id = $5 AND status = $6`,
     compareAndSetOwned: `UPDATE ${S}.workflow_runs SET status = $1, snapshot = COALESCE($2::json, snapshot), updated_at = $3
       WHERE workflow_id = $4 AND run_id = $5 AND status = $6 AND resource_id = $7`,
+    insertLeased: `INSERT INTO ${S}.workflow_runs (${COLUMNS}, lease_owner, lease_expires_at, lease_token)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + $9 * interval '1 millisecond', 1)`,
+    // From 'running' only once the lease expired; the owner check is skipped when $8 is null.
+    claim: `UPDATE ${S}.workflow_runs SET status = 'running', snapshot = COALESCE($1::json, snapshot), updated_at = $2,
+        lease_owner = $3, lease_expires_at = now() + $4 * interval '1 millisecond', lease_token = lease_token + 1
+      WHERE workflow_id = $5 AND run_id = $6 AND status = $7 AND ($8::text IS NULL OR resource_id = $8)
+        AND ($7 <> 'running' OR lease_expires_at IS NULL OR lease_expires_at <= now())
+      RETURNING lease_token`,
+    checkpoint: `UPDATE ${S}.workflow_runs SET snapshot = $1, updated_at = $2, lease_expires_at = now() + $3 * interval '1 millisecond'
+      WHERE workflow_id = $4 AND run_id = $5 AND status = 'running' AND lease_token = $6`,
+    finish: `UPDATE ${S}.workflow_runs SET status = $1, snapshot = $2, updated_at = $3, lease_owner = NULL, lease_expires_at = NULL
+      WHERE workflow_id = $4 AND run_id = $5 AND status = 'running' AND lease_token = $6`,
+    release: `UPDATE ${S}.workflow_runs SET lease_owner = NULL, lease_expires_at = NULL
+      WHERE workflow_id = $1 AND run_id = $2 AND status = 'running' AND lease_token = $3`,
+    renew: `UPDATE ${S}.workflow_runs r SET lease_expires_at = now() + $1 * interval '1 millisecond'
+      FROM unnest($2::text[], $3::text[], $4::bigint[]) AS held (workflow_id, run_id, token)
+      WHERE r.workflow_id = held.workflow_id AND r.run_id = held.run_id AND r.lease_token = held.token AND r.status = 'running'
+      RETURNING r.workflow_id, r.run_id, r.lease_token`,
+    // SKIP LOCKED: instances sweeping at once each take different runs, none waits for another.
+    claimExpired: `UPDATE ${S}.workflow_runs r SET lease_owner = $1, lease_expires_at = now() + $2 * interval '1 millisecond',
+        lease_token = r.lease_token + 1, updated_at = $3
+      FROM (SELECT workflow_id, run_id FROM ${S}.workflow_runs
+        WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= now()) AND workflow_id = ANY($4::text[])
+        ORDER BY created_at, seq LIMIT $5 FOR UPDATE SKIP LOCKED) due
+      WHERE r.workflow_id = due.workflow_id AND r.run_id = due.run_id
+      RETURNING ${COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, r.lease_token`,
+    expired: `SELECT ${COLUMNS} FROM ${S}.workflow_runs WHERE status = 'running' AND workflow_id = $1
+      AND (lease_expires_at IS NULL OR lease_expires_at <= now()) ORDER BY created_at, seq`,
     byStatus: `SELECT ${COLUMNS} FROM ${S}.workflow_runs WHERE status = $1 ORDER BY created_at, seq`,
     byStatusOfWorkflow: `SELECT ${COLUMNS} FROM ${S}.workflow_runs WHERE status = $1 AND workflow_id = $2 ORDER BY created_at, seq`,
     countRuns: `SELECT workflow_id AS "workflowId", status, COUNT(*)::int AS count FROM ${S}.workflow_runs

@@ -66,6 +66,7 @@ describe('migrations', () => {
     const columns = db.prepare<[], { name: string; notnull: number; pk: number }>("PRAGMA table_info('workflow_runs')").all()
     expect(columns.map((c) => c.name)).toEqual([
       'workflow_id', 'run_id', 'resource_id', 'status', 'snapshot', 'created_at', 'updated_at',
+      'lease_owner', 'lease_expires_at', 'lease_token',
     ])
     expect(columns.filter((c) => c.pk > 0).map((c) => c.name)).toEqual(['workflow_id', 'run_id'])
     expect(columns.find((c) => c.name === 'resource_id')!.notnull).toBe(0)

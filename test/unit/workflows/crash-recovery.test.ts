@@ -8,6 +8,7 @@ import type { HttpError } from '../../../src/core/errors.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
 import { crashWorkflow } from './fixtures/crash-workflow.js'
 import { approvalWorkflow, deferred } from './fixtures/workflows.js'
+import { eventually } from '../../harness/http.js'
 
 const childScript = join(import.meta.dirname, 'fixtures', 'crash-child.ts')
 
@@ -49,15 +50,23 @@ describe('crash recovery', () => {
     let stderr = ''
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
     await waitForFile(join(dir, 'blocked'), child, () => stderr)
+    const store = new SqliteStore({ path })
+    const crashy = crashWorkflow(dir)
+    crashy.bindStore(() => store)
+    // While the child lives its lease is live: nothing is interrupted, and a restart is refused.
+    expect(await crashy.listInterruptedRuns()).toEqual([])
+    expect(((await crashy.restart(runId).catch((e: unknown) => e)) as HttpError).status).toBe(409)
+    expect(executions(dir, 'slow')).toBe(1)
     const exit = once(child, 'exit')
     child.kill('SIGKILL')
     await exit
 
-    const store = new SqliteStore({ path })
     try {
-      const crashy = crashWorkflow(dir)
-      crashy.bindStore(() => store)
-      const interrupted = await crashy.listInterruptedRuns()
+      // Once the dead child's lease expires, the run is interrupted.
+      const interrupted = await eventually(async () => {
+        const runs = await crashy.listInterruptedRuns()
+        return runs.length > 0 ? runs : undefined
+      })
       expect(interrupted.map((r) => r.runId)).toEqual([runId])
       expect(interrupted[0].snapshot.steps.prepare.status).toBe('success')
       expect(interrupted[0].snapshot.steps.fast.status).toBe('success')

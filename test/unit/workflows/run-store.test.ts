@@ -6,17 +6,16 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { HttpError } from '../../../src/core/errors.js'
 import { SqliteWorkflowRuns } from '../../../src/storage/sqlite-workflow-runs.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
+import { migrate } from '../../../src/storage/migrations.js'
 import { InMemoryWorkflowRuns } from '../../../src/workflows/memory-run-store.js'
 import type { WorkflowRunStore } from '../../../src/storage/workflow-runs.js'
 import { approvalWorkflow, mathWorkflow } from './fixtures/workflows.js'
 import { record, workflowRunsContract } from '../../contract/workflow-runs.js'
 
-/** The table exactly as the store's first migration creates it. */
+/** The table as the store's migrations leave it, on a connection of its own. */
 function bareSqliteRuns(): WorkflowRunStore {
   const db = new Database(':memory:')
-  db.exec(`CREATE TABLE workflow_runs (workflow_id TEXT NOT NULL, run_id TEXT NOT NULL, resource_id TEXT,
-    status TEXT NOT NULL, snapshot TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
-    PRIMARY KEY (workflow_id, run_id))`)
+  migrate(db)
   return new SqliteWorkflowRuns(db)
 }
 
