@@ -28,12 +28,14 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
     dir.remove()
   })
 
-  it('restarts a run a dead process left running, without re-running its completed steps', async () => {
+  it('restarts a run a dead process left running, once its lease expired, without re-running its completed steps', async () => {
     const dead = await abandonPipelineRun(dir.file, 'orphan', 'alice')
     expect(dead.entries).toEqual(['orphan/prepare', 'orphan/slow'])
 
     const app = await appOnFile()
     const alice = app.as(ALICE)
+    const pipeline = app.runtime.getWorkflow('pipeline')
+    await eventually(async () => (await pipeline.listInterruptedRuns()).length === 1)
     const interrupted = await alice.get('/workflows/pipeline/runs?status=running')
     expect(interrupted.body.total).toBe(1)
     expect(interrupted.body.runs[0]).toMatchObject({ runId: 'orphan', resourceId: 'alice', status: 'running' })
@@ -56,6 +58,24 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
     const again = await alice.post('/workflows/pipeline/runs/orphan/restart')
     expect(again.status).toBe(409)
     expect(app.log.entries).toEqual(['orphan/slow', 'orphan/finish'])
+  })
+
+  it('never lets a second runtime on the same database restart a run the first one is executing', async () => {
+    const one = await appOnFile()
+    const two = await appOnFile()
+    await one.as(ALICE).post('/workflows/pipeline/start?runId=live', { inputData: { n: 1 } })
+    await one.gates.of('live').started
+    expect(await two.runtime.getWorkflow('pipeline').listInterruptedRuns()).toEqual([])
+    const refused = await two.as(ALICE).post('/workflows/pipeline/runs/live/restart')
+    expect(refused.status).toBe(409)
+    expect(refused.body.code).toBe('CONFLICT')
+    expect(refused.body.error).toMatch(/another instance holds its lease/)
+    expect(two.log.entries).toEqual([])
+    one.gates.of('live').open()
+    expect(await two.as(ALICE).waitFor('pipeline', 'live', 'success')).toMatchObject({ result: { n: 25 } })
+    // Each step ran once, all of them in the first runtime.
+    expect(one.log.entries).toEqual(['live/prepare', 'live/slow', 'live/finish'])
+    expect(two.log.entries).toEqual([])
   })
 
   it('resumes a run suspended through one runtime through a second one on the same file', async () => {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
 import type { MountOptions } from '../../src/http/dispatch.js'
-import { createRuntime, type Runtime } from '../../src/runtime.js'
+import { createRuntime, type Runtime, type RunsOptions } from '../../src/runtime.js'
+import { RunLeases } from '../../src/workflows/run-leases.js'
 import { openTestStore } from '../harness/stores.js'
 import { createStep, createWorkflow } from '../../src/workflows/workflow.js'
 import { hostUser, PREFIX, type HostFactory, type TestHost } from '../harness/hosts.js'
@@ -218,12 +219,16 @@ export interface WorkflowApp {
   close(): Promise<void>
 }
 
-export async function startWorkflowApp(factory: HostFactory, options: { path?: string; parser?: boolean } = {}): Promise<WorkflowApp> {
+export async function startWorkflowApp(
+  factory: HostFactory,
+  options: { path?: string; parser?: boolean; runs?: RunsOptions } = {},
+): Promise<WorkflowApp> {
   const store = openTestStore(options.path)
   const gates = new Gates()
   const log = new ExecutionLog()
   const runtime = createRuntime({
     store,
+    runs: options.runs,
     workflows: {
       math: mathWorkflow(log),
       refund: refundWorkflow(log),
@@ -270,18 +275,21 @@ export async function startWorkflowApp(factory: HostFactory, options: { path?: s
 
 /**
  * Leaves `runId` of the pipeline stored as `running` inside `slow`, as a process killed
- * there would: its own store and workflow objects, a gate never opened, then its
- * connection closed. Returns what that "process" executed.
+ * there would: its own store and workflow objects, a gate never opened, then its heartbeat
+ * stopped and its connection closed. Its lease (`leaseMs`) then runs out on its own.
+ * Returns what that "process" executed.
  */
-export async function abandonPipelineRun(path: string, runId: string, resourceId: string): Promise<ExecutionLog> {
+export async function abandonPipelineRun(path: string, runId: string, resourceId: string, leaseMs = 20): Promise<ExecutionLog> {
   const store = openTestStore(path)
   const gates = new Gates()
   const log = new ExecutionLog()
   const pipeline = pipelineWorkflow(gates, log)
-  pipeline.bindStore(() => store)
+  const leases = new RunLeases(() => store.workflowRuns, { leaseMs })
+  pipeline.bindStore(() => store, leases)
   const run = await pipeline.createRun({ runId, resourceId })
   void run.start({ inputData: { n: 1 } })
   await gates.of(runId).started
+  leases.stop()
   await store.close()
   return log
 }

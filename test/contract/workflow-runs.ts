@@ -213,10 +213,10 @@ function leaseContract(makeStore: () => WorkflowRunStore | Promise<WorkflowRunSt
     // A running run without any lease (written before leases existed) is interrupted too.
     await runs.create(record('bare', { status: 'running', createdAt: new Date(1000) }))
     await runs.create(record('done', { status: 'success' }), A)
-    const expired = await eventually(async () => {
+    const expired = (await eventually(async () => {
       const list = await runs.listExpired('wf')
       return list.length === 2 ? list : undefined
-    })
+    }))!
     expect(expired.map((r) => r.runId)).toEqual(['bare', 'brief'])
     expect(await runs.claim('wf', 'live', 'running', B)).toBeNull()
     expect(await runs.claim('wf', 'brief', 'running', B)).toEqual(expect.any(Number))

@@ -63,10 +63,10 @@ describe('crash recovery', () => {
 
     try {
       // Once the dead child's lease expires, the run is interrupted.
-      const interrupted = await eventually(async () => {
+      const interrupted = (await eventually(async () => {
         const runs = await crashy.listInterruptedRuns()
         return runs.length > 0 ? runs : undefined
-      })
+      }))!
       expect(interrupted.map((r) => r.runId)).toEqual([runId])
       expect(interrupted[0].snapshot.steps.prepare.status).toBe('success')
       expect(interrupted[0].snapshot.steps.fast.status).toBe('success')
