@@ -103,7 +103,7 @@ export class WorkflowRunService {
     await (await this.#handle(workflowId, runId, caller.resourceId)).cancel()
   }
 
-  /** Continues a run a dead process left `running`, from its last completed step. */
+  /** Continues an interrupted run (its lease expired) from its last completed step; 409 while its lease is live. */
   async restart(workflowId: string, caller: RunCaller, runId: string): Promise<WorkflowRunResult> {
     const run = await this.#handle(workflowId, runId, caller.resourceId)
     return run.restart({ context: caller.context, signal: caller.signal })
