@@ -65,6 +65,8 @@ export class WorkingMemory {
   readonly scope: WorkingMemoryScope
   readonly mode: 'template' | 'schema'
   readonly template: string | undefined
+  /** Schema mode's shape, as configured. */
+  readonly schema: z.ZodObject | undefined
   readonly #updateSchema: z.ZodObject | undefined
   readonly #store: () => Store
 
@@ -73,6 +75,7 @@ export class WorkingMemory {
     this.scope = options?.scope ?? 'resource'
     this.mode = options?.schema ? 'schema' : 'template'
     this.template = options?.template
+    this.schema = options?.schema
     this.#updateSchema = options?.schema ? updateSchemaOf(options.schema) : undefined
     this.#store = store
   }

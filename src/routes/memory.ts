@@ -23,7 +23,7 @@ export const memoryRoutes: Route[] = [
         resourceId: query.resourceId,
         page: query.page,
         perPage,
-        ...wire.threadOrder(query.orderBy, query.sortDirection),
+        ...wire.threadOrder(query.orderBy ?? query['orderBy[field]'], query.sortDirection ?? query['orderBy[direction]']),
       })
       return { threads: items, ...wire.pageInfo(total, query.page, perPage) }
     },
@@ -32,6 +32,25 @@ export const memoryRoutes: Route[] = [
     method: 'POST', path: '/memory/threads', summary: 'Create a thread', tags, permission: write,
     query: wire.agentQuery, body: wire.createThreadBody, response: wire.threadResponse,
     handler: (args) => args.runtime.threads.create(caller(args), args.body),
+  }),
+  defineRoute({
+    method: 'GET', path: '/memory/status', summary: 'Whether an agent keeps memory', tags, permission: read,
+    query: wire.requiredAgentQuery, response: wire.memoryStatusResponse,
+    handler: ({ query, runtime }) => ({ result: runtime.agents.get(query.agentId).memory !== undefined, memoryType: 'local' as const }),
+  }),
+  defineRoute({
+    method: 'GET', path: '/memory/config', summary: 'An agent’s memory configuration', tags, permission: read,
+    query: wire.requiredAgentQuery, response: wire.memoryConfigResponse,
+    handler: ({ query, runtime }) => wire.memoryConfig(runtime.agents.get(query.agentId).memory),
+  }),
+  defineRoute({
+    method: 'GET', path: '/memory/search', summary: 'Search the caller’s messages by words (lexical, ranked)', tags,
+    permission: read, query: wire.searchQuery, response: wire.searchResponse,
+    handler: async (args) => {
+      const { searchQuery, resourceId, threadId, limit } = args.query
+      const hits = await args.runtime.threads.search(caller(args), { query: searchQuery, resourceId, threadId, limit })
+      return wire.searchResult(searchQuery, threadId, hits)
+    },
   }),
   defineRoute({
     method: 'GET', path: '/memory/threads/:threadId', summary: 'Get a thread', tags, permission: read,
@@ -83,6 +102,12 @@ export const memoryRoutes: Route[] = [
     response: wire.cloneResponse,
     handler: (args) =>
       args.runtime.threads.clone(caller(args), args.params.threadId, { ...args.body, messageLimit: args.body.options?.messageLimit }),
+  }),
+  defineRoute({
+    method: 'POST', path: '/memory/threads/:threadId/transfer', summary: 'Give a thread and its messages to another resource',
+    tags, permission: write, params: wire.threadParams, query: wire.agentQuery, body: wire.transferBody,
+    response: wire.threadResponse,
+    handler: (args) => args.runtime.threads.transfer(caller(args), args.params.threadId, args.body.resourceId),
   }),
   defineRoute({
     method: 'GET', path: '/memory/threads/:threadId/working-memory', summary: 'Get a thread’s working memory', tags,

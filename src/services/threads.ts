@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import { conflict, invalid, notFound } from '../core/errors.js'
+import { conflict, HttpError, invalid, notFound } from '../core/errors.js'
 import { assertMessageCount, type RuntimeLimits } from '../core/limits.js'
 import { newThread } from '../memory/threads.js'
 import type { WorkingMemory } from '../memory/working-memory.js'
-import type { ListThreadsQuery, Page, StoredMessage, Store, Thread, ThreadPatch } from '../storage/types.js'
+import { searchTerms } from '../storage/search-terms.js'
+import type { ListThreadsQuery, MessageSearchHit, Page, StoredMessage, Store, Thread, ThreadPatch } from '../storage/types.js'
+
+/** Most results one search returns. */
+export const MAX_SEARCH_RESULTS = 100
 
 /** Where a request's threads live: an agent's memory, or the runtime's store. */
 export interface ThreadSpace {
@@ -157,6 +161,42 @@ export class ThreadService {
     const { store, workingMemory } = this.#spaceOf(caller.agentId)
     const thread = await this.#visible(store, threadId, caller.resourceId)
     await workingMemory.replace({ threadId: thread.id, resourceId: thread.resourceId }, value)
+  }
+
+  /**
+   * A ranked lexical search over the caller's messages (an unscoped caller may name a
+   * resource, or search all), optionally in one thread the caller can see. 400 when the
+   * query holds no word.
+   */
+  async search(
+    caller: ThreadCaller,
+    input: { query: string; resourceId?: string; threadId?: string; limit: number },
+  ): Promise<MessageSearchHit[]> {
+    if (searchTerms(input.query).length === 0) throw invalid('searchQuery', 'must contain a word')
+    const { store } = this.#spaceOf(caller.agentId)
+    if (input.threadId !== undefined) await this.#visible(store, input.threadId, caller.resourceId)
+    return store.threads.searchMessages({
+      text: input.query,
+      resourceId: caller.resourceId ?? input.resourceId,
+      threadId: input.threadId,
+      limit: Math.min(input.limit, MAX_SEARCH_RESULTS),
+    })
+  }
+
+  /**
+   * Gives a thread and its messages to `resourceId`. A scoped caller may only name its own
+   * resource (anything else is 403); the owner is checked again in the store's one write.
+   */
+  async transfer(caller: ThreadCaller, threadId: string, resourceId: string): Promise<Thread> {
+    const { store } = this.#spaceOf(caller.agentId)
+    const scope = caller.resourceId
+    await this.#visible(store, threadId, scope)
+    if (scope !== undefined && resourceId !== scope) {
+      throw new HttpError(403, 'FORBIDDEN', 'A thread can only be transferred to a resource the caller owns')
+    }
+    const moved = await store.threads.transferThread(threadId, resourceId, scope)
+    if (!moved) throw notFound('Thread not found')
+    return moved
   }
 
   async #visible(store: Store, threadId: string, scope: string | undefined): Promise<Thread> {

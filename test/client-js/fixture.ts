@@ -11,6 +11,8 @@ import { openTestStore } from '../harness/stores.js'
 
 export const ALICE = 'alice-token'
 export const BOB = 'bob-token'
+/** Signed in, and not scoped to a resource. */
+export const ADMIN = 'admin-token'
 
 /** One app with every family the client covers, mounted on a real host with its own auth. */
 export interface ClientApp {
@@ -56,7 +58,7 @@ export async function startClientApp(factory: HostFactory): Promise<ClientApp> {
   })
   const unexpected: unknown[] = []
   const mount: MountOptions = {
-    auth: { authenticate: (req) => hostUser(req.host) ?? null, resourceId: (p) => p.id },
+    auth: { authenticate: (req) => hostUser(req.host) ?? null, resourceId: (p) => (p.role === 'admin' ? undefined : String(p.id)) },
     context: (req) => ({ tenant: hostUser(req.host)?.tenant }),
     onError: (err) => unexpected.push(err),
   }

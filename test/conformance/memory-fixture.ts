@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MockLanguageModelV3 } from 'ai/test'
 import { Agent } from '../../src/agents/agent.js'
+import type { Principal } from '../../src/core/context.js'
 import type { MountOptions } from '../../src/http/dispatch.js'
 import { Memory } from '../../src/memory/memory.js'
 import { createRuntime, type Runtime } from '../../src/runtime.js'
@@ -25,6 +26,7 @@ export function memoryRequests(threadId: string): Array<{ method: string; path: 
     { method: 'POST', path: '/memory/save-messages', json: { messages: [{ threadId, role: 'user', content: 'hi' }] } },
     { method: 'POST', path: '/memory/messages/delete', json: { messageIds: ['m-1'] } },
     { method: 'POST', path: `/memory/threads/${threadId}/clone`, json: {} },
+    { method: 'POST', path: `/memory/threads/${threadId}/transfer`, json: { resourceId: 'alice' } },
     { method: 'GET', path: `/memory/threads/${threadId}/working-memory` },
     { method: 'POST', path: `/memory/threads/${threadId}/working-memory`, json: { workingMemory: 'notes' } },
   ]
@@ -91,11 +93,11 @@ function mockModel() {
 
 /**
  * Agents: `helper` keeps memory in the runtime's store, `archivist` in a store of its own,
- * `notes` has thread-scoped working memory with a template.
+ * `notes` has thread-scoped working memory with a template, `plain` has no memory.
  */
 export async function startMemoryApp(
   factory: HostFactory,
-  options: { parser?: boolean; path?: string } = {},
+  options: { parser?: boolean; path?: string; resourceId?: (principal: Principal) => string | undefined } = {},
 ): Promise<MemoryApp> {
   const store = openTestStore(options.path)
   const archive = openTestStore()
@@ -106,11 +108,12 @@ export async function startMemoryApp(
       helper: agent('helper', new Memory()),
       archivist: agent('archivist', new Memory({ store: archive })),
       notes: agent('notes', new Memory({ workingMemory: { scope: 'thread', template: '# Notes' } })),
+      plain: new Agent({ id: 'plain', instructions: 'Help.', model: mockModel() }),
     },
   })
   const unexpected: unknown[] = []
   const mount: MountOptions = {
-    auth: { authenticate: (req) => hostUser(req.host) ?? null, resourceId: (p) => p.id },
+    auth: { authenticate: (req) => hostUser(req.host) ?? null, resourceId: options.resourceId ?? ((p) => p.id) },
     onError: (err) => unexpected.push(err),
   }
   const host = await factory.create({ runtime, mount, parser: options.parser ?? false })

@@ -3,8 +3,9 @@ import { z } from 'zod'
 import { invalid } from '../../core/errors.js'
 import { idSchema } from '../../core/limits.js'
 import { contentFromInput } from '../../memory/message-format.js'
+import type { Memory } from '../../memory/memory.js'
 import type { MessageToSave } from '../../services/threads.js'
-import type { ListThreadsQuery } from '../../storage/types.js'
+import type { ListThreadsQuery, MessageSearchHit } from '../../storage/types.js'
 
 /** Largest page any memory listing returns; bigger requests are clamped to it. */
 export const MAX_PER_PAGE = 1000
@@ -31,9 +32,24 @@ export const listThreadsQuery = z.object({
     .optional()
     .describe('createdAt (default) or updatedAt; Mastra’s JSON form {"field","direction"} is accepted too'),
   sortDirection: z.enum(['ASC', 'DESC', 'asc', 'desc']).optional(),
+  // How @mastra/client-js sends the order.
+  'orderBy[field]': z.enum(['createdAt', 'updatedAt']).optional(),
+  'orderBy[direction]': z.enum(['ASC', 'DESC', 'asc', 'desc']).optional(),
 })
 
 export const listMessagesQuery = z.object({ agentId, page, perPage: perPage(DEFAULT_MESSAGES_PER_PAGE) })
+
+export const requiredAgentQuery = z.object({ agentId: idSchema().describe('The agent whose memory is described') })
+
+export const searchQuery = z.object({
+  agentId,
+  searchQuery: z.string().min(1).max(1000).describe('Words to find (lexical: every word, or a word’s start, must occur)'),
+  resourceId: idSchema().optional().describe('Whose messages, when auth does not scope the request'),
+  threadId: idSchema().optional().describe('Only this thread’s messages'),
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+})
+
+export const transferBody = z.object({ resourceId: idSchema().describe('The resource that gets the thread and its messages') })
 
 export const createThreadBody = z.object({
   resourceId: idSchema().optional().describe('Required unless auth scopes the request to a resource'),
@@ -113,6 +129,34 @@ export const messagePageResponse = z.object({
   uiMessages: z.array(uiMessage),
 })
 export const cloneResponse = z.object({ thread: threadResponse, clonedMessages: z.array(messageResponse) })
+export const memoryStatusResponse = z.object({ result: z.boolean(), memoryType: z.literal('local') })
+export const memoryConfigResponse = z.object({
+  memoryType: z.literal('local'),
+  config: z
+    .object({
+      lastMessages: z.number(),
+      semanticRecall: z.literal(false),
+      workingMemory: z.looseObject({ enabled: z.boolean(), scope: z.enum(['thread', 'resource']) }),
+    })
+    .nullable(),
+})
+export const searchResponse = z.object({
+  results: z.array(
+    z.object({
+      id: z.string(),
+      role: z.string(),
+      content: z.string(),
+      createdAt: date,
+      threadId: z.string(),
+      threadTitle: z.string().optional(),
+      score: z.number().describe('Relevance within this response; higher is better'),
+    }),
+  ),
+  count: z.number(),
+  query: z.string(),
+  searchScope: z.enum(['thread', 'resource']),
+  searchType: z.literal('lexical'),
+})
 export const workingMemoryResponse = z.object({
   workingMemory: z.string().nullable(),
   source: z.enum(['thread', 'resource']),
@@ -172,4 +216,35 @@ export function messagesToSave(body: z.infer<typeof saveMessagesBody>): MessageT
 /** A listing's page fields, and whether another page follows. */
 export function pageInfo(total: number, page: number, perPage: number) {
   return { total, page, perPage, hasMore: (page + 1) * perPage < total }
+}
+
+// ---- to the wire --------------------------------------------------------------
+
+/** Mastra's memory config of an agent: what we have of it (no semantic recall: search is lexical). */
+export function memoryConfig(memory: Memory | undefined) {
+  if (!memory) return { memoryType: 'local' as const, config: null }
+  const { workingMemory } = memory
+  const shape = workingMemory.schema ? { schema: z.toJSONSchema(workingMemory.schema) } : workingMemory.template !== undefined ? { template: workingMemory.template } : {}
+  return {
+    memoryType: 'local' as const,
+    config: {
+      lastMessages: memory.lastMessages,
+      semanticRecall: false as const,
+      workingMemory: { enabled: workingMemory.enabled, scope: workingMemory.scope, ...shape },
+    },
+  }
+}
+
+/** Mastra's search answer: each hit with its text, its thread and its score. */
+export function searchResult(query: string, threadId: string | undefined, hits: MessageSearchHit[]) {
+  const results = hits.map(({ message, threadTitle, score }) => ({
+    id: message.id,
+    role: message.role,
+    content: message.content.content ?? '',
+    createdAt: message.createdAt.toISOString(),
+    threadId: message.threadId,
+    ...(threadTitle === null ? {} : { threadTitle }),
+    score,
+  }))
+  return { results, count: results.length, query, searchScope: threadId === undefined ? 'resource' : 'thread', searchType: 'lexical' } as const
 }
