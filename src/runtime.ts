@@ -2,7 +2,7 @@ import type { Agent } from './agents/agent.js'
 import type { Tool } from './agents/tool.js'
 import type { Workflow } from './workflows/workflow.js'
 import type { Store } from './storage/types.js'
-import type { AuthHooks, ContextHook, MountSource } from './http/hooks.js'
+import type { AuthHooks, ContextHook, DisconnectPolicy, MountSource } from './http/hooks.js'
 import type { Route } from './http/route.js'
 import { createServices, type Services } from './services/services.js'
 import { SqliteStore } from './storage/sqlite.js'
@@ -12,6 +12,9 @@ import { agentRoutes } from './routes/agents.js'
 import { toolRoutes } from './routes/tools.js'
 import { memoryRoutes } from './routes/memory.js'
 import { workflowRoutes } from './routes/workflows.js'
+import { agentRunRoutes } from './routes/agent-runs.js'
+import { approvalRoutes } from './routes/agent-approvals.js'
+import type { AgentRunsOptions } from './agents/runs/ledger.js'
 import { mcpEndpoint } from './routes/mcp/endpoint.js'
 import type { McpOptions } from './routes/mcp/catalog.js'
 import { RunLeases } from './workflows/run-leases.js'
@@ -31,11 +34,16 @@ export interface RuntimeConfig {
   mcp?: McpOptions
   /** Request limits beyond the body size; a call over one answers 400. */
   limits?: { messagesPerCall?: number }
-  /** How this instance owns the workflow runs it executes (see README "Runs across instances"). */
+  /** How this instance owns the workflow runs it executes (see README "Runs across instances"), and how long finished agent runs are kept. */
   runs?: RunsOptions
+  /**
+   * What a client going away does to the agent run it started: `'abort'` (default) stops it,
+   * `'continue'` lets it finish and be stored, to be rejoined; mounts may override it.
+   */
+  onDisconnect?: DisconnectPolicy
 }
 
-export interface RunsOptions {
+export interface RunsOptions extends AgentRunsOptions {
   /** How long a running run stays this instance's without a heartbeat (ms, default 30 000). */
   leaseMs?: number
   /** This instance's name in the store's lease columns (default a random UUID). */
@@ -52,6 +60,7 @@ export class Runtime implements MountSource {
   readonly context: ContextHook | undefined
   readonly clientContextKeys: string[]
   readonly limits: RuntimeLimits
+  readonly onDisconnect: DisconnectPolicy
   /** What route handlers get as `runtime`. */
   readonly services: Services
   #store: Store | undefined
@@ -68,10 +77,14 @@ export class Runtime implements MountSource {
     this.clientContextKeys = config.clientContextKeys ?? []
     this.limits = { messagesPerCall: config.limits?.messagesPerCall ?? DEFAULT_MESSAGES_PER_CALL }
     this.#store = config.store
+    this.onDisconnect = config.onDisconnect ?? 'abort'
+    if (this.onDisconnect !== 'abort' && this.onDisconnect !== 'continue') throw new TypeError("onDisconnect must be 'abort' or 'continue'")
     this.#mcp = config.mcp ? mcpEndpoint(config.mcp) : undefined
     this.routes = [
       ...systemRoutes,
       ...agentRoutes,
+      ...agentRunRoutes,
+      ...approvalRoutes,
       ...toolRoutes,
       ...memoryRoutes,
       ...workflowRoutes,
@@ -83,7 +96,7 @@ export class Runtime implements MountSource {
     for (const agent of Object.values(this.agents)) agent.memory?.bindDefaultStore(getStore)
     for (const workflow of Object.values(this.workflows)) workflow.bindStore(getStore, this.#leases)
     const { agents, workflows, tools, limits } = this
-    this.services = createServices({ agents, workflows, tools, limits, store: getStore })
+    this.services = createServices({ agents, workflows, tools, limits, store: getStore, runs: { retentionMs: config.runs?.retentionMs } })
   }
 
   /** This instance's name in the lease of each workflow run it executes. */
@@ -110,6 +123,7 @@ export class Runtime implements MountSource {
   async close(): Promise<void> {
     this.#leases.stop()
     this.#mcp?.close()
+    this.services.agentRuns.close()
     await this.#store?.close()
   }
 }

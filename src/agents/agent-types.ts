@@ -3,6 +3,7 @@ import type { RequestContext } from '../core/context.js'
 import type { Memory } from '../memory/memory.js'
 import type { AgentStep, MastraChunk } from './mastra-chunks.js'
 import type { MessageListInput } from './messages.js'
+import type { AgentRunLedger } from './runs/ledger.js'
 import type { AnyTool, ToolDescription } from './tool.js'
 
 /** A value, or a function of the request that picks it (per tenant, locale, plan…). */
@@ -21,6 +22,19 @@ export interface AgentConfig {
   maxSteps?: number
   /** Lists `instructions` in `GET /agents` (off by default: prompts are often private). */
   exposeInstructions?: boolean
+  /**
+   * `false` keeps no run records for this agent: nothing to list, rejoin or cancel by id, and
+   * tool calls that need approval cannot be answered (approvals are checked against stored runs).
+   */
+  runs?: false
+}
+
+/** Where a call is recorded; routes pass the runtime's ledger, direct calls may leave it out. */
+export interface AgentRunOptions {
+  /** The runtime's run ledger: the call becomes a run that can be listed, followed, canceled and approved. */
+  runs?: AgentRunLedger
+  /** Receives failures nobody awaits (writes of the run log), which never break the reply. */
+  report?: (err: unknown) => void
 }
 
 /** Mastra's `memory` request option: the thread, and the resource that owns it. */
@@ -29,7 +43,7 @@ export interface AgentMemoryOption {
   resource?: string
 }
 
-export interface AgentCallOptions {
+export interface AgentCallOptions extends AgentRunOptions {
   messages: MessageListInput
   memory?: AgentMemoryOption
   maxSteps?: number
@@ -41,7 +55,7 @@ export interface AgentCallOptions {
   resourceId?: string
 }
 
-export interface AgentChatOptions {
+export interface AgentChatOptions extends AgentRunOptions {
   /** The `useChat` chat id; the memory thread when the agent has memory. */
   id?: string
   messages: UIMessage[]
@@ -61,11 +75,14 @@ export interface AgentGenerateResult {
   object?: unknown
   toolCalls: MastraChunk[]
   toolResults: MastraChunk[]
-  finishReason: FinishReason
+  /** `suspended` while a tool call waits for approval (then `suspendPayload` names it). */
+  finishReason: FinishReason | 'suspended'
   usage: LanguageModelUsage
   steps: AgentStep[]
   runId: string
   response: { id: string; modelId: string; timestamp: Date }
+  suspendPayload?: { toolCallId: string; toolName: string; args: unknown; resumeSchema: string }
+  resumeSchema?: string
 }
 
 /** One entry of `GET /agents`. */

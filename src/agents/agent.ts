@@ -1,46 +1,66 @@
 import { randomUUID } from 'node:crypto'
 import type { LanguageModel, ModelMessage, StepResult, ToolSet, UIMessage } from 'ai'
-import { linkAbort } from '../core/abort.js'
-import { invalid } from '../core/errors.js'
+import { conflict, invalid } from '../core/errors.js'
 import type { RequestContext } from '../core/context.js'
 import type { Memory, MemoryTurn } from '../memory/memory.js'
+import type { AgentRunRecord } from '../storage/agent-runs.js'
 import { contextOptions, loadAiSdk, type AiSdk } from './ai-sdk.js'
 import { modelIdentity, regeneratedReplyId, resolveDynamic, toToolSet, withMemorySystem, withMemoryTools } from './agent-config.js'
-import { mastraStream } from './agent-stream.js'
 import type {
   AgentCallOptions,
   AgentChatOptions,
   AgentConfig,
   AgentDescription,
   AgentGenerateResult,
+  AgentRunOptions,
   Dynamic,
 } from './agent-types.js'
-import { mastraStep, responseMetadata, type MastraChunk } from './mastra-chunks.js'
+import { approvalResponses, type SuspendedCall } from './approvals.js'
+import { chatAnswers, type ChatAnswers } from './chat-approvals.js'
+import { generateResult, generateStepChunks, suspendedGenerateResult } from './generate-result.js'
+import { mastraChunk, type MastraChunk } from './mastra-chunks.js'
 import { callerToModelMessages, callerToUIMessages, mergeChatHistory, parseMessages, parseUIMessages, uiToModelMessages } from './messages.js'
 import { ReplyRecorder } from './reply-message.js'
+import { pumpChat } from './run-chat.js'
+import { pumpStream } from './run-stream.js'
+import { AgentRun, type RunStart } from './runs/agent-run.js'
+import { AgentRunLedger } from './runs/ledger.js'
 import { structuredOutput } from './structured-output.js'
 import { toTool, type AnyTool, type Tool, type ToolDescription } from './tool.js'
 import { safeErrorMessage, toAgentError } from './upstream-error.js'
 
 /** Everything one model call needs, resolved for one request. */
 interface PreparedCall {
-  runId: string
   model: LanguageModel
   system: string | undefined
   messages: ModelMessage[]
   tools: ToolSet | undefined
   maxSteps: number
   context: RequestContext
+  outputSchema: Record<string, unknown> | undefined
   output: ReturnType<typeof structuredOutput> | undefined
   turn: MemoryTurn | undefined
+  memory: { threadId: string; resourceId: string } | undefined
+}
+
+/** A suspended run to go on with: its stored record, and the answers now given. */
+export interface Continuation {
+  /** The run as claimed (now running). */
+  record: AgentRunRecord
+  /** The run as it was read before the claim, to put it back should going on fail. */
+  before: AgentRunRecord
+  /** The run's pending calls, each with its `decision`. */
+  answered: AgentRunRecord['pendingApprovals']
 }
 
 // The error part already reaches the client as a chunk; the default handler would also print it.
 const errorsAreStreamed = () => {}
+const noReport = () => {}
 
 /**
- * An AI agent on AI SDK v6: instructions, a model and tools, each fixed or picked per request
- * from the host's context, with optional memory. Routes call `generate`, `stream` and `chat`.
+ * An AI agent on the AI SDK: instructions, a model and tools, each fixed or picked per request
+ * from the host's context, with optional memory. Routes call `generate`, `stream` and `chat`;
+ * each call is a run, recorded in the runtime's store unless the agent says `runs: false`.
  *
  * @example
  * const support = new Agent({ id: 'support', instructions: 'Help customers.', model: openai('gpt-4o-mini'),
@@ -52,6 +72,8 @@ export class Agent {
   readonly description: string
   readonly memory?: Memory
   readonly maxSteps: number
+  /** False when the agent keeps no run records (no rejoin, no cancel by id, no approvals). */
+  readonly recordsRuns: boolean
   readonly #instructions: Dynamic<string>
   readonly #model: Dynamic<LanguageModel>
   readonly #dynamicTools: Dynamic<Record<string, AnyTool>> | undefined
@@ -71,6 +93,7 @@ export class Agent {
     this.description = config.description ?? ''
     if (config.memory) this.memory = config.memory
     this.maxSteps = maxSteps
+    this.recordsRuns = config.runs !== false
     this.#instructions = config.instructions
     this.#model = config.model
     this.#exposeInstructions = config.exposeInstructions === true
@@ -105,87 +128,45 @@ export class Agent {
     return this.#description
   }
 
-  /** Runs the agent to completion and answers in Mastra's generate shape. */
+  /** Runs the agent to completion and answers in Mastra's generate shape (or suspended, waiting for an approval). */
   async generate(options: AgentCallOptions): Promise<AgentGenerateResult> {
     const ai = await loadAiSdk()
     const call = await this.#prepare(ai, options)
-    const done: StepResult<ToolSet>[] = []
-    let result
-    let object: unknown
-    try {
-      result = await ai.generateText({
-        model: call.model,
-        system: call.system,
-        messages: call.messages,
-        tools: call.tools,
-        stopWhen: ai.stepCountIs(call.maxSteps),
-        abortSignal: options.signal,
-        ...contextOptions(call.tools, call.context),
-        allowSystemInMessages: true,
-        ...(call.output ? { output: call.output } : {}),
-        ...(call.turn ? { onStepFinish: (step: StepResult<ToolSet>) => void done.push(step) } : {}),
-      })
-      // Throws when the run ended without a final answer (e.g. maxSteps spent on tool calls).
-      if (call.output) object = result.output
-    } catch (err) {
-      if (call.turn && options.signal?.aborted) await this.#saveSteps(call.turn, done, true)
-      throw toAgentError(err, options.signal)
-    }
-    if (call.turn) await this.#saveSteps(call.turn, result.steps, false)
-    const steps = result.steps.map((step) => mastraStep(step, call.runId))
-    return {
-      text: result.text,
-      ...(call.output ? { object } : {}),
-      toolCalls: steps.flatMap((step) => step.toolCalls),
-      toolResults: steps.flatMap((step) => step.toolResults),
-      finishReason: result.finishReason,
-      usage: result.totalUsage,
-      steps,
-      runId: call.runId,
-      response: responseMetadata(result.response),
-    }
+    const run = this.#begin(options, 'generate', call.memory?.threadId, this.#resourceOf(options, call), call.model)
+    return this.#generateActivation(ai, call, run, options.signal, undefined)
+  }
+
+  /** Continues a suspended `generate` run with the answers given; the run's claim is the caller's. */
+  async continueGenerate(continuation: Continuation, options: AgentRunOptions & { context?: RequestContext; signal?: AbortSignal }): Promise<AgentGenerateResult> {
+    const ai = await loadAiSdk()
+    const { call, run, reply } = await this.#continuation(ai, continuation, options)
+    return this.#generateActivation(ai, call, run, options.signal, { reply, answered: continuation.answered })
   }
 
   /**
    * Starts a streamed run; resolves once the request is valid (so bad input is still a 400)
-   * to Mastra chunks that end with `finish` or, on a model failure, an `error` chunk.
+   * to Mastra chunks that end with `finish` or, on a model failure, an `error` chunk. A
+   * consumer that stops reading early stops the run.
    */
   async stream(options: AgentCallOptions): Promise<AsyncIterable<MastraChunk>> {
+    return chunksOf(await this.startStream(options))
+  }
+
+  /** Starts a streamed run and returns it: its events can be followed by any number of readers. */
+  async startStream(options: AgentCallOptions): Promise<AgentRun> {
     const ai = await loadAiSdk()
     const call = await this.#prepare(ai, options)
-    const { signal } = options
-    const stop = new AbortController()
-    const unlink = linkAbort(signal, stop)
-    const messageId = randomUUID()
-    let result
-    try {
-      result = ai.streamText({
-        model: call.model,
-        system: call.system,
-        messages: call.messages,
-        tools: call.tools,
-        stopWhen: ai.stepCountIs(call.maxSteps),
-        abortSignal: stop.signal,
-        ...contextOptions(call.tools, call.context),
-        allowSystemInMessages: true,
-        onError: errorsAreStreamed,
-        ...(call.output ? { output: call.output } : {}),
-      })
-    } catch (err) {
-      // Only a model the AI SDK cannot use at all fails this early.
-      unlink()
-      throw toAgentError(err, signal)
-    }
-    return mastraStream({
-      result,
-      scope: { runId: call.runId, agentId: this.id, messageId },
-      stop,
-      signal,
-      unlink,
-      withObject: call.output !== undefined,
-      turn: call.turn,
-      recorder: call.turn ? new ReplyRecorder(messageId) : undefined,
-    })
+    const run = this.#begin(options, 'stream', call.memory?.threadId, this.#resourceOf(options, call), call.model)
+    await this.#streamActivation(ai, call, run, options, undefined)
+    return run
+  }
+
+  /** Continues a suspended `stream` run with the answers given, as a new activation of the same run. */
+  async continueStream(continuation: Continuation, options: AgentRunOptions & { context?: RequestContext; signal?: AbortSignal }): Promise<AgentRun> {
+    const ai = await loadAiSdk()
+    const { call, run, reply } = await this.#continuation(ai, continuation, options)
+    await this.#streamActivation(ai, call, run, options, { reply, answered: continuation.answered })
+    return run
   }
 
   /**
@@ -194,26 +175,60 @@ export class Agent {
    * merged with the client's messages by id, and only new messages and the reply are saved.
    */
   async chat(options: AgentChatOptions): Promise<ReadableStream<string>> {
+    const run = await this.startChat(options)
+    return encodeUiStream(run.events.follow(0), { ids: false, onCancel: () => run.controller.abort() })
+  }
+
+  /**
+   * Starts a chat turn and returns its run. Tool approvals in the client's messages count only
+   * when they answer calls this chat's suspended run is waiting on (`options.runs` finds it);
+   * the turn then goes on in the same assistant message.
+   */
+  async startChat(options: AgentChatOptions): Promise<AgentRun> {
     const ai = await loadAiSdk()
     const incoming = parseUIMessages(options.messages)
     const context = options.context ?? {}
-    const { signal } = options
     let { model, system, tools } = await this.#resolve(ai, context)
-    let conversation = incoming
+    const resourceId = options.resourceId ?? options.memory?.resource ?? (this.memory ? options.id : undefined)
     let turn: MemoryTurn | undefined
-    let fresh = incoming
-    let replyId: string | undefined
     if (this.memory) {
       if (!options.id) throw invalid('id', 'is required: it names the memory thread')
-      const resourceId = options.resourceId ?? options.memory?.resource ?? options.id
-      turn = await this.memory.openTurn({ threadId: options.id, resourceId, context })
-      ;({ conversation, fresh } = mergeChatHistory(turn.history, incoming))
-      system = withMemorySystem(system, turn)
-      tools = withMemoryTools(tools, turn)
-      replyId = regeneratedReplyId(options, turn.history)
+      turn = await this.memory.openTurn({ threadId: options.id, resourceId: resourceId!, context })
     }
-    const messages = await uiToModelMessages(conversation, tools)
-    if (turn) await turn.saveInput(fresh)
+    const answers = await chatAnswers(incoming, {
+      runs: this.recordsRuns ? options.runs : undefined,
+      agentId: this.id,
+      chatId: options.id,
+      resourceId: options.resourceId,
+    })
+    let messages: ModelMessage[]
+    let conversation = answers.messages
+    let replyId: string | undefined
+    try {
+      let fresh = answers.messages
+      if (turn) {
+        ;({ conversation, fresh } = mergeChatHistory(turn.history, answers.messages))
+        if (answers.claimed) ({ conversation, fresh } = withAnsweredReply(conversation, fresh, answers))
+        system = withMemorySystem(system, turn)
+        tools = withMemoryTools(tools, turn)
+        replyId = regeneratedReplyId(options, turn.history)
+      }
+      if (!answers.claimed && answers.refused && conversation.at(-1)?.role === 'assistant') {
+        throw conflict('No tool call of this chat is waiting for the answer sent; nothing was run')
+      }
+      messages = await uiToModelMessages(conversation, tools)
+      if (turn) await turn.saveInput(fresh)
+    } catch (err) {
+      // The run waits again, as it was: a failed answer does not use up the approval.
+      if (answers.claimed) await options.runs!.unclaim(answers.claimed.record, answers.claimed.before)
+      throw err
+    }
+    const run = answers.claimed
+      ? this.#resume(options, answers.claimed.record)
+      : this.#begin(options, 'chat', options.id, resourceId, model)
+    run.link(options.signal)
+    let reply: UIMessage | undefined
+    let finishReason: string | undefined
     let result
     try {
       result = ai.streamText({
@@ -222,32 +237,33 @@ export class Agent {
         messages,
         tools,
         stopWhen: ai.stepCountIs(this.maxSteps),
-        abortSignal: signal,
+        abortSignal: run.signal,
         ...contextOptions(tools, context),
         allowSystemInMessages: true,
         onError: errorsAreStreamed,
+        onStepFinish: (step) => {
+          run.step(step.finishReason, step.usage)
+          finishReason = step.finishReason
+        },
       })
     } catch (err) {
       // Only a model the AI SDK cannot use at all fails this early.
-      throw toAgentError(err, signal)
+      await run.finish({ status: 'failed', finishReason: 'error', error: { message: safeErrorMessage(err) } })
+      throw toAgentError(err, options.signal)
     }
     const memoryTurn = turn
     const stream = result.toUIMessageStream({
       onError: (err) => safeErrorMessage(err, 'The agent run failed'),
-      ...(memoryTurn
-        ? {
-            originalMessages: conversation,
-            generateMessageId: replyId ? () => replyId : randomUUID,
-            // Also runs when the writer cancels the stream, which is how a disconnect shows here.
-            // A model that failed before any output leaves nothing to store.
-            onFinish: ({ responseMessage, isAborted }) =>
-              hasContent(responseMessage)
-                ? memoryTurn.saveReply(responseMessage, { aborted: isAborted || signal?.aborted === true })
-                : undefined,
-          }
-        : {}),
+      originalMessages: conversation,
+      generateMessageId: replyId ? () => replyId : randomUUID,
+      // Also runs when the stream is canceled. A model that failed before any output leaves nothing to store.
+      onFinish: async ({ responseMessage, isAborted }) => {
+        reply = responseMessage
+        if (hasContent(responseMessage)) await memoryTurn?.saveReply(responseMessage, { aborted: isAborted || run.signal.aborted })
+      },
     })
-    return stream.pipeThrough(new ai.JsonToSseTransformStream())
+    void pumpChat({ stream, run, reply: () => reply, finishReason: () => finishReason }).catch(options.report ?? noReport)
+    return run
   }
 
   async #resolve(
@@ -275,37 +291,270 @@ export class Agent {
   async #prepare(ai: AiSdk, options: AgentCallOptions): Promise<PreparedCall> {
     // With the SDK loaded, this validates against the SDK's own message schemas.
     const input = parseMessages(options.messages)
-    const output = options.output === undefined ? undefined : structuredOutput(ai, options.output)
+    const outputSchema = options.output
+    const output = outputSchema === undefined ? undefined : structuredOutput(ai, outputSchema)
     const context = options.context ?? {}
     const { model, system, tools } = await this.#resolve(ai, context)
-    const base = { runId: randomUUID(), model, maxSteps: options.maxSteps ?? this.maxSteps, context, output }
-    const turn = await this.#openTurn(options, context)
-    if (!turn) return { ...base, system, tools, messages: await callerToModelMessages(input, tools), turn }
+    const base = { model, maxSteps: options.maxSteps ?? this.maxSteps, context, output, outputSchema }
+    const opened = await this.#openTurn(options, context)
+    if (!opened) return { ...base, system, tools, messages: await callerToModelMessages(input, tools), turn: undefined, memory: undefined }
+    const { turn, memory } = opened
     const allTools = withMemoryTools(tools, turn)
     const history = await uiToModelMessages(turn.history, allTools)
     const messages = [...history, ...(await callerToModelMessages(input, allTools))]
     await turn.saveInput(callerToUIMessages(input))
-    return { ...base, system: withMemorySystem(system, turn), tools: allTools, messages, turn }
+    return { ...base, system: withMemorySystem(system, turn), tools: allTools, messages, turn, memory }
   }
 
-  async #openTurn(options: AgentCallOptions, context: RequestContext): Promise<MemoryTurn | undefined> {
+  async #openTurn(
+    options: AgentCallOptions,
+    context: RequestContext,
+  ): Promise<{ turn: MemoryTurn; memory: { threadId: string; resourceId: string } } | undefined> {
     if (!this.memory || !options.memory) return undefined
     const { thread, resource } = options.memory
     const threadId = typeof thread === 'string' ? thread : thread?.id
     if (!threadId) throw invalid('memory.thread', 'is required when the agent has memory')
     const resourceId = options.resourceId ?? resource
     if (!resourceId) throw invalid('memory.resource', 'is required when the agent has memory')
-    return this.memory.openTurn({ threadId, resourceId, context })
+    return { turn: await this.memory.openTurn({ threadId, resourceId, context }), memory: { threadId, resourceId } }
   }
 
-  async #saveSteps(turn: MemoryTurn, steps: ReadonlyArray<StepResult<ToolSet>>, aborted: boolean): Promise<void> {
-    const recorder = new ReplyRecorder(randomUUID())
+  /**
+   * The call a suspended `generate`/`stream` run goes on with: its messages, the answers, this
+   * request's config. Should that fail, the run waits again as it was.
+   */
+  async #continuation(
+    ai: AiSdk,
+    { record, answered, before }: Continuation,
+    options: AgentRunOptions & { context?: RequestContext },
+  ): Promise<{ call: PreparedCall; run: AgentRun; reply: UIMessage }> {
+    const state = record.state as unknown as SuspendedCall
+    const context = options.context ?? {}
+    let call: PreparedCall
+    try {
+      const resolved = await this.#resolve(ai, context)
+      let { system, tools } = resolved
+      let turn: MemoryTurn | undefined
+      if (this.memory && state.memory) {
+        turn = await this.memory.openTurn({ ...state.memory, context })
+        system = withMemorySystem(system, turn)
+        tools = withMemoryTools(tools, turn)
+      }
+      call = {
+        model: resolved.model,
+        system,
+        tools,
+        messages: [...state.messages, approvalResponses(answered)],
+        maxSteps: state.maxSteps,
+        context,
+        outputSchema: state.output,
+        output: state.output === undefined ? undefined : structuredOutput(ai, state.output),
+        turn,
+        memory: state.memory,
+      }
+    } catch (err) {
+      await options.runs?.unclaim(record, before)
+      throw err
+    }
+    return { call, run: this.#resume(options, record), reply: state.reply }
+  }
+
+  #begin(options: AgentRunOptions, kind: RunStart['kind'], threadId: string | undefined, resourceId: string | undefined, model: LanguageModel): AgentRun {
+    const start: RunStart = { agentId: this.id, kind, threadId: threadId ?? null, resourceId: resourceId ?? null, model: modelIdentity(model) }
+    if (!options.runs || !this.recordsRuns) return AgentRunLedger.unrecorded(start)
+    return options.runs.begin(start, options.report ?? noReport)
+  }
+
+  #resume(options: AgentRunOptions, record: AgentRunRecord): AgentRun {
+    if (!options.runs) throw new Error('Continuing a suspended run needs the run ledger')
+    return options.runs.resume(record, options.report ?? noReport)
+  }
+
+  /** The resource a run is recorded for: the caller's, else the memory thread's owner. */
+  #resourceOf(options: AgentCallOptions, call: PreparedCall): string | undefined {
+    return options.resourceId ?? call.memory?.resourceId
+  }
+
+  async #generateActivation(
+    ai: AiSdk,
+    call: PreparedCall,
+    run: AgentRun,
+    signal: AbortSignal | undefined,
+    continued: { reply: UIMessage; answered: Continuation['answered'] } | undefined,
+  ): Promise<AgentGenerateResult> {
+    run.link(signal)
+    const done: StepResult<ToolSet>[] = []
+    const replyId = continued?.reply.id ?? randomUUID()
+    let result
+    let object: unknown
+    try {
+      result = await ai.generateText({
+        model: call.model,
+        system: call.system,
+        messages: call.messages,
+        tools: call.tools,
+        stopWhen: ai.stepCountIs(call.maxSteps),
+        abortSignal: run.signal,
+        ...contextOptions(call.tools, call.context),
+        allowSystemInMessages: true,
+        ...(call.output ? { output: call.output } : {}),
+        onStepFinish: (step: StepResult<ToolSet>) => {
+          done.push(step)
+          run.step(step.finishReason, step.usage)
+          for (const chunk of generateStepChunks(step, run.runId, replyId)) run.emit(chunk)
+        },
+      })
+      // Throws when the run ended without a final answer (e.g. maxSteps spent on tool calls).
+      if (call.output) object = result.output
+    } catch (err) {
+      const stopped = run.signal.aborted
+      if (call.turn && stopped) await this.#saveSteps(call.turn, done, true, replyId, continued)
+      const failure = toAgentError(err, run.signal)
+      await run.finish(stopped ? { status: 'canceled', finishReason: 'abort' } : { status: 'failed', finishReason: 'error', error: { message: safeErrorMessage(failure) } })
+      // A run stopped by the cancel routes answers its own caller with a 409, not a hang-up.
+      if (run.canceled && !signal?.aborted) throw conflict(`Agent run ${run.runId} was canceled`)
+      throw failure
+    }
+    const reply = call.turn || result.steps.length > 0 ? await this.#saveSteps(call.turn, result.steps, false, replyId, continued) : undefined
+    const pending = pendingIn(result.steps.at(-1))
+    if (pending.length > 0) {
+      const state: SuspendedCall = {
+        messages: [...call.messages, ...result.response.messages],
+        maxSteps: Math.max(1, call.maxSteps - result.steps.length),
+        ...(call.outputSchema ? { output: call.outputSchema } : {}),
+        ...(call.memory ? { memory: call.memory } : {}),
+        reply: reply!,
+      }
+      await run.finish({ status: 'suspended', finishReason: 'suspended', pendingApprovals: pending, state: state as unknown as Record<string, unknown> })
+      return suspendedGenerateResult(run, result, pending)
+    }
+    run.emit(mastraChunk('finish', run.runId, { messageId: replyId, stepResult: { reason: result.finishReason }, output: { usage: result.totalUsage } }))
+    await run.finish({ status: 'success', finishReason: result.finishReason })
+    return generateResult(run.runId, result, call.output ? { object } : undefined)
+  }
+
+  async #streamActivation(
+    ai: AiSdk,
+    call: PreparedCall,
+    run: AgentRun,
+    options: AgentRunOptions & { signal?: AbortSignal },
+    continued: { reply: UIMessage; answered: Continuation['answered'] } | undefined,
+  ): Promise<void> {
+    run.link(options.signal)
+    const messageId = continued?.reply.id ?? randomUUID()
+    const recorder = new ReplyRecorder(messageId, continued?.reply)
+    if (continued) recorder.answer(continued.answered.map((c) => ({ ...c, approved: c.decision?.approved === true, reason: c.decision?.reason })))
+    let result
+    try {
+      result = ai.streamText({
+        model: call.model,
+        system: call.system,
+        messages: call.messages,
+        tools: call.tools,
+        stopWhen: ai.stepCountIs(call.maxSteps),
+        abortSignal: run.signal,
+        ...contextOptions(call.tools, call.context),
+        allowSystemInMessages: true,
+        onError: errorsAreStreamed,
+        ...(call.output ? { output: call.output } : {}),
+      })
+    } catch (err) {
+      // Only a model the AI SDK cannot use at all fails this early: still the caller's answer, not a chunk.
+      await run.finish({ status: 'failed', finishReason: 'error', error: { message: safeErrorMessage(err) } })
+      throw toAgentError(err, options.signal)
+    }
+    const stepsBefore = run.record.steps.length
+    void pumpStream({
+      result,
+      run,
+      scope: { runId: run.runId, agentId: this.id, messageId },
+      withObject: call.output !== undefined,
+      turn: call.turn,
+      recorder,
+      report: options.report ?? noReport,
+      answered: continued?.answered,
+      suspend: (responseMessages) => ({
+        messages: [...call.messages, ...responseMessages],
+        maxSteps: Math.max(1, call.maxSteps - (run.record.steps.length - stepsBefore)),
+        ...(call.outputSchema ? { output: call.outputSchema } : {}),
+        ...(call.memory ? { memory: call.memory } : {}),
+      }),
+    })
+  }
+
+  /** Saves a generate's reply to memory (when there is a turn) and returns it as a UI message. */
+  async #saveSteps(
+    turn: MemoryTurn | undefined,
+    steps: ReadonlyArray<StepResult<ToolSet>>,
+    aborted: boolean,
+    replyId: string,
+    continued: { reply: UIMessage; answered: Continuation['answered'] } | undefined,
+  ): Promise<UIMessage> {
+    const recorder = new ReplyRecorder(replyId, continued?.reply)
+    if (continued) recorder.answer(continued.answered.map((c) => ({ ...c, approved: c.decision?.approved === true, reason: c.decision?.reason })))
     recorder.addSteps(steps)
-    if (recorder.hasContent) await turn.saveReply(recorder.message, { aborted })
+    if (turn && recorder.hasContent) await turn.saveReply(recorder.message, { aborted })
+    return recorder.message
   }
 }
 
 /** True when a reply holds more than step boundaries. */
 function hasContent(message: UIMessage): boolean {
   return message.parts.some((part) => part.type !== 'step-start')
+}
+
+function pendingIn(step: StepResult<ToolSet> | undefined): AgentRunRecord['pendingApprovals'] {
+  if (!step) return []
+  return step.content
+    .filter((part) => part.type === 'tool-approval-request')
+    .map((part) => {
+      const request = part as unknown as { approvalId: string; toolCall: { toolCallId: string; toolName: string; input: unknown } }
+      return { approvalId: request.approvalId, toolCallId: request.toolCall.toolCallId, toolName: request.toolCall.toolName, args: request.toolCall.input }
+    })
+}
+
+/** With memory, the answered reply is the stored one with the answers applied, never the client's copy. */
+function withAnsweredReply(conversation: UIMessage[], fresh: UIMessage[], answers: ChatAnswers): { conversation: UIMessage[]; fresh: UIMessage[] } {
+  const reply = answers.claimed!.reply
+  const at = conversation.findIndex((m) => m.id === reply.id)
+  const before = at === -1 ? conversation : conversation.slice(0, at)
+  return { conversation: [...before, reply], fresh: fresh.filter((m) => m.id !== reply.id) }
+}
+
+/** The chunks of a run for one in-process reader that stops the run when it stops reading early. */
+async function* chunksOf(run: AgentRun): AsyncGenerator<MastraChunk, void, undefined> {
+  let finished = false
+  try {
+    for await (const entry of run.events.follow(0)) yield entry.data as MastraChunk
+    finished = true
+  } finally {
+    if (!finished) {
+      run.controller.abort()
+      await run.done
+    }
+  }
+}
+
+/** A run's UI message chunks as SSE text ending `data: [DONE]`, for `useChat`; `id:` lines carry the seqs. */
+export function encodeUiStream(
+  entries: AsyncIterable<{ seq: number; data: unknown }>,
+  options: { ids: boolean; onCancel?: () => void },
+): ReadableStream<string> {
+  const iterator = entries[Symbol.asyncIterator]()
+  return new ReadableStream<string>({
+    async pull(controller) {
+      const step = await iterator.next()
+      if (step.done) {
+        controller.enqueue('data: [DONE]\n\n')
+        controller.close()
+        return
+      }
+      const { seq, data } = step.value
+      controller.enqueue(`${options.ids ? `id: ${seq}\n` : ''}data: ${JSON.stringify(data)}\n\n`)
+    },
+    async cancel() {
+      options.onCancel?.()
+      await iterator.return?.()
+    },
+  })
 }

@@ -1,4 +1,5 @@
 import type { FinishReason, LanguageModelResponseMetadata, LanguageModelUsage, StepResult, TextStreamPart, ToolSet } from 'ai'
+import { APPROVAL_RESUME_SCHEMA } from './approvals.js'
 import { safeErrorMessage, toolErrorMessage } from './upstream-error.js'
 
 /** One frame of `POST /agents/:agentId/stream`, shaped like Mastra's agent stream. */
@@ -111,6 +112,7 @@ export function toMastraChunk(part: TextStreamPart<ToolSet>, scope: ChunkScope):
         toolCallId: part.toolCall.toolCallId,
         toolName: part.toolCall.toolName,
         args: part.toolCall.input,
+        resumeSchema: APPROVAL_RESUME_SCHEMA,
       })
     case 'source': {
       const { type: _type, ...source } = part

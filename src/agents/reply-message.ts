@@ -15,8 +15,14 @@ export class ReplyRecorder {
   readonly #tools = new Map<string, number>()
   #content = 0
 
-  constructor(id: string) {
-    this.message = { id, role: 'assistant', parts: [] }
+  /** Starts a reply, or goes on with one stored earlier (a run continued after an approval). */
+  constructor(id: string, earlier?: UIMessage) {
+    this.message = { id, role: 'assistant', parts: earlier ? structuredClone(earlier.parts) : [] }
+    if (!earlier) return
+    this.message.parts.forEach((part, index) => {
+      if ('toolCallId' in part) this.#tools.set(part.toolCallId, index)
+    })
+    this.#content = this.message.parts.length
   }
 
   /** True once the model produced anything worth keeping. */
@@ -86,10 +92,24 @@ export class ReplyRecorder {
       case 'tool-error':
         this.#settle(part.toolCallId, { state: 'output-error', errorText: toolErrorMessage(part.error) })
         break
+      case 'tool-approval-request':
+        this.#settle(part.toolCall.toolCallId, { state: 'approval-requested', approval: { id: part.approvalId } })
+        break
+      case 'tool-output-denied':
+        this.#settle(part.toolCallId, { state: 'output-denied' })
+        break
       case 'file':
         this.#push({ type: 'file', mediaType: part.file.mediaType, url: `data:${part.file.mediaType};base64,${part.file.base64}` })
         this.#content++
         break
+    }
+  }
+
+  /** Marks the tool calls a person answered, before the run goes on with them. */
+  answer(decisions: ReadonlyArray<{ toolCallId: string; approvalId: string; approved: boolean; reason?: string }>): void {
+    for (const { toolCallId, approvalId, approved, reason } of decisions) {
+      const approval = { id: approvalId, approved, ...(reason !== undefined ? { reason } : {}) }
+      this.#settle(toolCallId, { state: 'approval-responded', approval })
     }
   }
 

@@ -28,6 +28,11 @@ export interface ToolConfig<I, O> {
   description: string
   inputSchema: z.ZodType<I>
   outputSchema?: z.ZodType<O>
+  /**
+   * The call waits for a person before it runs (the run suspends): always, or when the
+   * function says so for this input and request context.
+   */
+  requireApproval?: boolean | ((input: I, ctx: { context: RequestContext }) => boolean | Promise<boolean>)
   execute: (input: I, ctx: ToolExecutionContext) => O | Promise<O>
 }
 
@@ -97,6 +102,13 @@ export class Tool<I = unknown, O = unknown> {
   static create<I, O>(config: ToolConfig<I, O>): Tool<I, O> {
     if (!config.id) throw new TypeError('createTool needs an id')
     const userExecute = config.execute
+    const approval = config.requireApproval
+    const needsApproval =
+      typeof approval === 'function'
+        ? (input: I, options: object) => approval(input, { context: (toolContext(options) ?? {}) as RequestContext })
+        : approval === true
+          ? true
+          : undefined
     return new Tool<I, O>({
       id: config.id,
       description: config.description,
@@ -106,6 +118,7 @@ export class Tool<I = unknown, O = unknown> {
       aiTool: (self) => ({
         description: config.description,
         inputSchema: config.inputSchema,
+        ...(needsApproval !== undefined ? { needsApproval } : {}),
         execute: (input: I, options: ToolExecutionOptions) =>
           self.#executeChecked(input, {
             context: (toolContext(options) ?? {}) as RequestContext,

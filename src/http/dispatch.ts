@@ -6,7 +6,7 @@ import { bySpecificity, matchPath, type PathMatch } from './match.js'
 import { buildOpenApi, type OpenApiDocument } from './openapi.js'
 import type { Principal, RequestContext } from '../core/context.js'
 import type { Services } from '../services/services.js'
-import type { AuthHooks, ContextHook, MountSource } from './hooks.js'
+import type { AuthHooks, ContextHook, DisconnectPolicy, MountSource } from './hooks.js'
 import type { AuthorizeArgs, HandlerArgs, HostObjects, MountedRoute, MountInfo, NeutralRequest, Route } from './route.js'
 
 export type { MountedRoute }
@@ -26,6 +26,8 @@ export interface MountOptions {
   bodyLimit?: number
   /** SSE heartbeat interval in ms (15 s); 0 turns it off. */
   heartbeatMs?: number
+  /** What a client going away does to the agent run it started; default the runtime's (`'abort'`). */
+  onDisconnect?: DisconnectPolicy
   /** Receives unexpected errors (answered as a bare 500); default `console.error`. */
   onError?: (err: unknown, req: NeutralRequest) => void
   /**
@@ -83,6 +85,7 @@ export class Mount implements MountInfo {
   readonly routes: readonly Route[]
   readonly mounted: readonly MountedRoute[]
   readonly authConfigured: boolean
+  readonly onDisconnect: DisconnectPolicy
   readonly #services: Services
   readonly #auth: AuthHooks | undefined
   readonly #context: ContextHook | undefined
@@ -100,6 +103,8 @@ export class Mount implements MountInfo {
     this.#heartbeatMs = options.heartbeatMs ?? 15_000
     this.#onError = options.onError ?? ((err) => console.error('agentmount: unexpected error', err))
     this.authConfigured = this.#auth?.authenticate !== undefined
+    this.onDisconnect = options.onDisconnect ?? runtime.onDisconnect ?? 'abort'
+    if (this.onDisconnect !== 'abort' && this.onDisconnect !== 'continue') throw new TypeError("onDisconnect must be 'abort' or 'continue'")
     this.routes = runtime.routes
     const seen = new Map<string, Route>()
     this.mounted = bySpecificity([...runtime.routes, ...extraRoutes]).map((route) => {

@@ -16,6 +16,9 @@ export interface AuthHooks {
 /** Builds the request context from the host request (`req.user`, `ctx.state` via `req.host`). */
 export type ContextHook = (req: NeutralRequest) => RequestContext | Promise<RequestContext>
 
+/** What a client going away does to the agent run it started: stop it, or let it finish to be rejoined. */
+export type DisconnectPolicy = 'abort' | 'continue'
+
 /** What a mount serves: the routes, the services their handlers get, and the runtime-level hooks. */
 export interface MountSource {
   readonly routes: readonly Route[]
@@ -23,4 +26,5 @@ export interface MountSource {
   readonly auth: AuthHooks | undefined
   readonly context: ContextHook | undefined
   readonly clientContextKeys: readonly string[]
+  readonly onDisconnect?: DisconnectPolicy
 }

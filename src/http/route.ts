@@ -38,6 +38,8 @@ export interface MountInfo {
   openApi(basePath: string): Record<string, unknown>
   /** Hands a failure the handler answered itself to the mount's `onError`. */
   reportError(err: unknown, request: NeutralRequest): void
+  /** What a client going away does to the agent run it started (mount option, else the runtime's, else `'abort'`). */
+  readonly onDisconnect: 'abort' | 'continue'
   /** Asks the mount's `authorize` hook about a further permission (an MCP tool call's); true without a hook. */
   allows(check: AuthorizeArgs): Promise<boolean>
 }
@@ -135,6 +137,8 @@ export interface StreamResult {
   [RESULT]: StreamKind
   source: AsyncIterable<unknown>
   headers?: Record<string, string>
+  /** Items are `{ seq, data }`: each SSE frame carries `id: <seq>`, so a client can rejoin with `Last-Event-ID`. */
+  ids?: boolean
 }
 
 /** An already-encoded SSE byte stream (the AI SDK UI message stream). */
@@ -166,9 +170,12 @@ export function json(value: unknown, init: { status?: number; headers?: Record<s
   return { [RESULT]: 'json', value, status: init.status ?? 200, headers: init.headers }
 }
 
-/** A Server-Sent Events response: each item becomes one `data: <json>` frame. */
-export function sse(source: AsyncIterable<unknown>, init: { headers?: Record<string, string> } = {}): StreamResult {
-  return { [RESULT]: 'sse', source, headers: init.headers }
+/**
+ * A Server-Sent Events response: each item becomes one `data: <json>` frame. With `ids`, items
+ * are `{ seq, data }` and each frame also carries `id: <seq>`.
+ */
+export function sse(source: AsyncIterable<unknown>, init: { headers?: Record<string, string>; ids?: boolean } = {}): StreamResult {
+  return { [RESULT]: 'sse', source, headers: init.headers, ids: init.ids }
 }
 
 /** A record stream: each item becomes `<json>\x1e` (Mastra's workflow framing). */

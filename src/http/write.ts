@@ -142,7 +142,11 @@ function heartbeat(res: ServerResponse, ms: number): NodeJS.Timeout | undefined 
 }
 
 async function writeFrames(res: ServerResponse, isSse: boolean, result: StreamResult, options: WriteOptions): Promise<void> {
-  const frame = isSse ? (v: unknown) => `data: ${JSON.stringify(v)}\n\n` : (v: unknown) => `${JSON.stringify(v)}\x1e`
+  const frame = !isSse
+    ? (v: unknown) => `${JSON.stringify(v)}\x1e`
+    : result.ids
+      ? (v: unknown) => `id: ${(v as { seq: number }).seq}\ndata: ${JSON.stringify((v as { data: unknown }).data)}\n\n`
+      : (v: unknown) => `data: ${JSON.stringify(v)}\n\n`
   startStream(res, isSse ? SSE_HEADERS : RECORD_HEADERS, result.headers)
   const timer = isSse ? heartbeat(res, options.heartbeatMs) : undefined
   const iterator = result.source[Symbol.asyncIterator]()
@@ -159,7 +163,8 @@ async function writeFrames(res: ServerResponse, isSse: boolean, result: StreamRe
     }
   } catch (err) {
     const message = streamErrorMessage(err, options)
-    if (!res.destroyed) await send(res, frame({ type: 'error', payload: { message } }))
+    const error = { type: 'error', payload: { message } }
+    if (!res.destroyed) await send(res, isSse ? `data: ${JSON.stringify(error)}\n\n` : frame(error))
   } finally {
     if (timer) clearInterval(timer)
   }

@@ -1,9 +1,24 @@
-import { defineRoute, json, sse, uiMessageStream, type Route } from '../http/route.js'
+import { encodeUiStream } from '../agents/agent.js'
+import { defineRoute, json, sse, uiMessageStream, type HandlerArgs, type Route } from '../http/route.js'
 import * as wire from './mastra/agents.js'
 
 const tags = ['agents']
 const read = 'agents:read'
 const execute = 'agents:execute'
+
+/**
+ * Who runs an agent call and how: the caller's context and resource, stopped by the client
+ * going away only when the mount says `onDisconnect: 'abort'`, run-log failures to `onError`.
+ */
+export function runOptions(args: Pick<HandlerArgs, 'context' | 'signal' | 'resourceId' | 'mount' | 'request'>) {
+  const { context, resourceId, mount, request } = args
+  return {
+    context,
+    resourceId,
+    signal: mount.onDisconnect === 'abort' ? args.signal : undefined,
+    report: (err: unknown) => mount.reportError(err, request),
+  }
+}
 
 export const agentRoutes: Route[] = [
   defineRoute({
@@ -35,19 +50,22 @@ export const agentRoutes: Route[] = [
   defineRoute({
     method: 'POST', path: '/agents/:agentId/generate', summary: 'Run an agent to completion', tags, permission: execute,
     params: wire.agentParams, body: wire.callBody,
-    handler: ({ params, body, context, signal, resourceId, runtime }) =>
-      runtime.agents.generate(params.agentId, { ...wire.callOptions(body), context, signal, resourceId }),
+    handler: (args) => args.runtime.agents.generate(args.params.agentId, { ...wire.callOptions(args.body), ...runOptions(args) }),
   }),
   defineRoute({
     method: 'POST', path: '/agents/:agentId/stream', summary: 'Stream an agent run (Mastra chunks over SSE)', tags,
     permission: execute, params: wire.agentParams, body: wire.callBody,
-    handler: async ({ params, body, context, signal, resourceId, runtime }) =>
-      sse(await runtime.agents.stream(params.agentId, { ...wire.callOptions(body), context, signal, resourceId })),
+    handler: async (args) => {
+      const run = await args.runtime.agents.startStream(args.params.agentId, { ...wire.callOptions(args.body), ...runOptions(args) })
+      return sse(run.events.follow(0), { ids: true })
+    },
   }),
   defineRoute({
     method: 'POST', path: '/agents/:agentId/chat', summary: 'Chat with an agent (AI SDK useChat stream)', tags,
     permission: execute, params: wire.agentParams, body: wire.chatBody,
-    handler: async ({ params, body, context, signal, resourceId, runtime }) =>
-      uiMessageStream(await runtime.agents.chat(params.agentId, { ...wire.chatOptions(body), context, signal, resourceId })),
+    handler: async (args) => {
+      const run = await args.runtime.agents.startChat(args.params.agentId, { ...wire.chatOptions(args.body), ...runOptions(args) })
+      return uiMessageStream(encodeUiStream(run.events.follow(0), { ids: true }))
+    },
   }),
 ]

@@ -5,6 +5,8 @@ import type { AgentCallOptions, AgentChatOptions, AgentDescription, AgentGenerat
 import type { MastraChunk } from '../agents/mastra-chunks.js'
 import type { Tool } from '../agents/tool.js'
 import type { RequestContext } from '../core/context.js'
+import type { AgentRun } from '../agents/runs/agent-run.js'
+import type { AgentRunLedger } from '../agents/runs/ledger.js'
 
 /** One model provider the runtime's agents use, with their model ids and the agents that use them. */
 export interface ProviderUse {
@@ -13,14 +15,19 @@ export interface ProviderUse {
   agents: string[]
 }
 
-/** The runtime's agents, called the way the routes and MCP call them, with the runtime's limits. */
+/**
+ * The runtime's agents, called the way the routes and MCP call them, with the runtime's limits;
+ * every call is a run in the runtime's ledger (unless the agent says `runs: false`).
+ */
 export class AgentService {
   readonly #agents: Readonly<Record<string, Agent>>
   readonly #limits: RuntimeLimits
+  readonly #runs: AgentRunLedger
 
-  constructor(agents: Readonly<Record<string, Agent>>, limits: RuntimeLimits) {
+  constructor(agents: Readonly<Record<string, Agent>>, limits: RuntimeLimits, runs: AgentRunLedger) {
     this.#agents = agents
     this.#limits = limits
+    this.#runs = runs
   }
 
   /** The agent, or a 404 naming it. */
@@ -76,18 +83,33 @@ export class AgentService {
   async generate(agentId: string, options: AgentCallOptions): Promise<AgentGenerateResult> {
     const agent = this.get(agentId)
     this.#checkCount(options.messages)
-    return agent.generate(options)
+    return agent.generate({ ...options, runs: this.#runs })
   }
 
+  /** The run's chunks for one reader that stops the run when it stops reading early (MCP). */
   async stream(agentId: string, options: AgentCallOptions): Promise<AsyncIterable<MastraChunk>> {
     const agent = this.get(agentId)
     this.#checkCount(options.messages)
-    return agent.stream(options)
+    return agent.stream({ ...options, runs: this.#runs })
+  }
+
+  /** Starts a streamed run that any number of readers can follow (and rejoin by its event ids). */
+  async startStream(agentId: string, options: AgentCallOptions): Promise<AgentRun> {
+    const agent = this.get(agentId)
+    this.#checkCount(options.messages)
+    return agent.startStream({ ...options, runs: this.#runs })
   }
 
   async chat(agentId: string, options: AgentChatOptions): Promise<ReadableStream<string>> {
     this.#checkCount(options.messages)
-    return this.get(agentId).chat(options)
+    return this.get(agentId).chat({ ...options, runs: this.#runs })
+  }
+
+  /** Starts a chat turn whose UI message stream any number of readers can follow (`useChat` resume). */
+  async startChat(agentId: string, options: AgentChatOptions): Promise<AgentRun> {
+    const agent = this.get(agentId)
+    this.#checkCount(options.messages)
+    return agent.startChat({ ...options, runs: this.#runs })
   }
 
   #checkCount(messages: unknown): void {

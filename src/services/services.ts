@@ -4,7 +4,9 @@ import type { RuntimeLimits } from '../core/limits.js'
 import { WorkingMemory } from '../memory/working-memory.js'
 import type { Store } from '../storage/types.js'
 import type { Workflow } from '../workflows/workflow.js'
+import { AgentRunLedger, type AgentRunsOptions } from '../agents/runs/ledger.js'
 import { AgentService } from './agents.js'
+import { AgentRunService } from './agent-runs.js'
 import { ThreadService, type ThreadSpace } from './threads.js'
 import { ToolService } from './tools.js'
 import { WorkflowRunService } from './workflow-runs.js'
@@ -19,6 +21,8 @@ export interface Services {
   readonly threads: ThreadService
   /** Workflow runs, scoped to the caller. */
   readonly workflowRuns: WorkflowRunService
+  /** Agent runs (records, event logs, cancel, approvals), scoped to the caller. */
+  readonly agentRuns: AgentRunService
   /** Request limits beyond the body size (messages per call). */
   readonly limits: RuntimeLimits
 }
@@ -31,10 +35,13 @@ export interface ServicesConfig {
   limits: RuntimeLimits
   /** The runtime's store, opened on first use. */
   store: () => Store
+  /** The agent-run ledger's options (retention). */
+  runs?: AgentRunsOptions
 }
 
 export function createServices(config: ServicesConfig): Services {
-  const agents = new AgentService(config.agents, config.limits)
+  const ledger = new AgentRunLedger(() => config.store().agentRuns, config.runs)
+  const agents = new AgentService(config.agents, config.limits, ledger)
   const workflows = new WorkflowService(config.workflows)
   /** `?agentId` picks that agent's memory; without one, or for an agent without memory, the runtime's store. */
   const spaceOf = (agentId: string | undefined): ThreadSpace => {
@@ -49,6 +56,7 @@ export function createServices(config: ServicesConfig): Services {
     workflows,
     threads: new ThreadService(spaceOf, config.limits),
     workflowRuns: new WorkflowRunService((id) => workflows.get(id)),
+    agentRuns: new AgentRunService(ledger, (id) => agents.get(id)),
     limits: config.limits,
   }
 }

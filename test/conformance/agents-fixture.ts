@@ -24,8 +24,11 @@ const metadata = { id: 'resp-1', modelId: 'mock-model-id', timestamp: new Date(0
 
 type Turn =
   | { kind: 'text'; text: string }
-  | { kind: 'tool'; toolCallId: string; city: string }
-  | { kind: 'fail' | 'denied' | 'hang' }
+  | { kind: 'tool'; toolCallId: string; city: string; tool?: string; input?: Record<string, unknown> }
+  | { kind: 'fail' | 'denied' | 'hang' | 'hold' }
+
+/** What a held reply says: its first part before the test releases it, the rest after. */
+export const HELD = { before: 'held for now ', after: 'and released at last' }
 
 function textOf(message: LanguageModelV3Message | undefined): string {
   if (!message || message.role === 'system') return message?.content ?? ''
@@ -67,31 +70,48 @@ const deniedFailure = () =>
     isRetryable: false,
   })
 
+function words(text: string): string[] {
+  return text.match(/\S+\s*/g) ?? []
+}
+
+function toolCallPart(turn: Extract<Turn, { kind: 'tool' }>) {
+  const input = JSON.stringify(turn.input ?? { city: turn.city })
+  return { type: 'tool-call', toolCallId: turn.toolCallId, toolName: turn.tool ?? 'weather', input } as const
+}
+
 function streamParts(turn: Turn): LanguageModelV3StreamPart[] {
   const parts: LanguageModelV3StreamPart[] = [{ type: 'stream-start', warnings: [] }, { type: 'response-metadata', ...metadata }]
-  if (turn.kind === 'tool') {
-    const call = { type: 'tool-call', toolCallId: turn.toolCallId, toolName: 'weather', input: JSON.stringify({ city: turn.city }) } as const
-    return [...parts, call, { type: 'finish', finishReason: toolCalls, usage }]
+  if (turn.kind === 'tool') return [...parts, toolCallPart(turn), { type: 'finish', finishReason: toolCalls, usage }]
+  if (turn.kind === 'hold') {
+    parts.push({ type: 'text-start', id: 't1' })
+    for (const delta of words(HELD.before)) parts.push({ type: 'text-delta', id: 't1', delta })
+    return parts
   }
   parts.push({ type: 'text-start', id: 't1' })
-  for (const delta of (turn.kind === 'text' ? turn.text : 'partial ').match(/\S+\s*/g) ?? []) parts.push({ type: 'text-delta', id: 't1', delta })
+  for (const delta of words(turn.kind === 'text' ? turn.text : 'partial ')) parts.push({ type: 'text-delta', id: 't1', delta })
   if (turn.kind === 'fail') return [...parts, { type: 'error', error: upstreamFailure() }]
   if (turn.kind === 'hang') return parts
   return [...parts, { type: 'text-end', id: 't1' }, { type: 'finish', finishReason: stop, usage }]
 }
 
-/** A mock model; `hung` holds the abort signal of every call it was told to hang on. */
-export type ScriptedModel = MockLanguageModelV3 & { hung: AbortSignal[] }
+/**
+ * A mock model; `hung` holds the abort signal of every call it was told to hang on, `held`
+ * counts the calls waiting for `release()`.
+ */
+export type ScriptedModel = MockLanguageModelV3 & { hung: AbortSignal[]; held: () => number; release: () => void }
 
 /**
  * A mock model scripted by the last user message, so one model serves a whole suite:
  * "weather" calls the weather tool (for Atlantis when the message names it, else Oslo) and
- * then answers "Tool said: <output>"; "explode" fails (mid-stream when streaming); "denied"
- * is a provider 401; "hang" sends "partial " and waits for its abort signal; a JSON response
- * format gets a JSON object; anything else is echoed as "Echo: <text>".
+ * then answers "Tool said: <output>"; "refund" calls the refund tool for order A-1 (which needs
+ * approval); "explode" fails (mid-stream when streaming); "denied" is a provider 401; "hang"
+ * sends "partial " and waits for its abort signal; "hold" streams `HELD.before`, waits for
+ * `release()`, then streams `HELD.after`; a JSON response format gets a JSON object; anything
+ * else is echoed as "Echo: <text>".
  */
 export function scriptedModel(): ScriptedModel {
   const hung: AbortSignal[] = []
+  let waiting: Array<() => void> = []
   let calls = 0
   const plan = (options: LanguageModelV3CallOptions): Turn => {
     calls++
@@ -101,6 +121,10 @@ export function scriptedModel(): ScriptedModel {
     if (said.includes('explode')) return { kind: 'fail' }
     if (said.includes('denied')) return { kind: 'denied' }
     if (said.includes('hang')) return { kind: 'hang' }
+    if (said.includes('hold')) return { kind: 'hold' }
+    if (said.includes('refund') && options.tools?.some((t) => t.name === 'refund')) {
+      return { kind: 'tool', toolCallId: `call-${calls}`, city: '', tool: 'refund', input: { orderId: 'A-1' } }
+    }
     if (said.includes('weather') && options.tools?.some((t) => t.name === 'weather')) {
       return { kind: 'tool', toolCallId: `call-${calls}`, city: said.includes('Atlantis') ? 'Atlantis' : 'Oslo' }
     }
@@ -117,10 +141,19 @@ export function scriptedModel(): ScriptedModel {
         hung.push(signal)
         await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))
       }
+      if (turn.kind === 'hold') {
+        await new Promise<void>((resolve, reject) => {
+          waiting.push(resolve)
+          options.abortSignal?.addEventListener('abort', () => {
+            waiting = waiting.filter((r) => r !== resolve)
+            reject(options.abortSignal!.reason)
+          }, { once: true })
+        })
+      }
       const content: LanguageModelV3Content[] =
         turn.kind === 'tool'
-          ? [{ type: 'tool-call', toolCallId: turn.toolCallId, toolName: 'weather', input: JSON.stringify({ city: turn.city }) }]
-          : [{ type: 'text', text: (turn as { text: string }).text }]
+          ? [toolCallPart(turn)]
+          : [{ type: 'text', text: turn.kind === 'hold' ? HELD.before + HELD.after : (turn as { text: string }).text }]
       return { content, finishReason: turn.kind === 'tool' ? toolCalls : stop, usage, response: metadata, warnings: [] }
     },
     doStream: async (options) => {
@@ -130,6 +163,20 @@ export function scriptedModel(): ScriptedModel {
       const stream = new ReadableStream<LanguageModelV3StreamPart>({
         start(controller) {
           for (const part of streamParts(turn)) controller.enqueue(part)
+          if (turn.kind === 'hold') {
+            const resume = () => {
+              for (const delta of words(HELD.after)) controller.enqueue({ type: 'text-delta', id: 't1', delta })
+              controller.enqueue({ type: 'text-end', id: 't1' })
+              controller.enqueue({ type: 'finish', finishReason: stop, usage })
+              controller.close()
+            }
+            waiting.push(resume)
+            signal.addEventListener('abort', () => {
+              waiting = waiting.filter((r) => r !== resume)
+              controller.error(signal.reason)
+            }, { once: true })
+            return
+          }
           if (turn.kind !== 'hang') return controller.close()
           hung.push(signal)
           signal.addEventListener('abort', () => controller.error(signal.reason), { once: true })
@@ -138,7 +185,12 @@ export function scriptedModel(): ScriptedModel {
       return { stream }
     },
   })
-  return Object.assign(model, { hung })
+  const release = () => {
+    const now = waiting
+    waiting = []
+    for (const resume of now) resume()
+  }
+  return Object.assign(model, { hung, held: () => waiting.length, release })
 }
 
 /** Weather for a city, stamped with the tenant the host's auth middleware put in the context. */
@@ -189,8 +241,11 @@ export interface AgentApp {
  * Agents: `support` (per-tenant instructions, the weather tool, memory), `guide` (instructions
  * exposed in listings) and `quiet` (instructions kept private). The runtime adds `clock`.
  */
-export async function startAgentApp(factory: HostFactory, options: { parser?: boolean } = {}): Promise<AgentApp> {
-  const store = openTestStore()
+export async function startAgentApp(
+  factory: HostFactory,
+  options: { parser?: boolean; mount?: Partial<MountOptions>; store?: string } = {},
+): Promise<AgentApp> {
+  const store = openTestStore(options.store)
   const models = { support: scriptedModel(), guide: scriptedModel(), quiet: scriptedModel() }
   const runtime = createRuntime({
     store,
@@ -205,7 +260,7 @@ export async function startAgentApp(factory: HostFactory, options: { parser?: bo
     },
   })
   const unexpected: unknown[] = []
-  const host = await factory.create({ runtime, mount: agentMountOptions(unexpected), parser: options.parser ?? false })
+  const host = await factory.create({ runtime, mount: { ...agentMountOptions(unexpected), ...options.mount }, parser: options.parser ?? false })
   const url = (path: string) => `${host.url}${PREFIX}${path}`
   return {
     runtime, host, models, unexpected, url,

@@ -74,9 +74,9 @@ describe('agent routes', () => {
   it('streams Mastra chunks through sse()', async () => {
     const streaming = fakeRuntime({ s: new Agent({ id: 's', instructions: 'x', model: streamingModel(textParts(['a', 'b'])) }) })
     const r = route(agentRoutes, 'POST', '/agents/:agentId/stream')
-    const result = (await call(r, streaming, { params: { agentId: 's' }, body: { messages: 'hi' } })) as { source: AsyncIterable<{ type: string }> }
+    const result = (await call(r, streaming, { params: { agentId: 's' }, body: { messages: 'hi' } })) as { source: AsyncIterable<{ data: { type: string } }> }
     expect(resultKind(result)).toBe('sse')
-    const types = (await collect(result.source)).map((c) => c.type)
+    const types = (await collect(result.source)).map((c) => c.data.type)
     expect(types[0]).toBe('start')
     expect(types[types.length - 1]).toBe('finish')
   })

@@ -1,0 +1,54 @@
+import type { UIMessage, UIMessageChunk } from 'ai'
+import type { PendingToolApproval } from '../storage/agent-runs.js'
+import type { SuspendedChat } from './approvals.js'
+import type { AgentRun, RunOutcome } from './runs/agent-run.js'
+import { safeErrorMessage } from './upstream-error.js'
+
+export interface ChatPump {
+  /** The AI SDK UI message stream of the turn; its `onFinish` has saved the reply to memory. */
+  stream: ReadableStream<UIMessageChunk>
+  run: AgentRun
+  /** The reply as the stream's `onFinish` built it (undefined before it ran). */
+  reply: () => UIMessage | undefined
+  /** The finish reason of the turn's last model call. */
+  finishReason: () => string | undefined
+}
+
+/**
+ * Reads the turn's UI message stream to its end, whoever is listening, as the run's events:
+ * a reader joining later (`resume: true`) gets the same chunks from the turn's start.
+ */
+export async function pumpChat(pump: ChatPump): Promise<void> {
+  const { run } = pump
+  const reader = pump.stream.getReader()
+  const inputs = new Map<string, { toolName: string; input: unknown }>()
+  const pending: PendingToolApproval[] = []
+  let failure: string | undefined
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      run.emit(value)
+      if (value.type === 'tool-input-available') inputs.set(value.toolCallId, { toolName: value.toolName, input: value.input })
+      else if (value.type === 'tool-approval-request') {
+        const call = inputs.get(value.toolCallId)
+        pending.push({ approvalId: value.approvalId, toolCallId: value.toolCallId, toolName: call?.toolName ?? '', args: call?.input })
+      } else if (value.type === 'error') failure = value.errorText
+    }
+  } catch (err) {
+    failure = safeErrorMessage(err, 'The agent run failed')
+    run.emit({ type: 'error', errorText: failure })
+  } finally {
+    reader.releaseLock()
+  }
+  await run.finish(outcome(pump, pending, failure))
+}
+
+function outcome(pump: ChatPump, pending: PendingToolApproval[], failure: string | undefined): RunOutcome {
+  if (failure !== undefined) return { status: 'failed', finishReason: 'error', error: { message: failure } }
+  if (pump.run.signal.aborted) return { status: 'canceled', finishReason: 'abort' }
+  const reply = pump.reply()
+  if (pending.length === 0 || !reply) return { status: 'success', finishReason: pump.finishReason() }
+  const state: SuspendedChat = { reply }
+  return { status: 'suspended', finishReason: 'suspended', pendingApprovals: pending, state: state as unknown as Record<string, unknown> }
+}

@@ -1,0 +1,163 @@
+import type { LanguageModelUsage } from 'ai'
+import { linkAbort } from '../../core/abort.js'
+import type {
+  AgentRunKind,
+  AgentRunRecord,
+  AgentRunStatus,
+  AgentRunStore,
+  AgentRunUsage,
+  PendingToolApproval,
+} from '../../storage/agent-runs.js'
+import { RunEvents, type RunEventEntry } from './run-events.js'
+import { RunLogWriter } from './run-writer.js'
+
+/** What a new run is: who asked, on which thread, with which model. */
+export interface RunStart {
+  agentId: string
+  kind: AgentRunKind
+  threadId: string | null
+  resourceId: string | null
+  model: { provider: string; modelId: string } | null
+}
+
+/** How a run ended this time: finished, or suspended until a person answers. */
+export interface RunOutcome {
+  status: Exclude<AgentRunStatus, 'running'>
+  finishReason?: string
+  error?: { message: string }
+  pendingApprovals?: PendingToolApproval[]
+  state?: Record<string, unknown>
+}
+
+/** Why a run's signal fired when someone stopped it on purpose (not the client going away). */
+export class RunCanceled extends Error {
+  constructor() {
+    super('The run was canceled')
+    this.name = 'RunCanceled'
+  }
+}
+
+/** Token counts as the run record keeps them: numbers only, the provider's raw details left out. */
+export function usageOf(usage: LanguageModelUsage | undefined): AgentRunUsage {
+  const out: AgentRunUsage = {}
+  if (!usage) return out
+  for (const key of ['inputTokens', 'outputTokens', 'totalTokens', 'reasoningTokens', 'cachedInputTokens'] as const) {
+    const value = usage[key]
+    if (typeof value === 'number') out[key] = value
+  }
+  return out
+}
+
+function addUsage(total: AgentRunUsage, step: AgentRunUsage): AgentRunUsage {
+  const out: AgentRunUsage = { ...total }
+  for (const key of Object.keys(step) as Array<keyof AgentRunUsage>) out[key] = (out[key] ?? 0) + (step[key] ?? 0)
+  return out
+}
+
+/**
+ * One activation of an agent run in this process: its abort switch, the events it produced
+ * (kept for readers while it is active) and, when it is recorded, the writer of its record
+ * and log. A run suspended for approval and continued later is a new activation of the
+ * same run, numbering its events on from where the stored log ends.
+ */
+export class AgentRun {
+  readonly runId: string
+  readonly record: AgentRunRecord
+  readonly controller = new AbortController()
+  readonly events: RunEvents
+  /** Resolves with the final record once it is stored (or known not to be). */
+  readonly done: Promise<AgentRunRecord>
+  readonly #writer: RunLogWriter | undefined
+  readonly #release: () => void
+  #resolveDone!: (record: AgentRunRecord) => void
+  #unlink: (() => void) | undefined
+  #finished = false
+
+  /** @internal Built by the ledger, or standalone (unrecorded) when `store` is undefined. */
+  constructor(
+    record: AgentRunRecord,
+    recording: { store: AgentRunStore; created: Promise<void>; report: (err: unknown) => void } | undefined,
+    release: () => void,
+  ) {
+    this.runId = record.runId
+    this.record = record
+    this.events = new RunEvents(record.lastSeq)
+    this.#release = release
+    this.done = new Promise((resolve) => (this.#resolveDone = resolve))
+    this.#writer = recording
+      ? new RunLogWriter(recording.store, record.runId, recording.created, {
+          onLost: () => this.controller.abort(new RunCanceled()),
+          report: recording.report,
+        })
+      : undefined
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+
+  /** True once the run was stopped on purpose (the cancel routes), as opposed to its client leaving. */
+  get canceled(): boolean {
+    return this.controller.signal.reason instanceof RunCanceled
+  }
+
+  /** Adds an event for readers and to the stored log. */
+  emit(data: unknown): RunEventEntry {
+    const entry = this.events.push(data)
+    this.#writer?.add(entry)
+    return entry
+  }
+
+  /** Records one model call's usage and finish reason. */
+  step(finishReason: string, usage: LanguageModelUsage | undefined): void {
+    const counted = usageOf(usage)
+    this.record.steps.push({ finishReason, usage: counted })
+    this.record.usage = addUsage(this.record.usage, counted)
+  }
+
+  /** Stops the run when `signal` fires (its client went away, with `onDisconnect: 'abort'`), until it finishes. */
+  link(signal: AbortSignal | undefined): void {
+    this.#unlink?.()
+    this.#unlink = linkAbort(signal, this.controller)
+  }
+
+  cancel(): void {
+    if (!this.controller.signal.aborted) this.controller.abort(new RunCanceled())
+  }
+
+  /** Stores the outcome after the last events, ends the event stream and leaves the registry. */
+  async finish(outcome: RunOutcome): Promise<AgentRunRecord> {
+    if (this.#finished) return this.done
+    this.#finished = true
+    this.#unlink?.()
+    const record = this.record
+    const terminal = outcome.status !== 'suspended'
+    record.status = outcome.status
+    record.finishReason = outcome.finishReason ?? record.finishReason
+    record.error = outcome.error ?? null
+    record.pendingApprovals = outcome.pendingApprovals ?? []
+    record.state = outcome.state ?? null
+    if (terminal) record.finishedAt = new Date()
+    record.lastSeq = this.events.lastSeq
+    record.updatedAt = new Date()
+    if (this.#writer) {
+      const stored = await this.#writer.settle('running', {
+        status: record.status,
+        steps: record.steps,
+        usage: record.usage,
+        finishReason: record.finishReason,
+        error: record.error,
+        pendingApprovals: record.pendingApprovals,
+        state: record.state,
+        ...(terminal ? { finishedAt: record.finishedAt! } : {}),
+      })
+      // Someone else moved the run (a cancel from another instance): theirs is the status.
+      if (!stored && this.#writer.lost) record.status = 'canceled'
+      if (stored) record.version++
+    }
+    this.events.end()
+    this.#release()
+    this.#resolveDone(record)
+    return record
+  }
+}

@@ -1,0 +1,258 @@
+import { randomUUID } from 'node:crypto'
+import { conflict, notFound } from '../../core/errors.js'
+import {
+  FINISHED_AGENT_RUN_STATUSES,
+  type AgentRunRecord,
+  type AgentRunStatus,
+  type AgentRunStore,
+  type PendingToolApproval,
+} from '../../storage/agent-runs.js'
+import { AgentRun, type RunStart } from './agent-run.js'
+import type { RunEventEntry } from './run-events.js'
+
+export interface AgentRunsOptions {
+  /** How long finished runs and their event logs are kept (default 30 days); suspended runs are kept until answered. */
+  retentionMs?: number
+}
+
+/** Who asks about a run: the agent in the path and the caller's resource (undefined: unscoped). */
+export interface RunScope {
+  agentId: string
+  resourceId: string | undefined
+}
+
+const DAY = 24 * 60 * 60 * 1000
+const DEFAULT_RETENTION = 30 * DAY
+/** How often a reader following a run that another instance executes looks for new events. */
+const POLL_MS = 200
+
+function freshRecord(start: RunStart, runId: string): AgentRunRecord {
+  const now = new Date()
+  return {
+    runId, ...start, status: 'running', steps: [], usage: {}, finishReason: null, error: null, pendingApprovals: [],
+    state: null, lastSeq: 0, version: 0, createdAt: now, updatedAt: now, finishedAt: null,
+  }
+}
+
+/**
+ * The agent runs of one runtime: starts and records them, knows which execute in this
+ * process, and answers the run routes (find, list, cancel, follow) with scoping checked on
+ * every read and inside every state change.
+ */
+export class AgentRunLedger {
+  readonly #store: () => AgentRunStore
+  readonly #retentionMs: number
+  readonly #active = new Map<string, AgentRun>()
+  #pruner: NodeJS.Timeout | undefined
+
+  constructor(store: () => AgentRunStore, options: AgentRunsOptions = {}) {
+    this.#store = store
+    this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION
+    if (!(this.#retentionMs > 0)) throw new TypeError('runs.retentionMs must be a positive number of milliseconds')
+  }
+
+  get store(): AgentRunStore {
+    return this.#store()
+  }
+
+  /** Starts a recorded run; `report` receives store failures, which never break the reply. */
+  begin(start: RunStart, report: (err: unknown) => void): AgentRun {
+    this.#schedulePruning(report)
+    const record = freshRecord(start, randomUUID())
+    const store = this.store
+    const created = store.create({ ...record })
+    return this.#register(new AgentRun(record, { store, created, report }, () => this.#forget(record.runId)))
+  }
+
+  /** A run nobody can look up or rejoin (an agent with `runs: false`, or called without a runtime). */
+  static unrecorded(start: RunStart): AgentRun {
+    return new AgentRun(freshRecord(start, randomUUID()), undefined, () => {})
+  }
+
+  /** Continues a run this caller just claimed (suspended → running), numbering events on from its log. */
+  resume(record: AgentRunRecord, report: (err: unknown) => void): AgentRun {
+    const copy: AgentRunRecord = { ...record, status: 'running', steps: [...record.steps], pendingApprovals: [], state: null }
+    return this.#register(new AgentRun(copy, { store: this.store, created: Promise.resolve(), report }, () => this.#forget(record.runId)))
+  }
+
+  active(runId: string): AgentRun | undefined {
+    return this.#active.get(runId)
+  }
+
+  /** The run as stored (or as it is now, when it executes here); 404 for another agent's or resource's. */
+  async find(scope: RunScope, runId: string): Promise<AgentRunRecord> {
+    const active = this.#active.get(runId)
+    const record = active ? active.record : await this.store.get(runId)
+    if (!record || !owns(scope, record)) throw notFound(`Agent run ${runId} not found`)
+    return record
+  }
+
+  list(scope: RunScope, query: { threadId?: string; status?: AgentRunStatus; from?: Date; to?: Date; page: number; perPage: number }) {
+    return this.store.list({ ...query, agentId: scope.agentId, resourceId: scope.resourceId })
+  }
+
+  /**
+   * Stops a run wherever it is: here its model call and tools are aborted and it stores what it
+   * has; a suspended run, or one another instance executes, is marked canceled in one guarded
+   * write (that instance stops at its next write). 409 once it has finished otherwise.
+   */
+  async cancel(scope: RunScope, runId: string): Promise<AgentRunRecord> {
+    const active = this.#active.get(runId)
+    if (active && owns(scope, active.record)) {
+      active.cancel()
+      return active.done
+    }
+    const record = await this.find(scope, runId)
+    if (record.status === 'canceled') return record
+    if (FINISHED_AGENT_RUN_STATUSES.has(record.status)) {
+      throw conflict(`Agent run ${runId} already finished (status: ${record.status})`)
+    }
+    const finishedAt = new Date()
+    const expect = { status: record.status, owner: scope.resourceId, version: record.version }
+    if (!(await this.store.transition(runId, expect, { status: 'canceled', finishedAt }))) {
+      throw conflict(`Agent run ${runId} changed state while being canceled`)
+    }
+    return { ...record, status: 'canceled', finishedAt, version: record.version + 1 }
+  }
+
+  /** The run's events after `after`, then live ones until it ends or suspends. */
+  async *follow(scope: RunScope, runId: string, after: number): AsyncGenerator<RunEventEntry, void, undefined> {
+    await this.find(scope, runId)
+    let seen = after
+    for (;;) {
+      const active = this.#active.get(runId)
+      if (active) {
+        // Events of earlier activations, or written before this reader came, are in the store.
+        if (seen < active.events.firstSeq - 1) {
+          for (const entry of await this.store.events(runId, seen, active.events.firstSeq - 1 - seen)) {
+            seen = entry.seq
+            yield entry
+          }
+        }
+        for await (const entry of active.events.follow(seen)) {
+          seen = entry.seq
+          yield entry
+        }
+        return
+      }
+      for (const entry of await this.store.events(runId, seen)) {
+        seen = entry.seq
+        yield entry
+      }
+      // Another instance may be running it: follow its stored log until it stops.
+      const now = await this.store.get(runId)
+      if (!now || now.status !== 'running') {
+        if (now && now.lastSeq > seen) continue
+        return
+      }
+      if (now.lastSeq <= seen) await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+    }
+  }
+
+  /** The seq after which the run's current activation (a chat turn, or its continuation after an approval) began. */
+  async turnStart(runId: string): Promise<number> {
+    const active = this.#active.get(runId)
+    if (active) return active.events.firstSeq - 1
+    const events = await this.store.events(runId, 0)
+    for (let i = events.length - 1; i >= 0; i--) {
+      if ((events[i].data as { type?: unknown } | null)?.type === 'start') return events[i].seq - 1
+    }
+    return 0
+  }
+
+  /** The suspended chat run of a thread (the one a `useChat` approval answers), if any. */
+  async suspendedOnThread(scope: RunScope, threadId: string): Promise<AgentRunRecord | undefined> {
+    const { runs } = await this.store.list({ agentId: scope.agentId, resourceId: scope.resourceId, threadId, status: 'suspended', page: 0, perPage: 10 })
+    return runs.find((run) => run.kind === 'chat')
+  }
+
+  /**
+   * Takes a suspended run whose every pending call now has a decision (suspended → running) in
+   * one write guarded by its owner and the version it was read at; undefined when someone else
+   * changed it first (a replayed or racing approval).
+   */
+  async claim(scope: RunScope, record: AgentRunRecord, pending: PendingToolApproval[]): Promise<AgentRunRecord | undefined> {
+    const expect = { status: 'suspended' as const, owner: scope.resourceId, version: record.version }
+    if (!(await this.store.transition(record.runId, expect, { status: 'running', pendingApprovals: pending }))) return undefined
+    return { ...record, status: 'running', pendingApprovals: pending, version: record.version + 1 }
+  }
+
+  /** Puts a claimed run back to waiting, as it was read, when going on with it failed before it started. */
+  async unclaim(claimed: AgentRunRecord, before: AgentRunRecord): Promise<void> {
+    await this.store.transition(claimed.runId, { status: 'running', version: claimed.version }, { status: 'suspended', pendingApprovals: before.pendingApprovals })
+  }
+
+  /** Stores decisions on a run that still waits for others; false when it changed meanwhile. */
+  record(scope: RunScope, record: AgentRunRecord, pending: PendingToolApproval[]): Promise<boolean> {
+    const expect = { status: 'suspended' as const, owner: scope.resourceId, version: record.version }
+    return this.store.transition(record.runId, expect, { status: 'suspended', pendingApprovals: pending })
+  }
+
+  /**
+   * Answers one pending tool call of a suspended run (Mastra's approve and decline routes).
+   * `complete` when it was the last one waiting: the run is then claimed for the caller to
+   * continue. 404 for an unknown run or call, 409 when the run no longer waits for it.
+   */
+  async decide(
+    scope: RunScope,
+    runId: string,
+    toolCallId: string | undefined,
+    decision: { approved: boolean; reason?: string },
+  ): Promise<{ record: AgentRunRecord; before: AgentRunRecord; complete: boolean }> {
+    const record = await this.find(scope, runId)
+    if (record.status !== 'suspended') throw conflict(`Agent run ${runId} is not waiting for an approval (status: ${record.status})`)
+    const open = record.pendingApprovals.filter((call) => !call.decision)
+    const call = toolCallId === undefined && open.length === 1 ? open[0] : open.find((c) => c.toolCallId === toolCallId)
+    if (!call) {
+      if (toolCallId === undefined) throw conflict(`Agent run ${runId} waits for ${open.length} tool calls: name one with toolCallId`)
+      throw notFound(`Tool call ${toolCallId} is not waiting for approval on agent run ${runId}`)
+    }
+    const pending = record.pendingApprovals.map((c) => (c === call ? { ...c, decision } : c))
+    if (pending.some((c) => !c.decision)) {
+      if (!(await this.record(scope, record, pending))) throw conflict(`Agent run ${runId} changed while being answered`)
+      return { record: { ...record, pendingApprovals: pending, version: record.version + 1 }, before: record, complete: false }
+    }
+    const claimed = await this.claim(scope, record, pending)
+    if (!claimed) throw conflict(`Agent run ${runId} is no longer waiting for an approval`)
+    return { record: claimed, before: record, complete: true }
+  }
+
+  /** The run of a chat thread that is executing now, if any (here or, as stored, elsewhere). */
+  async runningOnThread(scope: RunScope, threadId: string): Promise<AgentRunRecord | undefined> {
+    for (const run of this.#active.values()) {
+      const { record } = run
+      if (record.threadId === threadId && record.kind === 'chat' && owns(scope, record)) return record
+    }
+    const { runs } = await this.store.list({ agentId: scope.agentId, resourceId: scope.resourceId, threadId, status: 'running', page: 0, perPage: 1 })
+    return runs.find((run) => run.kind === 'chat')
+  }
+
+  close(): void {
+    if (this.#pruner) clearInterval(this.#pruner)
+    this.#pruner = undefined
+  }
+
+  #register(run: AgentRun): AgentRun {
+    this.#active.set(run.runId, run)
+    return run
+  }
+
+  #forget(runId: string): void {
+    this.#active.delete(runId)
+  }
+
+  /** Prunes once when the first run starts, then periodically; the timer never holds the process open. */
+  #schedulePruning(report: (err: unknown) => void): void {
+    if (this.#pruner) return
+    const prune = () => {
+      this.store.prune(new Date(Date.now() - this.#retentionMs)).catch(report)
+    }
+    this.#pruner = setInterval(prune, Math.min(this.#retentionMs, 60 * 60 * 1000))
+    this.#pruner.unref()
+    prune()
+  }
+}
+
+function owns(scope: RunScope, record: AgentRunRecord): boolean {
+  return record.agentId === scope.agentId && (scope.resourceId === undefined || record.resourceId === scope.resourceId)
+}
