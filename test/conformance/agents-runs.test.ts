@@ -188,7 +188,10 @@ describe.each(hosts)('agent runs on $name', (factory) => {
       const pending = app.as(ALICE).post('/agents/support/generate', { messages: 'hold on' })
       await eventually(() => app.models.support.held() === 1)
       // The record is written beside the run, not before it: the list may take a moment to show it.
-      const runs = await eventually(async () => (await app.as(ALICE).get('/agents/support/runs?status=running')).body.runs.length && (await app.as(ALICE).get('/agents/support/runs?status=running')).body.runs)
+      const runs = await eventually(async () => {
+        const listed = (await app.as(ALICE).get('/agents/support/runs?status=running')).body.runs
+        return listed.length > 0 ? listed : undefined
+      })
       expect((await app.as(ALICE).post(`/agents/support/runs/${runs[0].runId}/cancel`)).body.status).toBe('canceled')
       const answer = await pending
       expect(answer.status).toBe(409)
