@@ -18,6 +18,7 @@ import type { AgentRunsOptions } from './agents/runs/ledger.js'
 import { mcpEndpoint } from './routes/mcp/endpoint.js'
 import type { McpOptions } from './routes/mcp/catalog.js'
 import { RunLeases } from './workflows/run-leases.js'
+import { DEFAULT_SWEEP_MS, RunSweeper } from './workflows/run-sweeper.js'
 
 export interface RuntimeConfig {
   agents?: Record<string, Agent>
@@ -41,6 +42,8 @@ export interface RuntimeConfig {
    * `'continue'` lets it finish and be stored, to be rejoined; mounts may override it.
    */
   onDisconnect?: DisconnectPolicy
+  /** Errors no request sees: a failed lease heartbeat or sweep, a re-driven run that stopped unexpectedly. */
+  onError?: (error: unknown) => void
 }
 
 export interface RunsOptions extends AgentRunsOptions {
@@ -48,6 +51,11 @@ export interface RunsOptions extends AgentRunsOptions {
   leaseMs?: number
   /** This instance's name in the store's lease columns (default a random UUID). */
   instanceId?: string
+  /**
+   * How often this instance looks for runs whose lease expired and re-drives them from their
+   * last completed step (ms, default 5 000); 0 turns automatic recovery off.
+   */
+  sweepMs?: number
 }
 
 /** The agents, workflows, tools and routes one or more mounts serve. */
@@ -66,6 +74,7 @@ export class Runtime implements MountSource {
   #store: Store | undefined
   /** The workflow runs this instance executes, and the heartbeat keeping their leases. */
   readonly #leases: RunLeases
+  readonly #sweeper: RunSweeper
   readonly #mcp: ReturnType<typeof mcpEndpoint> | undefined
 
   constructor(config: RuntimeConfig = {}) {
@@ -92,11 +101,22 @@ export class Runtime implements MountSource {
       ...(config.routes ?? []),
     ]
     const getStore = () => this.store
-    this.#leases = new RunLeases(() => this.store.workflowRuns, { leaseMs: config.runs?.leaseMs, instanceId: config.runs?.instanceId })
+    const onError = config.onError ?? (() => {})
+    const { leaseMs, instanceId, sweepMs = DEFAULT_SWEEP_MS } = config.runs ?? {}
+    this.#leases = new RunLeases(() => this.store.workflowRuns, { leaseMs, instanceId, onError })
     for (const agent of Object.values(this.agents)) agent.memory?.bindDefaultStore(getStore)
     for (const workflow of Object.values(this.workflows)) workflow.bindStore(getStore, this.#leases)
     const { agents, workflows, tools, limits } = this
     this.services = createServices({ agents, workflows, tools, limits, store: getStore, runs: { retentionMs: config.runs?.retentionMs } })
+    this.#sweeper = new RunSweeper({ workflows, leases: this.#leases, store: () => this.store.workflowRuns, sweepMs, onError })
+  }
+
+  /**
+   * Takes over the workflow runs whose lease expired now, instead of at the next sweep, and
+   * starts re-driving them; resolves to how many it took.
+   */
+  recoverRuns(): Promise<number> {
+    return this.#sweeper.sweep()
   }
 
   /** This instance's name in the lease of each workflow run it executes. */
@@ -121,6 +141,7 @@ export class Runtime implements MountSource {
   }
 
   async close(): Promise<void> {
+    await this.#sweeper.stop()
     this.#leases.stop()
     this.#mcp?.close()
     this.services.agentRuns.close()

@@ -33,6 +33,8 @@ interface Scope {
   state: ExecutionState
   env: ExecutionEnv
   getStepResult: GetStepResult
+  /** The path of nested workflows down to this graph, as it prefixes step ids in idempotency keys (`outer.`). */
+  path: string
 }
 
 const SUSPENDED: NodeOutcome = { completed: false }
@@ -47,8 +49,9 @@ export async function runGraph(
   state: ExecutionState,
   input: unknown,
   env: ExecutionEnv,
+  path = '',
 ): Promise<GraphOutcome> {
-  const scope: Scope = { state, env, getStepResult: stepResultReader(state) }
+  const scope: Scope = { state, env, getStepResult: stepResultReader(state), path }
   try {
     while (state.position < nodes.length) {
       if (env.signal.aborted) throw new RunCanceled()
@@ -216,7 +219,18 @@ async function runAttempts(step: Step, inputData: unknown, entry: StepResult, sc
       return new Promise<never>(() => {})
     }
     try {
-      const execution = step.execute({ inputData, resumeData, suspend, context: env.context, signal: env.signal, getStepResult, runId: env.runId })
+      const execution = step.execute({
+        inputData,
+        resumeData,
+        suspend,
+        context: env.context,
+        signal: env.signal,
+        getStepResult,
+        runId: env.runId,
+        // The same for every execution of this step in this run, after a crash or on another instance.
+        idempotencyKey: `${env.runId}:${scope.path}${step.id}`,
+        attempt: attempt + 1,
+      })
       const output = await orCanceled(() => Promise.race([execution, suspended]), env.signal)
       return suspension ? { suspended: true, payload: suspension.payload } : { suspended: false, output }
     } catch (err) {
@@ -230,10 +244,10 @@ async function runAttempts(step: Step, inputData: unknown, entry: StepResult, sc
   }
 }
 
-async function runNested(workflow: NestedWorkflow, inputData: unknown, { state, env }: Scope): Promise<StepRun> {
+async function runNested(workflow: NestedWorkflow, inputData: unknown, { state, env, path }: Scope): Promise<StepRun> {
   const nested = (state.nested ??= {})
   const inner = (nested[workflow.id] ??= { position: 0, steps: {} })
-  const outcome = await runGraph(workflow.nodes, inner, inputData, { ...env, emit: undefined })
+  const outcome = await runGraph(workflow.nodes, inner, inputData, { ...env, emit: undefined }, `${path}${workflow.id}.`)
   switch (outcome.status) {
     case 'success':
       delete nested[workflow.id]

@@ -114,6 +114,22 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     return this.#execute(snapshot, active, options)
   }
 
+  /**
+   * @internal Re-drives a run this instance's sweep just took over (under `token`) from its last
+   * completed step. A stale execution of it here, whose lease lapsed, is stopped first.
+   */
+  async continueClaimed(snapshot: WorkflowSnapshot, token: number): Promise<WorkflowRunResult<TOutput>> {
+    const leases = this.#target.leases()
+    const stale = leases.get(this.workflowId, this.runId)
+    if (stale) {
+      stale.controller.abort()
+      await stale.settled
+    }
+    const active = leases.claim(this.workflowId, this.runId)
+    active.hold(token)
+    return this.#execute(snapshot, active, {})
+  }
+
   /** False when this handle acts for a resource and the stored run belongs to another. */
   #owns(record: { resourceId: string | null }): boolean {
     return this.resourceId === undefined || record.resourceId === this.resourceId

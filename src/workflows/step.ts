@@ -21,6 +21,14 @@ export interface StepExecuteArgs<TIn = unknown, TResume = unknown, TSuspend = un
   signal: AbortSignal
   getStepResult: GetStepResult
   runId: string
+  /**
+   * `${runId}:${stepId}` (nested steps: `${runId}:${workflowId}.${stepId}`), the same each time
+   * this step executes in this run: on a retry, after a crash, on another instance. Record side
+   * effects under it (a unique key, an idempotency header) so a re-driven step does them once.
+   */
+  idempotencyKey: string
+  /** 1 on the first call, 2 on the first retry, … (restarts at 1 when a run is re-driven). */
+  attempt: number
 }
 
 /** A unit of work with validated input and output. */

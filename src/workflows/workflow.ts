@@ -139,6 +139,12 @@ export class Workflow<TInput = any, TOutput = any, TCurrent = any, TId extends s
     return run.restart(options)
   }
 
+  /** @internal Re-drives a run the runtime's sweep claimed under `token`; settles when the run stops. */
+  async recover(record: WorkflowRunRecord, token: number): Promise<WorkflowRunResult<TOutput>> {
+    const run = new WorkflowRun<TInput, TOutput>(this.#target, record.runId, record.resourceId ?? undefined, false)
+    return run.continueClaimed(record.snapshot, token)
+  }
+
   /** True while a run of this workflow executes in this process. */
   isRunning(runId: string): boolean {
     return this.#runLeases().has(this.id, runId)

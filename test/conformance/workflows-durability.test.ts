@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
 import { eventually } from '../harness/http.js'
+import type { RunsOptions } from '../../src/runtime.js'
 import { abandonPipelineRun, ALICE, BOB, startWorkflowApp, tempDir, type WorkflowApp } from './workflows-fixture.js'
 
 const approve = { step: 'approval', resumeData: { approved: true, approver: { name: 'Ada' } } }
@@ -11,8 +12,8 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
   const apps: WorkflowApp[] = []
 
   /** A host app over the shared database file, closed after the test. */
-  async function appOnFile(): Promise<WorkflowApp> {
-    const app = await startWorkflowApp(factory, { path: dir.file })
+  async function appOnFile(runs?: RunsOptions): Promise<WorkflowApp> {
+    const app = await startWorkflowApp(factory, { path: dir.file, runs })
     apps.push(app)
     return app
   }
@@ -32,7 +33,8 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
     const dead = await abandonPipelineRun(dir.file, 'orphan', 'alice')
     expect(dead.entries).toEqual(['orphan/prepare', 'orphan/slow'])
 
-    const app = await appOnFile()
+    // Recovery by hand only: no sweep re-drives the run first.
+    const app = await appOnFile({ sweepMs: 0 })
     const alice = app.as(ALICE)
     const pipeline = app.runtime.getWorkflow('pipeline')
     await eventually(async () => (await pipeline.listInterruptedRuns()).length === 1)
@@ -58,6 +60,31 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
     const again = await alice.post('/workflows/pipeline/runs/orphan/restart')
     expect(again.status).toBe(409)
     expect(app.log.entries).toEqual(['orphan/slow', 'orphan/finish'])
+  })
+
+  it('re-drives on its own a run whose instance died, from its last completed step, with the same idempotency keys', async () => {
+    const dead = await abandonPipelineRun(dir.file, 'orphan', 'alice')
+    expect(dead.keys).toEqual(['orphan:prepare', 'orphan:slow'])
+    const app = await appOnFile({ sweepMs: 25 })
+    app.gates.of('orphan').open()
+    const done = await app.as(ALICE).waitFor('pipeline', 'orphan', 'success')
+    expect(done).toMatchObject({ resourceId: 'alice', result: { n: 25 } })
+    expect(app.log.entries).toEqual(['orphan/slow', 'orphan/finish'])
+    expect(app.log.keys).toEqual(['orphan:slow', 'orphan:finish'])
+    expect(app.runtime.getWorkflow('pipeline').isRunning('orphan')).toBe(false)
+  })
+
+  it('gives each expired run to exactly one of three runtimes recovering at once', async () => {
+    const orphans = ['o1', 'o2', 'o3', 'o4', 'o5', 'o6']
+    for (const runId of orphans) await abandonPipelineRun(dir.file, runId, 'alice')
+    const runtimes = [await appOnFile({ sweepMs: 0 }), await appOnFile({ sweepMs: 0 }), await appOnFile({ sweepMs: 0 })]
+    for (const app of runtimes) for (const runId of orphans) app.gates.of(runId).open()
+    await eventually(async () => (await runtimes[0].runtime.getWorkflow('pipeline').listInterruptedRuns()).length === orphans.length)
+    const taken = await Promise.all(runtimes.map((app) => app.runtime.recoverRuns()))
+    expect(taken.reduce((a, b) => a + b, 0)).toBe(orphans.length)
+    for (const runId of orphans) await runtimes[0].as(ALICE).waitFor('pipeline', runId, 'success')
+    const finished = runtimes.flatMap((app) => app.log.entries.filter((entry) => entry.endsWith('/finish')))
+    expect(finished.sort()).toEqual(orphans.map((runId) => `${runId}/finish`))
   })
 
   it('never lets a second runtime on the same database restart a run the first one is executing', async () => {

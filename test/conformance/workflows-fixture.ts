@@ -67,9 +67,12 @@ export class Gates {
 /** Which step bodies ran, per run, so tests can tell a re-run from a skipped step. */
 export class ExecutionLog {
   readonly entries: string[] = []
+  /** The idempotency key each execution was given, in the same order (pipeline and held steps). */
+  readonly keys: string[] = []
 
-  record(runId: string, step: string): void {
+  record(runId: string, step: string, idempotencyKey?: string): void {
     this.entries.push(`${runId}/${step}`)
+    if (idempotencyKey !== undefined) this.keys.push(idempotencyKey)
   }
 
   count(runId: string, step: string): number {
@@ -152,8 +155,8 @@ function gateStep(id: string, gates: Gates, log: ExecutionLog, factor: number) {
     id,
     inputSchema: num,
     outputSchema: num,
-    execute: async ({ inputData, signal, context, runId }) => {
-      log.record(runId, id)
+    execute: async ({ inputData, signal, context, runId, idempotencyKey }) => {
+      log.record(runId, id, idempotencyKey)
       await gates.of(runId).enter(signal, context.requestSignal)
       return { n: inputData.n * factor }
     },
@@ -167,7 +170,7 @@ function heldWorkflow(gates: Gates, log: ExecutionLog) {
 /** prepare (n + 1) → slow (waits on the gate, n × 10) → finish (n + 5). */
 export function pipelineWorkflow(gates: Gates, log: ExecutionLog) {
   const step = (id: string, fn: (n: number) => number) =>
-    createStep({ id, inputSchema: num, outputSchema: num, execute: ({ inputData, runId }) => (log.record(runId, id), { n: fn(inputData.n) }) })
+    createStep({ id, inputSchema: num, outputSchema: num, execute: ({ inputData, runId, idempotencyKey }) => (log.record(runId, id, idempotencyKey), { n: fn(inputData.n) }) })
   return createWorkflow({ id: 'pipeline', inputSchema: num, outputSchema: num })
     .then(step('prepare', (n) => n + 1))
     .then(gateStep('slow', gates, log, 10))
@@ -211,7 +214,7 @@ export interface WorkflowApp {
   host: TestHost
   gates: Gates
   log: ExecutionLog
-  /** Errors the mount answered as 500; a passing test leaves this empty. */
+  /** Errors the mount answered as 500, and the runtime's background errors; a passing test leaves this empty. */
   unexpected: unknown[]
   as(token?: string): WorkflowClient
   /** Opens a streaming request and resolves once the response headers arrived. */
@@ -226,9 +229,11 @@ export async function startWorkflowApp(
   const store = openTestStore(options.path)
   const gates = new Gates()
   const log = new ExecutionLog()
+  const unexpected: unknown[] = []
   const runtime = createRuntime({
     store,
     runs: options.runs,
+    onError: (err) => unexpected.push(err),
     workflows: {
       math: mathWorkflow(log),
       refund: refundWorkflow(log),
@@ -237,7 +242,6 @@ export async function startWorkflowApp(
       pipeline: pipelineWorkflow(gates, log),
     },
   })
-  const unexpected: unknown[] = []
   const mount: MountOptions = {
     auth: { authenticate: (req) => hostUser(req.host) ?? null, resourceId: (p) => p.id as string },
     context: (req) => ({

@@ -82,6 +82,11 @@ describe('crash recovery', () => {
         slow: executions(dir, 'slow'),
         finish: executions(dir, 'finish'),
       }).toEqual({ prepare: 1, fast: 1, slow: 2, finish: 1 })
+      // The re-run of slow, in this process, got the key the killed child's execution had.
+      const slowRuns = readFileSync(join(dir, 'slow.log'), 'utf8').trim().split('\n').map((line) => line.split(' '))
+      expect(slowRuns.map(([, key]) => key)).toEqual([`${runId}:slow`, `${runId}:slow`])
+      expect(slowRuns[1][0]).toBe(String(process.pid))
+      expect(slowRuns[0][0]).not.toBe(String(process.pid))
       expect((await crashy.getRun(runId))?.status).toBe('success')
       expect(await crashy.listInterruptedRuns()).toEqual([])
       const again = (await crashy.restart(runId).catch((e: unknown) => e)) as HttpError

@@ -136,6 +136,34 @@ describe('workflow graph', () => {
     expect(result.result).toEqual({ n: 7 })
   })
 
+  it('gives a step the same idempotency key on every attempt, with the attempt number', async () => {
+    const calls: Array<[string, number]> = []
+    const flaky = createStep({
+      id: 'flaky',
+      inputSchema: num,
+      outputSchema: num,
+      retries: 2,
+      execute: ({ inputData, idempotencyKey, attempt }) => {
+        calls.push([idempotencyKey, attempt])
+        if (attempt < 3) throw new Error(`attempt ${attempt} failed`)
+        return inputData
+      },
+    })
+    const inner = createWorkflow({ id: 'inner', inputSchema: num, outputSchema: num }).then(flaky).commit()
+    const keyed = createStep({
+      id: 'keyed',
+      inputSchema: num,
+      outputSchema: num,
+      execute: ({ inputData, idempotencyKey, attempt }) => (calls.push([idempotencyKey, attempt]), inputData),
+    })
+    const workflow = createWorkflow({ id: 'keys', inputSchema: num, outputSchema: num }).then(keyed).then(inner).commit()
+    bindRuns(workflow, new InMemoryWorkflowRuns())
+    const result = await (await workflow.createRun({ runId: 'k1' })).start({ inputData: { n: 1 } })
+    expect(result.status).toBe('success')
+    // A nested workflow's steps are keyed by their path, so they never collide with the outer steps.
+    expect(calls).toEqual([['k1:keyed', 1], ['k1:inner.flaky', 1], ['k1:inner.flaky', 2], ['k1:inner.flaky', 3]])
+  })
+
   it('fails the run with the last error once retries are used up', async () => {
     let attempts = 0
     const broken = createStep({
