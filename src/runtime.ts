@@ -140,9 +140,18 @@ export class Runtime implements MountSource {
     return this.services.workflows.get(id)
   }
 
-  async close(): Promise<void> {
+  /**
+   * Shuts down: stops sweeping and taking new workflow runs (a start or resume answers 503),
+   * lets the runs executing here finish for up to `drainMs` (default 0), then ends the leases
+   * of the rest so another instance re-drives them at once, and closes the store.
+   *
+   * @example process.on('SIGTERM', () => runtime.close({ drainMs: 10_000 }))
+   */
+  async close(options: { drainMs?: number } = {}): Promise<void> {
+    const drainMs = options.drainMs ?? 0
+    if (!Number.isFinite(drainMs) || drainMs < 0) throw new TypeError(`drainMs must be a non-negative number, got ${drainMs}`)
     await this.#sweeper.stop()
-    this.#leases.stop()
+    await this.#leases.drain(drainMs)
     this.#mcp?.close()
     this.services.agentRuns.close()
     await this.#store?.close()

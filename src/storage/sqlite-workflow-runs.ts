@@ -110,7 +110,7 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
         "WHERE workflow_id = ? AND run_id = ? AND status = 'running' AND lease_token = ?",
     )
     this.#release = db.prepare(
-      'UPDATE workflow_runs SET lease_owner = NULL, lease_expires_at = NULL ' +
+      'UPDATE workflow_runs SET lease_owner = NULL, lease_expires_at = NULL, lease_token = lease_token + 1 ' +
         "WHERE workflow_id = ? AND run_id = ? AND status = 'running' AND lease_token = ?",
     )
     // The held runs arrive as one JSON array of [workflowId, runId, token], looked up by primary key.

@@ -97,7 +97,10 @@ export interface WorkflowRunStore {
   checkpoint(workflowId: string, runId: string, token: number, snapshot: WorkflowSnapshot, leaseMs: number): Promise<boolean>
   /** Stores the final status and snapshot and ends the lease, if `token` still holds the run. */
   finish(workflowId: string, runId: string, token: number, status: WorkflowRunStatus, snapshot: WorkflowSnapshot): Promise<boolean>
-  /** Ends the lease of a run that stays `running`, so another instance may take it at once. */
+  /**
+   * Ends the lease of a run that stays `running`, so another instance may take it at once; the
+   * token no longer holds it (nor renews it) afterwards.
+   */
   release(workflowId: string, runId: string, token: number): Promise<boolean>
   /** Extends the leases of `runs` that their tokens still hold; returns those. */
   renew(runs: readonly HeldRun[], leaseMs: number): Promise<HeldRun[]>

@@ -148,6 +148,7 @@ export class InMemoryWorkflowRuns implements WorkflowRunStore {
     const run = this.#held(workflowId, runId, token)
     if (!run) return false
     run.leaseOwner = run.leaseExpiresAt = null
+    run.leaseToken += 1
     return true
   }
 

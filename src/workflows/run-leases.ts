@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { conflict } from '../core/errors.js'
+import { setTimeout as delay } from 'node:timers/promises'
+import { conflict, HttpError } from '../core/errors.js'
 import type { HeldRun, LeaseRequest, WorkflowRunStore } from '../storage/workflow-runs.js'
 
 export const DEFAULT_LEASE_MS = 30_000
@@ -21,8 +22,12 @@ export interface ActiveRun {
   readonly settled: Promise<void>
   /** The fencing token of this instance's claim in the store, once it has one. */
   readonly token: number | undefined
+  /** True once this instance gave the run up for another to take (shutdown): it writes nothing more. */
+  readonly handedOff: boolean
   /** Records the claim's token; from then on the heartbeat keeps its lease alive. */
   hold(token: number): void
+  /** Gives the run up: its execution here stops and ends the lease instead of storing an outcome. */
+  handOff(): void
   /** Drops the run here; `settled` resolves. */
   release(): void
 }
@@ -45,6 +50,7 @@ export class RunLeases {
   #timer: ReturnType<typeof setInterval> | undefined
   #beating = false
   #stopped = false
+  #closing = false
 
   constructor(store: () => WorkflowRunStore, options: RunLeaseOptions = {}) {
     const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS
@@ -74,24 +80,34 @@ export class RunLeases {
     return [...this.#runs.values()]
   }
 
-  /** Claims a run in this instance, or throws 409 when it already executes here. */
+  /** Claims a run in this instance, or throws 409 when it already executes here (503 once it is shutting down). */
   claim(workflowId: string, runId: string): ActiveRun {
     const id = key(workflowId, runId)
+    if (this.#closing) throw new HttpError(503, 'UNAVAILABLE', `This instance is shutting down: workflow run ${runId} was not taken, try again`)
     if (this.#runs.has(id)) throw conflict(`Workflow run ${runId} is already running`)
     let resolve!: () => void
     const settled = new Promise<void>((r) => (resolve = r))
     let token: number | undefined
+    let handedOff = false
+    const controller = new AbortController()
     const run: ActiveRun = {
       workflowId,
       runId,
-      controller: new AbortController(),
+      controller,
       settled,
       get token() {
         return token
       },
+      get handedOff() {
+        return handedOff
+      },
       hold: (claimed) => {
         token = claimed
         this.#startBeating()
+      },
+      handOff: () => {
+        handedOff = true
+        controller.abort()
       },
       release: () => {
         if (this.#runs.get(id) === run) this.#runs.delete(id)
@@ -101,6 +117,23 @@ export class RunLeases {
     }
     this.#runs.set(id, run)
     return run
+  }
+
+  /**
+   * Shutdown: takes no new runs, lets the runs here finish for up to `drainMs`, then hands the
+   * rest off (their leases end at once, so another instance's sweep takes them) and stops.
+   */
+  async drain(drainMs: number): Promise<void> {
+    this.#closing = true
+    const settled = () => Promise.all(this.active().map((run) => run.settled))
+    if (drainMs > 0 && this.#runs.size > 0) {
+      const timeout = new AbortController()
+      await Promise.race([settled(), delay(drainMs, undefined, { signal: timeout.signal }).catch(() => {})])
+      timeout.abort()
+    }
+    for (const run of this.active()) run.handOff()
+    await settled()
+    this.stop()
   }
 
   /** Stops the heartbeat for good; runs still here keep their leases until they expire. */

@@ -264,7 +264,7 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     const { controller } = active
     const unlink = linkAbort(options.signal, controller)
     const run = { workflowId: target.id, runId: this.runId, token: active.token!, leaseMs: target.leases().leaseMs }
-    const writer = new SnapshotWriter(target.runStore(), run, snapshot, controller)
+    const writer = new SnapshotWriter(target.runStore(), run, snapshot, active)
     const runId = this.runId
     const emit: EmitEvent | undefined = onEvent && ((type, payload) => onEvent({ type, runId, from: 'WORKFLOW', payload }))
     const span = startRunSpan(target.id, runId, this.resourceId, snapshot)

@@ -87,6 +87,36 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
     expect(finished.sort()).toEqual(orphans.map((runId) => `${runId}/finish`))
   })
 
+  it('hands a run it cannot finish within drainMs to another runtime at once when it shuts down', async () => {
+    // A lease of a minute: only the hand-off, not an expiry, lets the second runtime take the run.
+    const one = await appOnFile({ leaseMs: 60_000, sweepMs: 0 })
+    const two = await appOnFile({ sweepMs: 25 })
+    await one.as(ALICE).post('/workflows/pipeline/start?runId=handoff', { inputData: { n: 1 } })
+    const gate = one.gates.of('handoff')
+    await gate.started
+    two.gates.of('handoff').open()
+    await one.runtime.close({ drainMs: 50 })
+    expect(gate.stepAborted).toBe(true)
+    expect(await two.as(ALICE).waitFor('pipeline', 'handoff', 'success')).toMatchObject({ result: { n: 25 } })
+    expect(one.log.entries).toEqual(['handoff/prepare', 'handoff/slow'])
+    expect(two.log.entries).toEqual(['handoff/slow', 'handoff/finish'])
+  })
+
+  it('lets its runs finish within drainMs when it shuts down, and takes no new ones meanwhile', async () => {
+    const one = await appOnFile({ sweepMs: 0 })
+    await one.as(ALICE).post('/workflows/pipeline/start?runId=draining', { inputData: { n: 1 } })
+    await one.gates.of('draining').started
+    const closing = one.runtime.close({ drainMs: 60_000 })
+    const refused = await one.as(ALICE).post('/workflows/math/start-async', { inputData: { a: 1, b: 2 } })
+    expect(refused.status).toBe(503)
+    expect(refused.body.code).toBe('UNAVAILABLE')
+    one.gates.of('draining').open()
+    await closing
+    expect(one.log.entries).toEqual(['draining/prepare', 'draining/slow', 'draining/finish'])
+    const reopened = await appOnFile({ sweepMs: 0 })
+    expect(await reopened.as(ALICE).run('pipeline', 'draining')).toMatchObject({ status: 'success', result: { n: 25 } })
+  })
+
   it('never lets a second runtime on the same database restart a run the first one is executing', async () => {
     const one = await appOnFile()
     const two = await appOnFile()

@@ -192,6 +192,10 @@ function leaseContract(makeStore: () => WorkflowRunStore | Promise<WorkflowRunSt
     const step = (position: number) => ({ input: { n: 1 }, position, steps: {} })
     expect(await runs.checkpoint('wf', 'r1', 1, step(1), A.leaseMs)).toBe(true)
     expect(await runs.release('wf', 'r1', 1)).toBe(true)
+    // Released: the old token neither writes nor renews, and the run is interrupted at once.
+    expect(await runs.renew([{ workflowId: 'wf', runId: 'r1', token: 1 }], A.leaseMs)).toEqual([])
+    expect(await runs.checkpoint('wf', 'r1', 1, step(5), A.leaseMs)).toBe(false)
+    expect((await runs.listExpired('wf')).map((r) => r.runId)).toEqual(['r1'])
     const taken = (await runs.claim('wf', 'r1', 'running', B))!
     expect(await runs.checkpoint('wf', 'r1', 1, step(9), A.leaseMs)).toBe(false)
     expect(await runs.finish('wf', 'r1', 1, 'success', step(9))).toBe(false)

@@ -193,7 +193,7 @@ function statements(S: string) {
       WHERE workflow_id = $4 AND run_id = $5 AND status = 'running' AND lease_token = $6`,
     finish: `UPDATE ${S}.workflow_runs SET status = $1, snapshot = $2, updated_at = $3, lease_owner = NULL, lease_expires_at = NULL
       WHERE workflow_id = $4 AND run_id = $5 AND status = 'running' AND lease_token = $6`,
-    release: `UPDATE ${S}.workflow_runs SET lease_owner = NULL, lease_expires_at = NULL
+    release: `UPDATE ${S}.workflow_runs SET lease_owner = NULL, lease_expires_at = NULL, lease_token = lease_token + 1
       WHERE workflow_id = $1 AND run_id = $2 AND status = 'running' AND lease_token = $3`,
     renew: `UPDATE ${S}.workflow_runs r SET lease_expires_at = now() + $1 * interval '1 millisecond'
       FROM unnest($2::text[], $3::text[], $4::bigint[]) AS held (workflow_id, run_id, token)
