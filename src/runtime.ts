@@ -15,6 +15,7 @@ import { workflowRoutes } from './routes/workflows.js'
 import { agentRunRoutes } from './routes/agent-runs.js'
 import { approvalRoutes } from './routes/agent-approvals.js'
 import type { AgentRunsOptions } from './agents/runs/ledger.js'
+import type { RunObservability } from './agents/runs/observer.js'
 import { mcpEndpoint } from './routes/mcp/endpoint.js'
 import type { McpOptions } from './routes/mcp/catalog.js'
 import { RunLeases } from './workflows/run-leases.js'
@@ -44,6 +45,12 @@ export interface RuntimeConfig {
   onDisconnect?: DisconnectPolicy
   /** Errors no request sees: a failed lease heartbeat or sweep, a re-driven run that stopped unexpectedly. */
   onError?: (error: unknown) => void
+  /**
+   * Agent runs as the app's OpenTelemetry SDK sees them (spans need no option: they follow the
+   * registered tracer provider), their prices, and a hook called once per finished run
+   * (README "Observability").
+   */
+  observability?: RunObservability
 }
 
 export interface RunsOptions extends AgentRunsOptions {
@@ -107,7 +114,8 @@ export class Runtime implements MountSource {
     for (const agent of Object.values(this.agents)) agent.memory?.bindDefaultStore(getStore)
     for (const workflow of Object.values(this.workflows)) workflow.bindStore(getStore, this.#leases)
     const { agents, workflows, tools, limits } = this
-    this.services = createServices({ agents, workflows, tools, limits, store: getStore, runs: { retentionMs: config.runs?.retentionMs } })
+    const runs = { retentionMs: config.runs?.retentionMs, observability: config.observability }
+    this.services = createServices({ agents, workflows, tools, limits, store: getStore, runs })
     this.#sweeper = new RunSweeper({ workflows, leases: this.#leases, store: () => this.store.workflowRuns, sweepMs, onError })
   }
 

@@ -230,12 +230,13 @@ export class Agent {
     let reply: UIMessage | undefined
     let finishReason: string | undefined
     let result
+    const traced = run.traced(model, tools)
     try {
       result = ai.streamText({
-        model,
+        model: traced.model,
         system,
         messages,
-        tools,
+        tools: traced.tools,
         stopWhen: ai.stepCountIs(this.maxSteps),
         abortSignal: run.signal,
         ...contextOptions(tools, context),
@@ -361,7 +362,8 @@ export class Agent {
 
   #begin(options: AgentRunOptions, kind: RunStart['kind'], threadId: string | undefined, resourceId: string | undefined, model: LanguageModel): AgentRun {
     const start: RunStart = { agentId: this.id, kind, threadId: threadId ?? null, resourceId: resourceId ?? null, model: modelIdentity(model) }
-    if (!options.runs || !this.recordsRuns) return AgentRunLedger.unrecorded(start)
+    if (!options.runs) return AgentRunLedger.unrecorded(start)
+    if (!this.recordsRuns) return options.runs.unrecorded(start, options.report ?? noReport)
     return options.runs.begin(start, options.report ?? noReport)
   }
 
@@ -389,10 +391,9 @@ export class Agent {
     let object: unknown
     try {
       result = await ai.generateText({
-        model: call.model,
+        ...run.traced(call.model, call.tools),
         system: call.system,
         messages: call.messages,
-        tools: call.tools,
         stopWhen: ai.stepCountIs(call.maxSteps),
         abortSignal: run.signal,
         ...contextOptions(call.tools, call.context),
@@ -447,10 +448,9 @@ export class Agent {
     let result
     try {
       result = ai.streamText({
-        model: call.model,
+        ...run.traced(call.model, call.tools),
         system: call.system,
         messages: call.messages,
-        tools: call.tools,
         stopWhen: ai.stepCountIs(call.maxSteps),
         abortSignal: run.signal,
         ...contextOptions(call.tools, call.context),

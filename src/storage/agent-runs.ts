@@ -17,6 +17,27 @@ export interface AgentRunUsage {
   cachedInputTokens?: number
 }
 
+/** Prices per million tokens of one model, in one currency. */
+export interface ModelPrice {
+  inputPerMillion: number
+  outputPerMillion: number
+  /** Cached input tokens, when the provider bills them differently (default: the input price). */
+  cachedInputPerMillion?: number
+  /** Reasoning tokens, when billed apart from output (default: billed as the output they are part of). */
+  reasoningPerMillion?: number
+  /** Default `USD`. */
+  currency?: string
+}
+
+/** A run's estimated cost and what it was computed with: the price table's entry, or `function`. */
+export interface RunCost {
+  amount: number
+  currency: string
+  /** The pricing key that matched (`provider/modelId` or `modelId`), or `function`. */
+  source: string
+  price?: ModelPrice
+}
+
 /** One model call of the run. */
 export interface AgentRunStep {
   finishReason: string
@@ -48,6 +69,10 @@ export interface AgentRunRecord {
   pendingApprovals: PendingToolApproval[]
   /** What a suspended run needs to continue (messages so far, the reply's ids); opaque to the store. */
   state: Record<string, unknown> | null
+  /** Estimated from the runtime's pricing once the run finished; null when unpriced. */
+  cost: RunCost | null
+  /** Milliseconds from the start of the run to its first text output; null before any (or for none). */
+  timeToFirstTokenMs: number | null
   /** Sequence number of the newest stored event (0: none yet). */
   lastSeq: number
   version: number
@@ -64,7 +89,7 @@ export interface AgentRunEvent {
 
 /** The fields a state change may set; absent fields keep their stored value. */
 export type AgentRunPatch = Partial<
-  Pick<AgentRunRecord, 'model' | 'steps' | 'usage' | 'finishReason' | 'error' | 'pendingApprovals' | 'state' | 'finishedAt'>
+  Pick<AgentRunRecord, 'model' | 'steps' | 'usage' | 'finishReason' | 'error' | 'pendingApprovals' | 'state' | 'finishedAt' | 'cost' | 'timeToFirstTokenMs'>
 > & { status: AgentRunStatus }
 
 /** What a state change expects to find; it changes nothing when the stored run differs. */
@@ -111,4 +136,15 @@ export interface AgentRunStore {
   events(runId: string, after: number, limit?: number): Promise<AgentRunEvent[]>
   /** Deletes finished runs (and their events) that finished before `before`; returns how many. */
   prune(before: Date): Promise<number>
+}
+
+/** The stored form of a run's metrics (one JSON value), or undefined when a patch sets none. */
+export function metricsPatch(fields: { cost?: RunCost | null; timeToFirstTokenMs?: number | null }): Record<string, unknown> | undefined {
+  if (fields.cost == null && fields.timeToFirstTokenMs == null) return undefined
+  return { cost: fields.cost ?? null, timeToFirstTokenMs: fields.timeToFirstTokenMs ?? null }
+}
+
+/** A run's metrics read back from their stored form. */
+export function metricsOf(stored: { cost?: RunCost | null; timeToFirstTokenMs?: number | null } | null): Pick<AgentRunRecord, 'cost' | 'timeToFirstTokenMs'> {
+  return { cost: stored?.cost ?? null, timeToFirstTokenMs: stored?.timeToFirstTokenMs ?? null }
 }

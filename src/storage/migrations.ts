@@ -141,6 +141,14 @@ export const migrations: Migration[] = [
       `)
     },
   },
+  {
+    version: 5,
+    description: 'agent run cost and time to first token',
+    up: (db) => {
+      // One JSON object: { cost, timeToFirstTokenMs }, written when a run finishes.
+      db.exec('ALTER TABLE agent_runs ADD COLUMN metrics TEXT')
+    },
+  },
 ]
 
 /**

@@ -8,6 +8,7 @@ import type {
   AgentRunStore,
   ListAgentRunsQuery,
 } from './agent-runs.js'
+import { metricsOf, metricsPatch } from './agent-runs.js'
 import { GroupCommit, isPrimaryKeyViolation } from './group-commit.js'
 
 interface RunRow {
@@ -29,11 +30,12 @@ interface RunRow {
   created_at: number
   updated_at: number
   finished_at: number | null
+  metrics: string | null
 }
 
 const COLUMNS =
   'run_id, agent_id, kind, thread_id, resource_id, status, model, steps, usage, finish_reason, error, pending, state, ' +
-  'last_seq, version, created_at, updated_at, finished_at'
+  'last_seq, version, created_at, updated_at, finished_at, metrics'
 
 const NO_LIMIT = -1
 
@@ -57,6 +59,7 @@ function toRecord(row: RunRow): AgentRunRecord {
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
     finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
+    ...metricsOf(row.metrics === null ? null : JSON.parse(row.metrics)),
   }
 }
 
@@ -98,6 +101,7 @@ export class SqliteAgentRuns implements AgentRunStore {
       JSON.stringify(record.model), JSON.stringify(record.steps), JSON.stringify(record.usage), record.finishReason,
       JSON.stringify(record.error), JSON.stringify(record.pendingApprovals), JSON.stringify(record.state),
       record.lastSeq, record.version, record.createdAt.getTime(), record.updatedAt.getTime(), record.finishedAt?.getTime() ?? null,
+      jsonOrKeep(metricsPatch(record)),
     ]
     try {
       await this.#writes.run(() => this.#insert.run(values))
@@ -135,7 +139,7 @@ export class SqliteAgentRuns implements AgentRunStore {
     const values: unknown[] = [
       patch.status, jsonOrKeep(patch.model), jsonOrKeep(patch.steps), jsonOrKeep(patch.usage), patch.finishReason ?? null,
       jsonOrKeep(patch.error), jsonOrKeep(patch.pendingApprovals), jsonOrKeep(patch.state), patch.finishedAt?.getTime() ?? null,
-      Date.now(), runId, expect.status,
+      jsonOrKeep(metricsPatch(patch)), Date.now(), runId, expect.status,
     ]
     if (expect.owner !== undefined) values.push(expect.owner)
     if (expect.version !== undefined) values.push(expect.version)
@@ -186,7 +190,8 @@ export class SqliteAgentRuns implements AgentRunStore {
       statement = this.#db.prepare(
         'UPDATE agent_runs SET status = ?, model = COALESCE(?, model), steps = COALESCE(?, steps), usage = COALESCE(?, usage), ' +
           'finish_reason = COALESCE(?, finish_reason), error = COALESCE(?, error), pending = COALESCE(?, pending), ' +
-          'state = COALESCE(?, state), finished_at = COALESCE(?, finished_at), version = version + 1, updated_at = ? ' +
+          'state = COALESCE(?, state), finished_at = COALESCE(?, finished_at), metrics = COALESCE(?, metrics), ' +
+          'version = version + 1, updated_at = ? ' +
           `WHERE run_id = ? AND status = ?${byOwner ? ' AND resource_id = ?' : ''}${byVersion ? ' AND version = ?' : ''}`,
       )
       this.#transitions.set(key, statement)

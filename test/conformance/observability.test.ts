@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { hosts, PREFIX, type TestHost } from '../harness/hosts.js'
+import type { LanguageModelV3CallOptions, LanguageModelV3StreamPart } from '@ai-sdk/provider'
+import { simulateReadableStream } from 'ai'
+import { MockLanguageModelV3 } from 'ai/test'
+import { z } from 'zod'
+import { Agent } from '../../src/agents/agent.js'
+import { createTool } from '../../src/agents/tool.js'
+import type { MountOptions } from '../../src/http/dispatch.js'
+import { createRuntime } from '../../src/runtime.js'
+import type { AgentRunRecord } from '../../src/storage/agent-runs.js'
+import { hostUser, hosts, PREFIX, type TestHost } from '../harness/hosts.js'
 import { call, eventually } from '../harness/http.js'
 import { installTracing } from '../harness/tracing.js'
 import { coreMountOptions, coreRuntime } from './core-fixture.js'
@@ -68,5 +77,147 @@ describe.each(hosts)('workflow traces on $name', (factory) => {
       ['execute_step approval', 'success', true],
       ['execute_step settle', 'success', undefined],
     ])
+  })
+})
+
+const reported = { inputTokens: { total: 3, noCache: 3, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 4, text: 4, reasoning: 0 } }
+
+/** Scripted by the last message: a tool result gets a text answer, else the user's words pick the tool (or a failure). */
+function scriptedModel() {
+  return new MockLanguageModelV3({
+    doGenerate: async (options: LanguageModelV3CallOptions) => {
+      const last = options.prompt[options.prompt.length - 1]
+      const said = last.role === 'user' ? last.content.map((p) => (p.type === 'text' ? p.text : '')).join('') : ''
+      if (said.includes('explode')) throw new Error('model overloaded')
+      const response = { id: 'r', modelId: 'mock-model-id-2026', timestamp: new Date(0) }
+      if (last.role === 'tool') return { content: [{ type: 'text', text: 'Done.' }], finishReason: { unified: 'stop', raw: 'stop' }, usage: reported, response, warnings: [] }
+      const tool = said.includes('broken') ? 'broken' : 'weather'
+      const call = { type: 'tool-call' as const, toolCallId: `call-${tool}`, toolName: tool, input: JSON.stringify({ city: 'Oslo' }) }
+      return { content: [call], finishReason: { unified: 'tool-calls', raw: 'tool_calls' }, usage: reported, response, warnings: [] }
+    },
+    doStream: async (options: LanguageModelV3CallOptions) => {
+      const last = options.prompt[options.prompt.length - 1]
+      const said = last.role === 'user' ? last.content.map((p) => (p.type === 'text' ? p.text : '')).join('') : ''
+      const parts: LanguageModelV3StreamPart[] = [{ type: 'stream-start', warnings: [] }, { type: 'response-metadata', id: 'r', modelId: 'mock-model-id-2026', timestamp: new Date(0) }]
+      if (last.role === 'tool') {
+        parts.push({ type: 'text-start', id: 't' }, { type: 'text-delta', id: 't', delta: 'Done.' }, { type: 'text-end', id: 't' })
+        parts.push({ type: 'finish', finishReason: { unified: 'stop', raw: 'stop' }, usage: reported })
+      } else if (said.includes('explode')) {
+        parts.push({ type: 'error', error: new Error('model overloaded') })
+      } else {
+        const tool = said.includes('broken') ? 'broken' : 'weather'
+        parts.push({ type: 'tool-call', toolCallId: `call-${tool}`, toolName: tool, input: JSON.stringify({ city: 'Oslo' }) })
+        parts.push({ type: 'finish', finishReason: { unified: 'tool-calls', raw: 'tool_calls' }, usage: reported })
+      }
+      return { stream: simulateReadableStream({ chunks: parts, initialDelayInMs: null, chunkDelayInMs: null }) }
+    },
+  })
+}
+
+function observedRuntime(finished: AgentRunRecord[], errors: unknown[]) {
+  const city = z.object({ city: z.string() })
+  const weather = createTool({ id: 'weather', description: 'Weather in a city', inputSchema: city, execute: async ({ city }) => ({ city, degrees: 21 }) })
+  const broken = createTool({
+    id: 'broken',
+    description: 'Always fails',
+    inputSchema: city,
+    execute: async (): Promise<string> => {
+      throw new Error('database password is hunter2')
+    },
+  })
+  const runtime = createRuntime({
+    agents: { helper: new Agent({ id: 'helper', instructions: 'Help.', model: scriptedModel(), tools: { weather, broken } }) },
+    observability: {
+      pricing: { 'mock-provider/mock-model-id': { inputPerMillion: 2, outputPerMillion: 10 } },
+      onRunFinish: (run) => void finished.push(run),
+    },
+  })
+  const mount: MountOptions = { auth: { authenticate: (req) => hostUser(req.host) ?? null }, onError: (err) => void errors.push(err) }
+  return { runtime, mount }
+}
+
+const userMessage = (text: string) => [{ id: 'u1', role: 'user', parts: [{ type: 'text', text }] }]
+
+describe.each(hosts)('agent run traces, usage and cost on $name', (factory) => {
+  let host: TestHost
+  const finished: AgentRunRecord[] = []
+  const errors: unknown[] = []
+  const api = (path: string) => `${host.url}${PREFIX}${path}`
+
+  beforeAll(async () => {
+    const { runtime, mount } = observedRuntime(finished, errors)
+    host = await factory.create({ runtime, mount })
+  })
+  afterAll(() => host?.close())
+  beforeEach(() => {
+    tracing.reset()
+    finished.length = 0
+  })
+
+  it('traces a chat turn with a tool call under the request, with the usage the model reported', async () => {
+    const res = await fetch(api('/agents/helper/chat'), {
+      method: 'POST',
+      headers: { authorization: 'Bearer alice-token', 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'chat-traced', messages: userMessage('Weather in Oslo?') }),
+    })
+    expect(res.status).toBe(200)
+    expect(await res.text()).toContain('Done.')
+    const agent = await eventually(() => tracing.spans().find((s) => s.name === 'invoke_agent helper'))
+    const server = await eventually(() => tracing.server(`${PREFIX}/agents/helper/chat`))
+    expect(agent.parentSpanContext?.spanId).toBe(server.spanContext().spanId)
+    expect(server.attributes).toMatchObject({ 'http.route': `${PREFIX}/agents/:agentId/chat`, 'agentmount.agent.id': 'helper', 'agentmount.resource.id': 'alice' })
+    expect(agent.attributes).toMatchObject({
+      'gen_ai.operation.name': 'invoke_agent',
+      'gen_ai.agent.id': 'helper',
+      'gen_ai.conversation.id': 'chat-traced',
+      'agentmount.resource.id': 'alice',
+      'agentmount.run.status': 'success',
+      'gen_ai.usage.input_tokens': 6,
+      'gen_ai.usage.output_tokens': 8,
+    })
+    const children = tracing.children(agent).map((s) => s.name).sort()
+    expect(children).toEqual(['chat mock-model-id', 'chat mock-model-id', 'execute_tool weather'])
+    for (const chat of tracing.children(agent).filter((s) => s.name.startsWith('chat '))) {
+      expect(chat.attributes).toMatchObject({
+        'gen_ai.provider.name': 'mock-provider',
+        'gen_ai.request.model': 'mock-model-id',
+        'gen_ai.response.model': 'mock-model-id-2026',
+        'gen_ai.usage.input_tokens': 3,
+        'gen_ai.usage.output_tokens': 4,
+      })
+      expect(chat.attributes['gen_ai.input.messages']).toBeUndefined()
+    }
+    const runId = String(agent.attributes['agentmount.run.id'])
+    await eventually(() => finished.length === 1)
+    expect(finished[0]).toMatchObject({ runId, status: 'success', usage: { inputTokens: 6, outputTokens: 8 } })
+    // 6 input tokens at 2 and 8 output tokens at 10 per million.
+    expect(finished[0].cost).toEqual({ amount: (6 * 2 + 8 * 10) / 1e6, currency: 'USD', source: 'mock-provider/mock-model-id', price: { inputPerMillion: 2, outputPerMillion: 10 } })
+    const stored = await call(api(`/agents/helper/runs/${runId}`), { token: 'alice-token' })
+    expect(stored.status).toBe(200)
+    expect(stored.body).toMatchObject({ runId, cost: finished[0].cost })
+    expect(typeof stored.body.timeToFirstTokenMs).toBe('number')
+  })
+
+  it('marks a failing tool span with its exception while the run goes on', async () => {
+    const res = await call(api('/agents/helper/generate'), { method: 'POST', token: 'alice-token', json: { messages: 'Use the broken tool' } })
+    expect(res.status).toBe(200)
+    const toolSpan = await eventually(() => tracing.spans().find((s) => s.name === 'execute_tool broken'))
+    expect(toolSpan.status.code).toBe(2)
+    expect(toolSpan.events.map((e) => e.name)).toContain('exception')
+    const agent = tracing.span('invoke_agent helper')
+    expect(toolSpan.parentSpanContext?.spanId).toBe(agent.spanContext().spanId)
+    expect(agent.attributes['agentmount.run.status']).toBe('success')
+    await eventually(() => finished.length === 1)
+  })
+
+  it('marks a failing model call and its run as errors, and still announces the run once', async () => {
+    const res = await call(api('/agents/helper/generate'), { method: 'POST', token: 'alice-token', json: { messages: 'explode please' } })
+    expect(res.status).toBe(502)
+    const agent = await eventually(() => tracing.spans().find((s) => s.name === 'invoke_agent helper'))
+    expect(agent.status.code).toBe(2)
+    const chat = tracing.children(agent).find((s) => s.name === 'chat mock-model-id')
+    expect(chat?.status).toMatchObject({ code: 2, message: 'model overloaded' })
+    await eventually(() => finished.length === 1)
+    expect(finished[0]).toMatchObject({ status: 'failed' })
   })
 })

@@ -18,6 +18,8 @@ export function agentRun(runId: string, overrides: Partial<AgentRunRecord> = {})
     error: null,
     pendingApprovals: [],
     state: null,
+    cost: null,
+    timeToFirstTokenMs: null,
     lastSeq: 0,
     version: 0,
     createdAt: at,
@@ -43,6 +45,19 @@ export function agentRunsContract(makeStore: () => AgentRunStore | Promise<Agent
     await runs.create(original)
     expect(await runs.get('r1')).toEqual(original)
     expect(await runs.get('nope')).toBeNull()
+  })
+
+  it('keeps the cost with the price used and the time to first token, set when the run finishes', async () => {
+    const runs = await makeStore()
+    await runs.create(agentRun('priced'))
+    expect(await runs.get('priced')).toMatchObject({ cost: null, timeToFirstTokenMs: null })
+    const cost = { amount: 0.0125, currency: 'EUR', source: 'mock/m1', price: { inputPerMillion: 1.5, outputPerMillion: 6, currency: 'EUR' } }
+    const finishedAt = new Date(1_700_000_005_000)
+    expect(await runs.transition('priced', { status: 'running' }, { status: 'success', cost, timeToFirstTokenMs: 42, finishedAt })).toBe(true)
+    expect(await runs.get('priced')).toMatchObject({ status: 'success', cost, timeToFirstTokenMs: 42, finishedAt })
+    // A later change that sets no metrics keeps them.
+    expect(await runs.transition('priced', { status: 'success' }, { status: 'success', finishReason: 'stop' })).toBe(true)
+    expect(await runs.get('priced')).toMatchObject({ cost, timeToFirstTokenMs: 42, finishReason: 'stop' })
   })
 
   it('refuses a second run with the same id with a 409', async () => {

@@ -1,4 +1,4 @@
-import type { LanguageModelUsage } from 'ai'
+import type { LanguageModel, LanguageModelUsage, ToolSet } from 'ai'
 import { linkAbort } from '../../core/abort.js'
 import type {
   AgentRunKind,
@@ -10,6 +10,7 @@ import type {
 } from '../../storage/agent-runs.js'
 import { RunEvents, type RunEventEntry } from './run-events.js'
 import { RunLogWriter } from './run-writer.js'
+import { RunTelemetry, type RunObservability } from './observer.js'
 
 /** What a new run is: who asked, on which thread, with which model. */
 export interface RunStart {
@@ -72,14 +73,20 @@ export class AgentRun {
   #resolveDone!: (record: AgentRunRecord) => void
   #unlink: (() => void) | undefined
   #finished = false
+  readonly #telemetry: RunTelemetry
+  readonly #report: (err: unknown) => void
 
   /** @internal Built by the ledger, or standalone (unrecorded) when `store` is undefined. */
   constructor(
     record: AgentRunRecord,
     recording: { store: AgentRunStore; created: Promise<void>; report: (err: unknown) => void } | undefined,
     release: () => void,
+    observability: RunObservability = {},
+    report: (err: unknown) => void = recording?.report ?? (() => {}),
   ) {
     this.runId = record.runId
+    this.#telemetry = new RunTelemetry(record, observability)
+    this.#report = report
     this.record = record
     this.events = new RunEvents(record.lastSeq)
     this.#release = release
@@ -103,6 +110,7 @@ export class AgentRun {
 
   /** Adds an event for readers and to the stored log. */
   emit(data: unknown): RunEventEntry {
+    this.#telemetry.observe(data)
     const entry = this.events.push(data)
     this.#writer?.add(entry)
     return entry
@@ -113,6 +121,11 @@ export class AgentRun {
     const counted = usageOf(usage)
     this.record.steps.push({ finishReason, usage: counted })
     this.record.usage = addUsage(this.record.usage, counted)
+  }
+
+  /** The model and tools of this run's model calls, traced under its span when the app traces. */
+  traced(model: LanguageModel, tools: ToolSet | undefined): { model: LanguageModel; tools: ToolSet | undefined } {
+    return this.#telemetry.traced(model, tools)
   }
 
   /** Stops the run when `signal` fires (its client went away, with `onDisconnect: 'abort'`), until it finishes. */
@@ -137,7 +150,11 @@ export class AgentRun {
     record.error = outcome.error ?? null
     record.pendingApprovals = outcome.pendingApprovals ?? []
     record.state = outcome.state ?? null
-    if (terminal) record.finishedAt = new Date()
+    if (terminal) {
+      record.finishedAt = new Date()
+      record.cost = this.#price()
+    }
+    if (record.timeToFirstTokenMs === null && this.#telemetry.firstOutputMs !== undefined) record.timeToFirstTokenMs = this.#telemetry.firstOutputMs
     record.lastSeq = this.events.lastSeq
     record.updatedAt = new Date()
     if (this.#writer) {
@@ -149,15 +166,40 @@ export class AgentRun {
         error: record.error,
         pendingApprovals: record.pendingApprovals,
         state: record.state,
+        cost: record.cost,
+        timeToFirstTokenMs: record.timeToFirstTokenMs,
         ...(terminal ? { finishedAt: record.finishedAt! } : {}),
       })
       // Someone else moved the run (a cancel from another instance): theirs is the status.
       if (!stored && this.#writer.lost) record.status = 'canceled'
       if (stored) record.version++
-    }
+      // Someone else's status is theirs to announce: only the change made here counts as this run's end.
+      if (stored && terminal) this.#announce(record)
+    } else if (terminal) this.#announce(record)
+    this.#telemetry.end(record)
     this.events.end()
     this.#release()
     this.#resolveDone(record)
     return record
+  }
+
+  #price() {
+    try {
+      return this.#telemetry.price(this.record)
+    } catch (err) {
+      this.#report(err)
+      return null
+    }
+  }
+
+  /** Hands the final record to `onRunFinish`, once; what it throws or rejects with is reported. */
+  #announce(record: AgentRunRecord): void {
+    const hook = this.#telemetry.onRunFinish
+    if (!hook) return
+    try {
+      Promise.resolve(hook(structuredClone(record))).catch(this.#report)
+    } catch (err) {
+      this.#report(err)
+    }
   }
 }

@@ -9,10 +9,13 @@ import {
 } from '../../storage/agent-runs.js'
 import { AgentRun, type RunStart } from './agent-run.js'
 import type { RunEventEntry } from './run-events.js'
+import type { RunObservability } from './observer.js'
 
 export interface AgentRunsOptions {
   /** How long finished runs and their event logs are kept (default 30 days); suspended runs are kept until answered. */
   retentionMs?: number
+  /** Spans, pricing and the finish hook of every run. */
+  observability?: RunObservability
 }
 
 /** Who asks about a run: the agent in the path and the caller's resource (undefined: unscoped). */
@@ -30,7 +33,7 @@ function freshRecord(start: RunStart, runId: string): AgentRunRecord {
   const now = new Date()
   return {
     runId, ...start, status: 'running', steps: [], usage: {}, finishReason: null, error: null, pendingApprovals: [],
-    state: null, lastSeq: 0, version: 0, createdAt: now, updatedAt: now, finishedAt: null,
+    state: null, cost: null, timeToFirstTokenMs: null, lastSeq: 0, version: 0, createdAt: now, updatedAt: now, finishedAt: null,
   }
 }
 
@@ -42,12 +45,14 @@ function freshRecord(start: RunStart, runId: string): AgentRunRecord {
 export class AgentRunLedger {
   readonly #store: () => AgentRunStore
   readonly #retentionMs: number
+  readonly #observability: RunObservability
   readonly #active = new Map<string, AgentRun>()
   #pruner: NodeJS.Timeout | undefined
 
   constructor(store: () => AgentRunStore, options: AgentRunsOptions = {}) {
     this.#store = store
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION
+    this.#observability = options.observability ?? {}
     if (!(this.#retentionMs > 0)) throw new TypeError('runs.retentionMs must be a positive number of milliseconds')
   }
 
@@ -61,7 +66,7 @@ export class AgentRunLedger {
     const record = freshRecord(start, randomUUID())
     const store = this.store
     const created = store.create({ ...record })
-    return this.#register(new AgentRun(record, { store, created, report }, () => this.#forget(record.runId)))
+    return this.#register(new AgentRun(record, { store, created, report }, () => this.#forget(record.runId), this.#observability))
   }
 
   /** A run nobody can look up or rejoin (an agent with `runs: false`, or called without a runtime). */
@@ -69,10 +74,17 @@ export class AgentRunLedger {
     return new AgentRun(freshRecord(start, randomUUID()), undefined, () => {})
   }
 
+  /** An unrecorded run of this runtime: traced, priced and announced like the others, but not stored. */
+  unrecorded(start: RunStart, report: (err: unknown) => void): AgentRun {
+    return new AgentRun(freshRecord(start, randomUUID()), undefined, () => {}, this.#observability, report)
+  }
+
   /** Continues a run this caller just claimed (suspended → running), numbering events on from its log. */
   resume(record: AgentRunRecord, report: (err: unknown) => void): AgentRun {
     const copy: AgentRunRecord = { ...record, status: 'running', steps: [...record.steps], pendingApprovals: [], state: null }
-    return this.#register(new AgentRun(copy, { store: this.store, created: Promise.resolve(), report }, () => this.#forget(record.runId)))
+    return this.#register(
+      new AgentRun(copy, { store: this.store, created: Promise.resolve(), report }, () => this.#forget(record.runId), this.#observability),
+    )
   }
 
   active(runId: string): AgentRun | undefined {
@@ -96,7 +108,7 @@ export class AgentRunLedger {
    * has; a suspended run, or one another instance executes, is marked canceled in one guarded
    * write (that instance stops at its next write). 409 once it has finished otherwise.
    */
-  async cancel(scope: RunScope, runId: string): Promise<AgentRunRecord> {
+  async cancel(scope: RunScope, runId: string, report: (err: unknown) => void = () => {}): Promise<AgentRunRecord> {
     const active = this.#active.get(runId)
     if (active && owns(scope, active.record)) {
       active.cancel()
@@ -112,7 +124,16 @@ export class AgentRunLedger {
     if (!(await this.store.transition(runId, expect, { status: 'canceled', finishedAt }))) {
       throw conflict(`Agent run ${runId} changed state while being canceled`)
     }
-    return { ...record, status: 'canceled', finishedAt, version: record.version + 1 }
+    const canceled: AgentRunRecord = { ...record, status: 'canceled', finishedAt, version: record.version + 1 }
+    const hook = this.#observability.onRunFinish
+    if (hook) {
+      try {
+        Promise.resolve(hook(structuredClone(canceled))).catch(report)
+      } catch (err) {
+        report(err)
+      }
+    }
+    return canceled
   }
 
   /** The run's events after `after`, then live ones until it ends or suspends. */

@@ -6,7 +6,9 @@ import type {
   AgentRunRecord,
   AgentRunStore,
   ListAgentRunsQuery,
+  RunCost,
 } from '../agent-runs.js'
+import { metricsOf, metricsPatch } from '../agent-runs.js'
 import { query, sqlState, UNIQUE_VIOLATION, type PgContext } from './sql.js'
 
 interface RunRow {
@@ -28,11 +30,12 @@ interface RunRow {
   created_at: Date
   updated_at: Date
   finished_at: Date | null
+  metrics: { cost?: RunCost | null; timeToFirstTokenMs?: number | null } | null
 }
 
 const COLUMNS =
   'run_id, agent_id, kind, thread_id, resource_id, status, model, steps, usage, finish_reason, error, pending, state, ' +
-  'last_seq, version, created_at, updated_at, finished_at'
+  'last_seq, version, created_at, updated_at, finished_at, metrics'
 
 function toRecord(row: RunRow): AgentRunRecord {
   return {
@@ -54,6 +57,7 @@ function toRecord(row: RunRow): AgentRunRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     finishedAt: row.finished_at,
+    ...metricsOf(row.metrics),
   }
 }
 
@@ -76,7 +80,7 @@ export class PgAgentRuns implements AgentRunStore {
       record.runId, record.agentId, record.kind, record.threadId, record.resourceId, record.status,
       JSON.stringify(record.model), JSON.stringify(record.steps), JSON.stringify(record.usage), record.finishReason,
       JSON.stringify(record.error), JSON.stringify(record.pendingApprovals), JSON.stringify(record.state),
-      record.lastSeq, record.version, record.createdAt, record.updatedAt, record.finishedAt,
+      record.lastSeq, record.version, record.createdAt, record.updatedAt, record.finishedAt, jsonOrKeep(metricsPatch(record)),
     ]
     try {
       await query(this.#pg, this.#sql.insert, values)
@@ -117,7 +121,7 @@ export class PgAgentRuns implements AgentRunStore {
     const values: unknown[] = [
       patch.status, jsonOrKeep(patch.model), jsonOrKeep(patch.steps), jsonOrKeep(patch.usage), patch.finishReason ?? null,
       jsonOrKeep(patch.error), jsonOrKeep(patch.pendingApprovals), jsonOrKeep(patch.state), patch.finishedAt ?? null,
-      new Date(), runId, expect.status,
+      new Date(), runId, expect.status, jsonOrKeep(metricsPatch(patch)),
     ]
     let text = this.#sql.transition
     if (expect.owner !== undefined) text += ` AND resource_id = $${values.push(expect.owner)}`
@@ -151,7 +155,7 @@ function statements(S: string) {
     transition: `UPDATE ${S}.agent_runs SET status = $1, model = COALESCE($2::json, model), steps = COALESCE($3::json, steps),
       usage = COALESCE($4::json, usage), finish_reason = COALESCE($5, finish_reason), error = COALESCE($6::json, error),
       pending = COALESCE($7::json, pending), state = COALESCE($8::json, state), finished_at = COALESCE($9, finished_at),
-      version = version + 1, updated_at = $10
+      metrics = COALESCE($13::json, metrics), version = version + 1, updated_at = $10
       WHERE run_id = $11 AND status = $12`,
     append: `WITH run AS (
         UPDATE ${S}.agent_runs SET last_seq = $2, updated_at = $3 WHERE run_id = $1 AND status = 'running' RETURNING run_id)

@@ -138,6 +138,12 @@ export const pgMigrations: PgMigration[] = [
         ADD COLUMN lease_token BIGINT NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 5,
+    description: 'agent run cost and time to first token',
+    // One JSON object: { cost, timeToFirstTokenMs }, written when a run finishes.
+    sql: (S) => `ALTER TABLE ${S}.agent_runs ADD COLUMN metrics JSON;`,
+  },
 ]
 
 // Arbitrary constant namespacing our advisory locks from the app's own.
