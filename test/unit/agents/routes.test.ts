@@ -100,8 +100,17 @@ describe('agent routes', () => {
     }
   })
 
-  it('asks for agents:read and agents:execute', () => {
-    expect(agentRoutes.map((r) => r.permission)).toEqual(['agents:read', 'agents:read', 'agents:execute', 'agents:execute', 'agents:execute'])
+  it('asks for agents:read to read, agents:execute to run an agent and tools:execute to run its tool', () => {
+    expect(Object.fromEntries(agentRoutes.map((r) => [`${r.method} ${r.path}`, r.permission]))).toEqual({
+      'GET /agents': 'agents:read',
+      'GET /agents/providers': 'agents:read',
+      'GET /agents/:agentId': 'agents:read',
+      'GET /agents/:agentId/tools/:toolId': 'agents:read',
+      'POST /agents/:agentId/tools/:toolId/execute': 'tools:execute',
+      'POST /agents/:agentId/generate': 'agents:execute',
+      'POST /agents/:agentId/stream': 'agents:execute',
+      'POST /agents/:agentId/chat': 'agents:execute',
+    })
   })
 })
 
