@@ -28,6 +28,8 @@ export async function pumpChat(pump: ChatPump): Promise<void> {
     for (;;) {
       const { done, value } = await reader.read()
       if (done) break
+      // A stopped run ends quietly: what its abort made fail is no error of the run.
+      if (value.type === 'error' && run.signal.aborted) continue
       run.emit(value)
       if (value.type === 'tool-input-available') inputs.set(value.toolCallId, { toolName: value.toolName, input: value.input })
       else if (value.type === 'tool-approval-request') {
@@ -36,8 +38,10 @@ export async function pumpChat(pump: ChatPump): Promise<void> {
       } else if (value.type === 'error') failure = value.errorText
     }
   } catch (err) {
-    failure = safeErrorMessage(err, 'The agent run failed')
-    run.emit({ type: 'error', errorText: failure })
+    if (!run.signal.aborted) {
+      failure = safeErrorMessage(err, 'The agent run failed')
+      run.emit({ type: 'error', errorText: failure })
+    }
   } finally {
     reader.releaseLock()
   }
@@ -45,8 +49,8 @@ export async function pumpChat(pump: ChatPump): Promise<void> {
 }
 
 function outcome(pump: ChatPump, pending: PendingToolApproval[], failure: string | undefined): RunOutcome {
-  if (failure !== undefined) return { status: 'failed', finishReason: 'error', error: { message: failure } }
   if (pump.run.signal.aborted) return { status: 'canceled', finishReason: 'abort' }
+  if (failure !== undefined) return { status: 'failed', finishReason: 'error', error: { message: failure } }
   const reply = pump.reply()
   if (pending.length === 0 || !reply) return { status: 'success', finishReason: pump.finishReason() }
   const state: SuspendedChat = { reply }

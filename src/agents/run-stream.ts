@@ -49,6 +49,8 @@ export async function pumpStream(pump: StreamPump): Promise<void> {
       const chunk = toMastraChunk(value, scope)
       if (!chunk) continue
       if (value.type === 'error') {
+        // A stopped run ends quietly: what its abort made fail is no error of the run.
+        if (run.signal.aborted) break
         failure = String(chunk.payload.message)
         run.emit(chunk)
         break

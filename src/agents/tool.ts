@@ -191,11 +191,21 @@ export class Tool<I = unknown, O = unknown> {
       throw new HttpError(400, 'VALIDATION_ERROR', `Tool ${this.id} has no server-side execute; the client runs it`)
     }
     const input = await this.#parseInput(data)
+    // Run directly, a tool that waits for a person would skip the person.
+    if (await this.#needsApproval(input, ctx.context ?? {})) {
+      throw new HttpError(403, 'FORBIDDEN', `Tool ${this.id} needs a person's approval: it runs only inside an agent run, once approved`)
+    }
     return this.#executeChecked(input, {
       context: ctx.context ?? {},
       signal: ctx.signal ?? NEVER_ABORTED,
       progress: ctx.progress ?? NO_PROGRESS,
     })
+  }
+
+  async #needsApproval(input: I, context: RequestContext): Promise<boolean> {
+    const { needsApproval } = this.aiTool as { needsApproval?: boolean | ((input: I, options: object) => boolean | PromiseLike<boolean>) }
+    if (typeof needsApproval !== 'function') return needsApproval === true
+    return (await needsApproval(input, { toolCallId: randomUUID(), messages: [], ...toolExecutionContext(context) })) === true
   }
 
   async #parseInput(data: unknown): Promise<I> {

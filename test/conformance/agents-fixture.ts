@@ -1,5 +1,16 @@
 import type { LanguageModelV3CallOptions, LanguageModelV3Content, LanguageModelV3Message, LanguageModelV3StreamPart } from '@ai-sdk/provider'
-import { APICallError, DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from 'ai'
+import {
+  AbstractChat,
+  APICallError,
+  DefaultChatTransport,
+  lastAssistantMessageIsCompleteWithApprovalResponses,
+  readUIMessageStream,
+  tool,
+  type ChatState,
+  type ChatStatus,
+  type UIMessage,
+  type UIMessageChunk,
+} from 'ai'
 import { MockLanguageModelV3 } from 'ai/test'
 import { z } from 'zod'
 import { Agent } from '../../src/agents/agent.js'
@@ -103,8 +114,8 @@ export type ScriptedModel = MockLanguageModelV3 & { hung: AbortSignal[]; held: (
 /**
  * A mock model scripted by the last user message, so one model serves a whole suite:
  * "weather" calls the weather tool (for Atlantis when the message names it, else Oslo) and
- * then answers "Tool said: <output>"; "refund" calls the refund tool for order A-1 (which needs
- * approval); "explode" fails (mid-stream when streaming); "denied" is a provider 401; "hang"
+ * then answers "Tool said: <output>"; "refund" calls the refund tool for order A-1 (order "free"
+ * when the message says free); "explode" fails (mid-stream when streaming); "denied" is a provider 401; "hang"
  * sends "partial " and waits for its abort signal; "hold" streams `HELD.before`, waits for
  * `release()`, then streams `HELD.after`; a JSON response format gets a JSON object; anything
  * else is echoed as "Echo: <text>".
@@ -123,7 +134,7 @@ export function scriptedModel(): ScriptedModel {
     if (said.includes('hang')) return { kind: 'hang' }
     if (said.includes('hold')) return { kind: 'hold' }
     if (said.includes('refund') && options.tools?.some((t) => t.name === 'refund')) {
-      return { kind: 'tool', toolCallId: `call-${calls}`, city: '', tool: 'refund', input: { orderId: 'A-1' } }
+      return { kind: 'tool', toolCallId: `call-${calls}`, city: '', tool: 'refund', input: { orderId: said.includes('free') ? 'free' : 'A-1' } }
     }
     if (said.includes('weather') && options.tools?.some((t) => t.name === 'weather')) {
       return { kind: 'tool', toolCallId: `call-${calls}`, city: said.includes('Atlantis') ? 'Atlantis' : 'Oslo' }
@@ -211,6 +222,34 @@ export const clock = createTool({
   execute: async ({ zone }) => ({ zone, time: '12:00' }),
 })
 
+/** A refund tool that waits for a person's approval; `refunds` lists the orders it really refunded. */
+function refundTools(refunds: string[]) {
+  const inputSchema = z.object({ orderId: z.string().min(1) })
+  return {
+    /** Ours, `createTool({ requireApproval })`. */
+    kit: createTool({
+      id: 'refund',
+      description: 'Refunds an order',
+      inputSchema,
+      requireApproval: true,
+      execute: async ({ orderId }) => {
+        refunds.push(orderId)
+        return { refunded: orderId }
+      },
+    }),
+    /** The AI SDK's own `tool({ needsApproval })`, deciding per input. */
+    sdk: tool({
+      description: 'Refunds an order',
+      inputSchema,
+      needsApproval: async ({ orderId }) => orderId !== 'free',
+      execute: async ({ orderId }) => {
+        refunds.push(orderId)
+        return { refunded: orderId }
+      },
+    }),
+  }
+}
+
 /** The mount options of a real app: identity and tenant from the host's own auth middleware. */
 export function agentMountOptions(unexpected: unknown[]): MountOptions {
   return {
@@ -229,7 +268,9 @@ export interface AgentClient {
 export interface AgentApp {
   runtime: Runtime
   host: TestHost
-  models: { support: ScriptedModel; guide: ScriptedModel; quiet: ScriptedModel }
+  models: { support: ScriptedModel; guide: ScriptedModel; quiet: ScriptedModel; ops: ScriptedModel }
+  /** Orders the refund tools really refunded, in order. */
+  refunds: string[]
   /** Errors the mount answered as 500 or logged from a stream; a passing test leaves this empty. */
   unexpected: unknown[]
   url(path: string): string
@@ -238,32 +279,36 @@ export interface AgentApp {
 }
 
 /**
- * Agents: `support` (per-tenant instructions, the weather tool, memory), `guide` (instructions
- * exposed in listings) and `quiet` (instructions kept private). The runtime adds `clock`.
+ * Agents: `support` (per-tenant instructions, the weather tool, a refund tool that needs
+ * approval, memory), `guide` (instructions exposed in listings), `quiet` (instructions kept
+ * private) and `ops` (an AI SDK refund tool with `needsApproval`, no memory). The runtime adds `clock`.
  */
 export async function startAgentApp(
   factory: HostFactory,
   options: { parser?: boolean; mount?: Partial<MountOptions>; store?: string } = {},
 ): Promise<AgentApp> {
   const store = openTestStore(options.store)
-  const models = { support: scriptedModel(), guide: scriptedModel(), quiet: scriptedModel() }
+  const models = { support: scriptedModel(), guide: scriptedModel(), quiet: scriptedModel(), ops: scriptedModel() }
+  const refunds: string[] = []
+  const refund = refundTools(refunds)
   const runtime = createRuntime({
     store,
     tools: { clock },
     agents: {
       support: new Agent({
-        id: 'support', name: 'Support', description: 'Answers customers', model: models.support, tools: { weather }, memory: new Memory(),
+        id: 'support', name: 'Support', description: 'Answers customers', model: models.support, tools: { weather, refund: refund.kit }, memory: new Memory(),
         instructions: ({ context }) => `You help the customers of ${context.tenant}.`,
       }),
       guide: new Agent({ id: 'guide', name: 'Guide', instructions: 'Be brief.', exposeInstructions: true, model: models.guide }),
       quiet: new Agent({ id: 'quiet', instructions: 'Private prompt.', model: models.quiet }),
+      ops: new Agent({ id: 'ops', instructions: 'Refund orders.', model: models.ops, tools: { refund: refund.sdk } }),
     },
   })
   const unexpected: unknown[] = []
   const host = await factory.create({ runtime, mount: { ...agentMountOptions(unexpected), ...options.mount }, parser: options.parser ?? false })
   const url = (path: string) => `${host.url}${PREFIX}${path}`
   return {
-    runtime, host, models, unexpected, url,
+    runtime, host, models, refunds, unexpected, url,
     as: (token) => ({
       get: (path) => call(url(path), { token }),
       post: (path, json) => call(url(path), { method: 'POST', token, json }),
@@ -343,4 +388,64 @@ export async function chatTurn(
   await collecting
   if (!message) throw new Error('the chat stream produced no message')
   return { chunks, message }
+}
+
+class ArrayChatState implements ChatState<UIMessage> {
+  status: ChatStatus = 'ready'
+  error: Error | undefined = undefined
+  messages: UIMessage[]
+
+  constructor(messages: UIMessage[]) {
+    this.messages = messages
+  }
+
+  pushMessage = (message: UIMessage) => {
+    this.messages = [...this.messages, message]
+  }
+
+  popMessage = () => {
+    this.messages = this.messages.slice(0, -1)
+  }
+
+  replaceMessage = (index: number, message: UIMessage) => {
+    this.messages = [...this.messages.slice(0, index), message, ...this.messages.slice(index + 1)]
+  }
+
+  snapshot = <T>(thing: T): T => structuredClone(thing)
+}
+
+/**
+ * What `useChat` runs in a browser, without React: the AI SDK's own chat class over
+ * `DefaultChatTransport`, sending again by itself once every approval has an answer.
+ */
+export class TestChat extends AbstractChat<UIMessage> {
+  #finished: Array<() => void> = []
+
+  constructor(app: Pick<AgentApp, 'url'>, agentId: string, chatId: string, options: { token?: string; messages?: UIMessage[] } = {}) {
+    const headers = { authorization: `Bearer ${options.token ?? ALICE}` }
+    super({
+      id: chatId,
+      transport: new DefaultChatTransport<UIMessage>({ api: app.url(`/agents/${agentId}/chat`), headers }),
+      state: new ArrayChatState(options.messages ?? []),
+      sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses,
+      onFinish: () => this.#settle(),
+      onError: () => this.#settle(),
+    })
+  }
+
+  /** Resolves when the next request (such as the one an approval sends by itself) has finished. */
+  nextFinish(): Promise<void> {
+    return new Promise((resolve) => this.#finished.push(resolve))
+  }
+
+  /** The approval id of the tool part waiting for an answer in the last message. */
+  pendingApprovalId(): string {
+    const part = this.lastMessage?.parts.find((p) => (p as { state?: string }).state === 'approval-requested') as { approval: { id: string } } | undefined
+    if (!part) throw new Error(`no tool call waits for approval: ${JSON.stringify(this.lastMessage)}`)
+    return part.approval.id
+  }
+
+  #settle(): void {
+    for (const resolve of this.#finished.splice(0)) resolve()
+  }
 }

@@ -23,13 +23,16 @@ describe.each(hosts)('agent and tool routes on $name', (factory) => {
     it('lists agents keyed by id in Mastra’s shape, without private instructions', async () => {
       const res = await alice.get('/agents')
       expect(res.status).toBe(200)
-      expect(Object.keys(res.body)).toEqual(['support', 'guide', 'quiet'])
+      expect(Object.keys(res.body)).toEqual(['support', 'guide', 'quiet', 'ops'])
       expect(Object.keys(res.body.support)).toEqual(AGENT_KEYS)
       expect(res.body.support).toEqual({
         id: 'support',
         name: 'Support',
         description: 'Answers customers',
-        tools: { weather: { id: 'weather', description: 'Current weather for a city', inputSchema: weatherSchema } },
+        tools: {
+          weather: { id: 'weather', description: 'Current weather for a city', inputSchema: weatherSchema },
+          refund: { id: 'refund', description: 'Refunds an order', inputSchema: expect.objectContaining({ required: ['orderId'] }) },
+        },
         provider: 'mock-provider',
         modelId: 'mock-model-id',
       })
@@ -55,7 +58,7 @@ describe.each(hosts)('agent and tool routes on $name', (factory) => {
     it('lists the runtime’s tools and the agents’ tools, and gets one', async () => {
       const list = await alice.get('/tools')
       expect(list.status).toBe(200)
-      expect(Object.keys(list.body).sort()).toEqual(['clock', 'weather'])
+      expect(Object.keys(list.body).sort()).toEqual(['clock', 'refund', 'weather'])
       expect(list.body.weather).toEqual({ id: 'weather', description: 'Current weather for a city', inputSchema: weatherSchema })
       const one = await alice.get('/tools/clock')
       expect(one.status).toBe(200)

@@ -30,11 +30,14 @@ export interface RunOutcome {
   state?: Record<string, unknown>
 }
 
-/** Why a run's signal fired when someone stopped it on purpose (not the client going away). */
+/**
+ * Why a run's signal fired when someone stopped it on purpose (not the client going away).
+ * Named `AbortError`, as fetch and the AI SDK recognise an abort by its name.
+ */
 export class RunCanceled extends Error {
   constructor() {
     super('The run was canceled')
-    this.name = 'RunCanceled'
+    this.name = 'AbortError'
   }
 }
 
