@@ -1,4 +1,3 @@
-import { z } from 'zod'
 import { defineRoute, records, sse, type Route } from '../http/route.js'
 import * as wire from './mastra/workflows.js'
 
@@ -12,6 +11,11 @@ export const workflowRoutes: Route[] = [
     handler: ({ runtime }) => runtime.workflows.describeAll(),
   }),
   defineRoute({
+    method: 'GET', path: '/workflows/run-counts', summary: 'Count runs per status for every workflow (the caller’s when scoped)',
+    tags, permission: read, response: wire.runCountsResponse,
+    handler: ({ resourceId, runtime }) => runtime.workflowRuns.counts({ resourceId }),
+  }),
+  defineRoute({
     method: 'GET', path: '/workflows/:workflowId', summary: 'Get a workflow', tags, permission: read,
     params: wire.workflowParams,
     handler: ({ params, runtime }) => runtime.workflows.get(params.workflowId).describe(),
@@ -19,7 +23,7 @@ export const workflowRoutes: Route[] = [
   defineRoute({
     method: 'POST', path: '/workflows/:workflowId/create-run', summary: 'Create a workflow run', tags, permission: execute,
     params: wire.workflowParams, query: wire.optionalRunIdQuery, body: wire.createRunBody,
-    response: z.object({ runId: z.string() }),
+    response: wire.runIdResponse,
     handler: async ({ params, query, body, resourceId, runtime }) => ({
       runId: await runtime.workflowRuns.create(params.workflowId, { resourceId }, { runId: query.runId, resourceId: body?.resourceId }),
     }),
@@ -66,6 +70,46 @@ export const workflowRoutes: Route[] = [
     },
   }),
   defineRoute({
+    method: 'POST', path: '/workflows/:workflowId/resume-no-wait', summary: 'Resume a suspended run and answer with its id at once',
+    tags, permission: execute, params: wire.workflowParams, query: wire.runIdQuery, body: wire.resumeBody, response: wire.runIdResponse,
+    handler: async ({ params, query, body, context, resourceId, runtime }) => {
+      await runtime.workflowRuns.resumeInBackground(params.workflowId, { resourceId, context }, { runId: query.runId, ...body })
+      return { runId: query.runId }
+    },
+  }),
+  defineRoute({
+    method: 'POST', path: '/workflows/:workflowId/restart', summary: 'Restart an interrupted run in the background', tags,
+    permission: execute, params: wire.workflowParams, query: wire.runIdQuery, body: wire.restartBody, response: wire.message,
+    handler: async ({ params, query, context, resourceId, runtime }) => {
+      await runtime.workflowRuns.restartInBackground(params.workflowId, { resourceId, context }, query.runId)
+      return { message: 'Workflow run restarted' }
+    },
+  }),
+  defineRoute({
+    method: 'POST', path: '/workflows/:workflowId/restart-async', summary: 'Restart an interrupted run and wait for its result',
+    tags, permission: execute, params: wire.workflowParams, query: wire.runIdQuery, body: wire.restartBody, response: wire.runResult,
+    handler: ({ params, query, context, resourceId, runtime }) =>
+      runtime.workflowRuns.restart(params.workflowId, { resourceId, context }, query.runId),
+  }),
+  defineRoute({
+    method: 'POST', path: '/workflows/:workflowId/restart-all-active-workflow-runs',
+    summary: 'Restart every interrupted run the caller can see, in the background', tags, permission: execute,
+    params: wire.workflowParams, body: wire.restartBody, response: wire.restartedRuns,
+    handler: async ({ params, context, resourceId, runtime }) => {
+      const runIds = await runtime.workflowRuns.restartInterrupted(params.workflowId, { resourceId, context }, { wait: false })
+      return { message: `Restarted ${runIds.length} interrupted workflow run${runIds.length === 1 ? '' : 's'}`, runIds }
+    },
+  }),
+  defineRoute({
+    method: 'POST', path: '/workflows/:workflowId/restart-all-active-workflow-runs-async',
+    summary: 'Restart every interrupted run the caller can see and wait for them', tags, permission: execute,
+    params: wire.workflowParams, body: wire.restartBody, response: wire.restartedRuns,
+    handler: async ({ params, context, resourceId, runtime }) => {
+      const runIds = await runtime.workflowRuns.restartInterrupted(params.workflowId, { resourceId, context }, { wait: true })
+      return { message: `Restarted ${runIds.length} interrupted workflow run${runIds.length === 1 ? '' : 's'}`, runIds }
+    },
+  }),
+  defineRoute({
     method: 'GET', path: '/workflows/:workflowId/runs', summary: 'List runs of a workflow', tags, permission: read,
     params: wire.workflowParams, query: wire.listQuery,
     handler: async ({ params, query, resourceId, runtime }) => {
@@ -79,6 +123,14 @@ export const workflowRoutes: Route[] = [
     handler: async ({ params, resourceId, runtime }) => {
       const record = await runtime.workflowRuns.get(params.workflowId, { resourceId }, params.runId)
       return wire.toRunState(record.workflowId, record)
+    },
+  }),
+  defineRoute({
+    method: 'DELETE', path: '/workflows/:workflowId/runs/:runId', summary: 'Delete a run that is not running', tags,
+    permission: execute, params: wire.runParams, response: wire.message,
+    handler: async ({ params, resourceId, runtime }) => {
+      await runtime.workflowRuns.delete(params.workflowId, { resourceId }, params.runId)
+      return { message: 'Workflow run deleted' }
     },
   }),
   defineRoute({

@@ -55,7 +55,11 @@ export function createServices(config: ServicesConfig): Services {
     tools: new ToolService(config.tools, Object.values(config.agents)),
     workflows,
     threads: new ThreadService(spaceOf, config.limits),
-    workflowRuns: new WorkflowRunService((id) => workflows.get(id)),
+    workflowRuns: new WorkflowRunService({
+      workflow: (id) => workflows.get(id),
+      all: () => workflows.all(),
+      runStore: () => config.store().workflowRuns,
+    }),
     agentRuns: new AgentRunService(ledger, (id) => agents.get(id)),
     limits: config.limits,
   }

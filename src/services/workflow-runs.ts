@@ -1,6 +1,6 @@
-import { notFound } from '../core/errors.js'
+import { conflict, HttpError, notFound } from '../core/errors.js'
 import type { RequestContext } from '../core/context.js'
-import type { ListWorkflowRunsQuery, WorkflowRunRecord } from '../storage/workflow-runs.js'
+import type { ListWorkflowRunsQuery, WorkflowRunRecord, WorkflowRunStatus, WorkflowRunStore } from '../storage/workflow-runs.js'
 import type { WorkflowEvent } from '../workflows/events.js'
 import type { WorkflowRun } from '../workflows/run.js'
 import type { WorkflowRunResult } from '../workflows/snapshot.js'
@@ -30,6 +30,18 @@ export interface ResumeInput {
 
 export type ListRunsInput = Omit<ListWorkflowRunsQuery, 'workflowId'>
 
+const STATUSES: readonly WorkflowRunStatus[] = ['pending', 'running', 'suspended', 'success', 'failed', 'canceled']
+
+/** How many of a workflow's runs are in each status. */
+export type RunCounts = Record<WorkflowRunStatus, number>
+
+/** What the service needs beyond one workflow: all of them, and the store their runs live in. */
+export interface WorkflowRunSource {
+  workflow(workflowId: string): Workflow
+  all(): Readonly<Record<string, Workflow>>
+  runStore(): WorkflowRunStore
+}
+
 /**
  * Runs of the runtime's workflows as the routes and MCP serve them. Scoping lives here: a
  * scoped caller's handle carries its resource, which every claim (start, resume, cancel,
@@ -37,18 +49,51 @@ export type ListRunsInput = Omit<ListWorkflowRunsQuery, 'workflowId'>
  * exactly like a missing one.
  */
 export class WorkflowRunService {
-  readonly #workflowOf: (workflowId: string) => Workflow
+  readonly #source: WorkflowRunSource
 
-  constructor(workflowOf: (workflowId: string) => Workflow) {
-    this.#workflowOf = workflowOf
+  constructor(source: WorkflowRunSource) {
+    this.#source = source
   }
 
-  /** Stores a pending run for the caller's resource (or `resourceId` when unscoped); 409 when the id is taken. */
+  #workflowOf(workflowId: string): Workflow {
+    return this.#source.workflow(workflowId)
+  }
+
+  /**
+   * Stores a pending run for the caller's resource (or `resourceId` when unscoped). A run id
+   * the caller already has is a handle on that run, as Mastra clients use it; one taken by
+   * another resource is 409, which says no more than that the id is taken.
+   */
   async create(workflowId: string, caller: RunCaller, input: { runId?: string; resourceId?: string }): Promise<string> {
-    const run = await this.#workflowOf(workflowId).createRun({ runId: input.runId, resourceId: caller.resourceId ?? input.resourceId })
-    // A taken run id is a 409 whoever owns it, so the answer says nothing about other resources.
-    await run.save()
+    const workflow = this.#workflowOf(workflowId)
+    const run = await workflow.createRun({ runId: input.runId, resourceId: caller.resourceId ?? input.resourceId })
+    try {
+      await run.save()
+    } catch (err) {
+      if (!(err instanceof HttpError) || err.status !== 409) throw err
+      const existing = await workflow.getRun(run.runId)
+      if (!existing || !isVisible(existing, caller.resourceId)) throw err
+    }
     return run.runId
+  }
+
+  /** Runs per status of every registered workflow (keyed as registered), the caller's only when scoped. */
+  async counts(caller: RunCaller): Promise<Record<string, RunCounts>> {
+    const stored = await this.#source.runStore().countRuns(caller.resourceId)
+    const out: Record<string, RunCounts> = {}
+    for (const [key, workflow] of Object.entries(this.#source.all())) {
+      const counts = Object.fromEntries(STATUSES.map((status) => [status, 0])) as RunCounts
+      for (const row of stored) if (row.workflowId === workflow.id) counts[row.status] += row.count
+      out[key] = counts
+    }
+    return out
+  }
+
+  /** Deletes a run that is not running: 409 while it runs, 404 when missing or another resource's. */
+  async delete(workflowId: string, caller: RunCaller, runId: string): Promise<void> {
+    const outcome = await this.#workflowOf(workflowId).deleteRun(runId, caller.resourceId)
+    if (outcome === 'running') throw conflict(`Workflow run ${runId} is running; cancel it first`)
+    if (outcome === 'missing') throw notFound(`Workflow run ${runId} not found`)
   }
 
   /** Runs to the end (or a suspend) and returns the result. */
@@ -92,7 +137,7 @@ export class WorkflowRunService {
 
   async get(workflowId: string, caller: RunCaller, runId: string): Promise<WorkflowRunRecord> {
     const record = await this.#workflowOf(workflowId).getRun(runId)
-    if (!record || (caller.resourceId !== undefined && record.resourceId !== caller.resourceId)) {
+    if (!record || !isVisible(record, caller.resourceId)) {
       throw notFound(`Workflow run ${runId} not found`)
     }
     return record
@@ -107,6 +152,37 @@ export class WorkflowRunService {
   async restart(workflowId: string, caller: RunCaller, runId: string): Promise<WorkflowRunResult> {
     const run = await this.#handle(workflowId, runId, caller.resourceId)
     return run.restart({ context: caller.context, signal: caller.signal })
+  }
+
+  /** Claims an interrupted run as `restart` does; it then goes on without the caller. */
+  async restartInBackground(workflowId: string, caller: RunCaller, runId: string): Promise<void> {
+    const run = await this.#handle(workflowId, runId, caller.resourceId)
+    await run.restartInBackground({ context: caller.context })
+  }
+
+  /**
+   * Restarts every interrupted run of the workflow the caller can see; with `wait`, resolves
+   * once they all ended. A run another request or instance took first is skipped. Returns
+   * the ids of the runs this call restarted.
+   */
+  async restartInterrupted(workflowId: string, caller: RunCaller, options: { wait: boolean }): Promise<string[]> {
+    const workflow = this.#workflowOf(workflowId)
+    const interrupted = (await workflow.listInterruptedRuns()).filter((record) => isVisible(record, caller.resourceId))
+    const restarted: string[] = []
+    const executions: Promise<unknown>[] = []
+    for (const { runId } of interrupted) {
+      const run = await this.#handle(workflowId, runId, caller.resourceId)
+      try {
+        if (options.wait) executions.push(run.restart({ context: caller.context }).catch(ignoreConflict))
+        else await run.restartInBackground({ context: caller.context })
+        restarted.push(runId)
+      } catch (err) {
+        ignoreConflict(err)
+      }
+    }
+    const outcomes = await Promise.all(executions)
+    // A restart that lost its claim to someone else did not restart anything.
+    return restarted.filter((_, i) => !options.wait || outcomes[i] !== SKIPPED)
   }
 
   /** A handle acting for `scope`: its claims check the owner atomically. */
@@ -124,6 +200,19 @@ export class WorkflowRunService {
     const existing = await workflow.getRun(runId)
     return workflow.createRun({ runId, resourceId: existing?.resourceId ?? undefined })
   }
+}
+
+/** A scoped caller sees only its own resource's runs. */
+function isVisible(record: WorkflowRunRecord, scope: string | undefined): boolean {
+  return scope === undefined || record.resourceId === scope
+}
+
+const SKIPPED = Symbol('skipped')
+
+/** A 409 means another claim won the run; anything else is a real failure. */
+function ignoreConflict(err: unknown): typeof SKIPPED {
+  if (err instanceof HttpError && err.status === 409) return SKIPPED
+  throw err
 }
 
 /** Puts an already-read first result back in front of the rest, keeping `return()` immediate. */

@@ -34,6 +34,7 @@ export interface WorkflowRunCount {
 
 /** What `deleteRun` did: removed the run, refused because it is running, or found nothing (to the caller). */
 export type DeleteRunOutcome = 'deleted' | 'running' | 'missing'
+
 /** Who takes a lease on a running run, and for how long (renewed by heartbeats and checkpoints). */
 export interface LeaseRequest {
   instanceId: string

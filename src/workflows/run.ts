@@ -130,6 +130,12 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     return this.#execute(snapshot, active, {})
   }
 
+  /** Claims an interrupted run as `restart` does, then lets it go on in the background. */
+  async restartInBackground(options: RunRestartOptions = {}): Promise<void> {
+    const { active, snapshot } = await this.#claim('running', 'interrupted')
+    this.#detach({ done: this.#execute(snapshot, active, options) })
+  }
+
   /** False when this handle acts for a resource and the stored run belongs to another. */
   #owns(record: { resourceId: string | null }): boolean {
     return this.resourceId === undefined || record.resourceId === this.resourceId

@@ -4,7 +4,7 @@ import { parseOrThrow } from '../core/validate.js'
 import type { Store } from '../storage/types.js'
 import { describeWorkflow, type WorkflowDescription } from './describe.js'
 import { stepsOf, type BranchCondition, type GraphNode, type GraphStep, type MapFn } from './graph.js'
-import type { ListWorkflowRunsQuery, WorkflowRunRecord, WorkflowRunStore } from '../storage/workflow-runs.js'
+import type { DeleteRunOutcome, ListWorkflowRunsQuery, WorkflowRunRecord, WorkflowRunStore } from '../storage/workflow-runs.js'
 import { WorkflowRun, type RunRestartOptions, type RunTarget } from './run.js'
 import { RunLeases } from './run-leases.js'
 import type { WorkflowRunResult } from './snapshot.js'
@@ -143,6 +143,14 @@ export class Workflow<TInput = any, TOutput = any, TCurrent = any, TId extends s
   async recover(record: WorkflowRunRecord, token: number): Promise<WorkflowRunResult<TOutput>> {
     const run = new WorkflowRun<TInput, TOutput>(this.#target, record.runId, record.resourceId ?? undefined, false)
     return run.continueClaimed(record.snapshot, token)
+  }
+
+  /**
+   * Deletes a stored run unless it is running; with `owner`, only that resource's run.
+   * The status and owner are checked in the same write as the delete.
+   */
+  async deleteRun(runId: string, owner?: string): Promise<DeleteRunOutcome> {
+    return this.#runStore().deleteRun(this.id, runId, owner)
   }
 
   /** True while a run of this workflow executes in this process. */

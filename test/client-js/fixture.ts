@@ -55,6 +55,8 @@ export async function startClientApp(factory: HostFactory): Promise<ClientApp> {
       }),
     },
     workflows: { math: mathWorkflow(log), refund: refundWorkflow(log), pipeline: pipelineWorkflow(gates, log) },
+    // Interrupted runs are restarted by the client's calls, not by a sweep.
+    runs: { sweepMs: 0 },
   })
   const unexpected: unknown[] = []
   const mount: MountOptions = {

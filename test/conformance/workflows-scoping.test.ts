@@ -57,6 +57,10 @@ describe.each(hosts)('workflow runs scoped to their resource on $name', (factory
       ['POST /workflows/refund/stream?runId=secret', { inputData: { amount: 1 } }],
       ['POST /workflows/refund/start-async?runId=secret', { inputData: { amount: 1 } }],
       ['POST /workflows/refund/start?runId=secret', { inputData: { amount: 1 } }],
+      ['POST /workflows/refund/resume-no-wait?runId=secret', approve],
+      ['POST /workflows/refund/restart?runId=secret', {}],
+      ['POST /workflows/refund/restart-async?runId=secret', {}],
+      ['DELETE /workflows/refund/runs/secret'],
     ]
     for (const [line, json] of attempts) {
       const [method, path] = line.split(' ')

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
-import { ALICE, startWorkflowApp, type WorkflowApp, type WorkflowClient } from './workflows-fixture.js'
+import { ALICE, BOB, startWorkflowApp, type WorkflowApp, type WorkflowClient } from './workflows-fixture.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
@@ -104,14 +104,23 @@ describe.each(hosts)('workflows on $name', (factory) => {
       expect((await alice.run('math', generated.body.runId)).status).toBe('pending')
     })
 
-    it('answers 409 CONFLICT for a run id that is taken', async () => {
+    it('answers a run id the caller already has with that run, unchanged, as Mastra clients expect', async () => {
       await alice.post('/workflows/math/create-run?runId=twice', {})
       const again = await alice.post('/workflows/math/create-run?runId=twice', {})
-      expect(again.status).toBe(409)
-      expect(again.body.code).toBe('CONFLICT')
+      expect(again.status).toBe(200)
+      expect(again.body).toEqual({ runId: 'twice' })
+      expect((await alice.run('math', 'twice')).status).toBe('pending')
       await alice.post('/workflows/math/start-async?runId=done', { inputData: { a: 1, b: 1 } })
-      expect((await alice.post('/workflows/math/create-run?runId=done', {})).status).toBe(409)
-      expect((await alice.run('math', 'done')).status).toBe('success')
+      expect((await alice.post('/workflows/math/create-run?runId=done', {})).body).toEqual({ runId: 'done' })
+      expect(await alice.run('math', 'done')).toMatchObject({ status: 'success', result: { result: 4 } })
+    })
+
+    it('answers 409 CONFLICT for a run id another resource has', async () => {
+      await alice.post('/workflows/math/create-run?runId=taken', {})
+      const theirs = await app.as(BOB).post('/workflows/math/create-run?runId=taken', {})
+      expect(theirs.status).toBe(409)
+      expect(theirs.body.code).toBe('CONFLICT')
+      expect((await alice.run('math', 'taken')).resourceId).toBe('alice')
     })
 
     it('starts a run id once when two start-async requests race for it', async () => {

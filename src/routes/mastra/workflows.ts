@@ -40,6 +40,15 @@ export const runResult = z.looseObject({
   runId: z.string(),
 })
 export const message = z.object({ message: z.string() })
+// What @mastra/client-js sends with a restart; the request context is read by the pipeline.
+export const restartBody = z.looseObject({}).optional()
+export const restartedRuns = z.object({ message: z.string(), runIds: z.array(z.string()) })
+export const runIdResponse = z.object({ runId: z.string() })
+const count = z.number().int()
+export const runCountsResponse = z.record(
+  z.string(),
+  z.object({ pending: count, running: count, suspended: count, success: count, failed: count, canceled: count }),
+)
 
 /** The `GET …/runs/:runId` shape. */
 export interface WorkflowRunState {
