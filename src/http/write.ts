@@ -145,7 +145,10 @@ async function writeFrames(res: ServerResponse, isSse: boolean, result: StreamRe
   const frame = !isSse
     ? (v: unknown) => `${JSON.stringify(v)}\x1e`
     : result.ids
-      ? (v: unknown) => `id: ${(v as { seq: number }).seq}\ndata: ${JSON.stringify((v as { data: unknown }).data)}\n\n`
+      ? // The id goes in a block of its own: EventSource still gives the next event that id (and
+        // sends it back as Last-Event-ID), while @mastra/client-js, which reads only blocks that
+        // begin with `data: `, keeps working.
+        (v: unknown) => `id: ${(v as { seq: number }).seq}\n\ndata: ${JSON.stringify((v as { data: unknown }).data)}\n\n`
       : (v: unknown) => `data: ${JSON.stringify(v)}\n\n`
   startStream(res, isSse ? SSE_HEADERS : RECORD_HEADERS, result.headers)
   const timer = isSse ? heartbeat(res, options.heartbeatMs) : undefined

@@ -4,17 +4,19 @@ import { hosts } from '../harness/hosts.js'
 import { eventually, rawRequest, readAll, sseFrames } from '../harness/http.js'
 import { ALICE, BOB, HELD, openStream, startAgentApp, type AgentApp } from './agents-fixture.js'
 
-/** An SSE body as its frames, each with the `id:` it carried. */
+/** An SSE body as its frames, each with the id EventSource gives it: the last `id:` seen before its data. */
 function framesWithIds(text: string): Array<{ id: number | undefined; data: any }> {
-  return text
-    .split('\n\n')
-    .filter((block) => block.split('\n').some((line) => line.startsWith('data: ')))
-    .map((block) => {
-      const lines = block.split('\n')
-      const id = lines.find((line) => line.startsWith('id: '))
-      const data = lines.filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n')
-      return { id: id === undefined ? undefined : Number(id.slice(4)), data: data === '[DONE]' ? data : JSON.parse(data) }
-    })
+  let lastId: number | undefined
+  const frames: Array<{ id: number | undefined; data: any }> = []
+  for (const block of text.split('\n\n')) {
+    const lines = block.split('\n')
+    const id = lines.find((line) => line.startsWith('id: '))
+    if (id !== undefined) lastId = Number(id.slice(4))
+    const data = lines.filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n')
+    if (data === '') continue
+    frames.push({ id: lastId, data: data === '[DONE]' ? data : JSON.parse(data) })
+  }
+  return frames
 }
 
 /** GETs an SSE route with a raw request, so headers like Last-Event-ID go out as given. */
