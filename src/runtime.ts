@@ -14,6 +14,7 @@ import { memoryRoutes } from './routes/memory.js'
 import { workflowRoutes } from './routes/workflows.js'
 import { agentRunRoutes } from './routes/agent-runs.js'
 import { approvalRoutes } from './routes/agent-approvals.js'
+import { usageRoutes } from './routes/usage.js'
 import type { AgentRunsOptions } from './agents/runs/ledger.js'
 import type { RunObservability } from './agents/runs/observer.js'
 import { mcpEndpoint } from './routes/mcp/endpoint.js'
@@ -104,6 +105,7 @@ export class Runtime implements MountSource {
       ...toolRoutes,
       ...memoryRoutes,
       ...workflowRoutes,
+      ...usageRoutes,
       ...(this.#mcp?.routes ?? []),
       ...(config.routes ?? []),
     ]

@@ -9,6 +9,7 @@ import { AgentService } from './agents.js'
 import { AgentRunService } from './agent-runs.js'
 import { ThreadService, type ThreadSpace } from './threads.js'
 import { ToolService } from './tools.js'
+import { UsageService } from './usage.js'
 import { WorkflowRunService } from './workflow-runs.js'
 import { WorkflowService } from './workflows.js'
 
@@ -23,6 +24,8 @@ export interface Services {
   readonly workflowRuns: WorkflowRunService
   /** Agent runs (records, event logs, cancel, approvals), scoped to the caller. */
   readonly agentRuns: AgentRunService
+  /** Usage and cost aggregated from the agent run records, scoped to the caller. */
+  readonly usage: UsageService
   /** Request limits beyond the body size (messages per call). */
   readonly limits: RuntimeLimits
 }
@@ -61,6 +64,7 @@ export function createServices(config: ServicesConfig): Services {
       runStore: () => config.store().workflowRuns,
     }),
     agentRuns: new AgentRunService(ledger, (id) => agents.get(id)),
+    usage: new UsageService(() => ledger.store),
     limits: config.limits,
   }
 }

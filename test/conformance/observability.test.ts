@@ -11,6 +11,7 @@ import type { AgentRunRecord } from '../../src/storage/agent-runs.js'
 import { hostUser, hosts, PREFIX, type TestHost } from '../harness/hosts.js'
 import { call, eventually } from '../harness/http.js'
 import { installTracing } from '../harness/tracing.js'
+import { openTestStore } from '../harness/stores.js'
 import { coreMountOptions, coreRuntime } from './core-fixture.js'
 import { ALICE, startWorkflowApp, type WorkflowApp } from './workflows-fixture.js'
 
@@ -126,6 +127,7 @@ function observedRuntime(finished: AgentRunRecord[], errors: unknown[]) {
     },
   })
   const runtime = createRuntime({
+    store: openTestStore(),
     agents: { helper: new Agent({ id: 'helper', instructions: 'Help.', model: scriptedModel(), tools: { weather, broken } }) },
     observability: {
       pricing: { 'mock-provider/mock-model-id': { inputPerMillion: 2, outputPerMillion: 10 } },
@@ -219,5 +221,65 @@ describe.each(hosts)('agent run traces, usage and cost on $name', (factory) => {
     expect(chat?.status).toMatchObject({ code: 2, message: 'model overloaded' })
     await eventually(() => finished.length === 1)
     expect(finished[0]).toMatchObject({ status: 'failed' })
+  })
+})
+
+describe.each(hosts)('the usage route on $name', (factory) => {
+  let host: TestHost
+  const finished: AgentRunRecord[] = []
+  const api = (path: string) => `${host.url}${PREFIX}${path}`
+  const generate = (token: string, messages: string) => call(api('/agents/helper/generate'), { method: 'POST', token, json: { messages } })
+
+  beforeAll(async () => {
+    const { runtime, mount } = observedRuntime(finished, [])
+    host = await factory.create({ runtime, mount })
+    // Alice: two good runs and a failed one; Bob: one good run.
+    expect((await generate('alice-token', 'Weather in Oslo?')).status).toBe(200)
+    expect((await generate('alice-token', 'Use the broken tool')).status).toBe(200)
+    expect((await generate('alice-token', 'explode now')).status).toBe(502)
+    expect((await generate('bob-token', 'Weather in Bergen?')).status).toBe(200)
+    await eventually(() => finished.length === 4)
+  })
+  afterAll(() => host?.close())
+
+  it("sums the caller's run records and nobody else's", async () => {
+    const runs = await call(api('/agents/helper/runs?perPage=100'), { token: 'alice-token' })
+    expect(runs.status).toBe(200)
+    const mine = runs.body.runs as AgentRunRecord[]
+    expect(mine).toHaveLength(3)
+    const res = await call(api('/usage?groupBy=resource'), { token: 'alice-token' })
+    expect(res.status).toBe(200)
+    const sum = (pick: (r: AgentRunRecord) => number) => mine.reduce((n, r) => n + pick(r), 0)
+    expect(res.body.total).toMatchObject({
+      runs: 3,
+      errors: 1,
+      inputTokens: sum((r) => r.usage.inputTokens ?? 0),
+      outputTokens: sum((r) => r.usage.outputTokens ?? 0),
+      pricedRuns: 3,
+    })
+    expect(res.body.total.cost.USD).toBeCloseTo(sum((r) => r.cost?.amount ?? 0), 12)
+    expect(res.body.total.inputTokens).toBeGreaterThan(0)
+    expect(res.body.groups.map((g: { key: string }) => g.key)).toEqual(['alice'])
+    expect(res.body.total.durationMs.p50).toEqual(expect.any(Number))
+  })
+
+  it('groups by agent, model and day and filters by agent and model', async () => {
+    const byModel = await call(api('/usage?groupBy=model&model=mock-model-id'), { token: 'bob-token' })
+    expect(byModel.body.groups).toEqual([expect.objectContaining({ key: 'mock-provider/mock-model-id', runs: 1, errors: 0 })])
+    const byDay = await call(api('/usage?groupBy=day&agentId=helper'), { token: 'bob-token' })
+    expect(byDay.body.groups).toEqual([expect.objectContaining({ key: new Date().toISOString().slice(0, 10), runs: 1 })])
+    const none = await call(api('/usage?agentId=nobody'), { token: 'bob-token' })
+    expect(none.body.total).toMatchObject({ runs: 0, cost: {}, durationMs: { p50: null, p95: null } })
+    const future = await call(api(`/usage?from=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`), { token: 'bob-token' })
+    expect(future.body.total.runs).toBe(0)
+  })
+
+  it('answers bad queries with 400 and anonymous callers with 401', async () => {
+    expect((await call(api('/usage?groupBy=tenant'), { token: 'alice-token' })).status).toBe(400)
+    expect((await call(api('/usage?from=yesterday'), { token: 'alice-token' })).status).toBe(400)
+    const backwards = await call(api('/usage?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z'), { token: 'alice-token' })
+    expect(backwards.status).toBe(400)
+    expect(backwards.body).toMatchObject({ code: 'VALIDATION_ERROR' })
+    expect((await call(api('/usage'))).status).toBe(401)
   })
 })
