@@ -56,7 +56,8 @@ export const agentRunRoutes: Route[] = [
   defineRoute({
     method: 'POST', path: '/agents/:agentId/runs/:runId/cancel', summary: 'Cancel an agent run, keeping its partial reply', tags,
     permission: execute, params: runParams,
-    handler: async ({ params, resourceId, runtime }) => runView(await runtime.agentRuns.cancel({ agentId: params.agentId, resourceId }, params.runId)),
+    handler: async ({ params, resourceId, runtime, mount, request }) =>
+      runView(await runtime.agentRuns.cancel({ agentId: params.agentId, resourceId }, params.runId, (err) => mount.reportError(err, request))),
   }),
   defineRoute({
     method: 'GET', path: '/agents/:agentId/runs/:runId/stream', summary: 'Follow an agent run’s chunks over SSE (rejoin with Last-Event-ID)',

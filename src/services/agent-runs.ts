@@ -51,9 +51,10 @@ export class AgentRunService {
     return this.#ledger.find(caller, runId)
   }
 
-  cancel(caller: AgentRunCaller, runId: string): Promise<AgentRunRecord> {
+  /** `report` receives what the app's `onRunFinish` hook throws for a run that was not executing here. */
+  cancel(caller: AgentRunCaller, runId: string, report?: (err: unknown) => void): Promise<AgentRunRecord> {
     this.#agentOf(caller.agentId)
-    return this.#ledger.cancel(caller, runId)
+    return this.#ledger.cancel(caller, runId, report)
   }
 
   /** The run's events after `after`, then live ones; 404 (before any event) for a run the caller may not see. */
