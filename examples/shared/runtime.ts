@@ -119,6 +119,8 @@ export async function createDemoRuntime(options: { store?: Store } = {}) {
       resourceId: (principal) => String(principal.id),
     },
     context: (req) => ({ user: userOf(req.host) }),
+    // A reply keeps going when its tab closes: reloading the page rejoins it (`useChat({ resume: true })`).
+    onDisconnect: 'continue',
   })
 }
 

@@ -15,7 +15,7 @@ import type {
   AgentRunOptions,
   Dynamic,
 } from './agent-types.js'
-import { approvalResponses, type SuspendedCall } from './approvals.js'
+import { approvalResponses, withDeniedCalls, type SuspendedCall } from './approvals.js'
 import { chatAnswers, type ChatAnswers } from './chat-approvals.js'
 import { generateResult, generateStepChunks, suspendedGenerateResult } from './generate-result.js'
 import { mastraChunk, type MastraChunk } from './mastra-chunks.js'
@@ -265,6 +265,18 @@ export class Agent {
     })
     void pumpChat({ stream, run, reply: () => reply, finishReason: () => finishReason }).catch(options.report ?? noReport)
     return run
+  }
+
+  /**
+   * After a run was canceled while it waited for approvals: its reply in memory shows the calls
+   * that waited as declined, so the thread, the run and a reloaded chat agree.
+   */
+  async settleCanceled(record: AgentRunRecord): Promise<void> {
+    const reply = (record.state as { reply?: UIMessage } | null)?.reply
+    if (!this.memory || !reply || record.threadId === null || record.resourceId === null) return
+    if (!record.pendingApprovals.some((call) => !call.decision)) return
+    const turn = await this.memory.openTurn({ threadId: record.threadId, resourceId: record.resourceId, context: {} })
+    await turn.saveReply(withDeniedCalls(reply, record.pendingApprovals, 'The run was canceled'))
   }
 
   async #resolve(

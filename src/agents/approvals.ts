@@ -60,3 +60,13 @@ export function approvalResponses(pending: readonly PendingToolApproval[]): Mode
     })),
   }
 }
+
+/** The reply of a run canceled while it waited: each call still waiting shows as declined, with why. */
+export function withDeniedCalls(reply: UIMessage, pending: readonly PendingToolApproval[], reason: string): UIMessage {
+  const waiting = new Map(pending.filter((call) => !call.decision).map((call) => [call.toolCallId, call]))
+  const parts = reply.parts.map((part) => {
+    const call = 'toolCallId' in part ? waiting.get(part.toolCallId) : undefined
+    return call ? ({ ...part, state: 'output-denied', approval: { id: call.approvalId, approved: false, reason } } as UIMessage['parts'][number]) : part
+  })
+  return { ...reply, parts }
+}

@@ -78,8 +78,8 @@ export const agentRunRoutes: Route[] = [
   defineRoute({
     method: 'POST', path: '/agents/:agentId/chat/:chatId/stop', summary: 'Stop a chat’s running turn, keeping its partial reply', tags,
     permission: execute, params: chatParams,
-    handler: async ({ params, resourceId, runtime }) => {
-      const run = await runtime.agentRuns.stopChat({ agentId: params.agentId, resourceId }, params.chatId)
+    handler: async ({ params, resourceId, runtime, mount, request }) => {
+      const run = await runtime.agentRuns.stopChat({ agentId: params.agentId, resourceId }, params.chatId, (err) => mount.reportError(err, request))
       return run ? { stopped: true, runId: run.runId, status: run.status } : { stopped: false }
     },
   }),

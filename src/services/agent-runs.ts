@@ -51,10 +51,15 @@ export class AgentRunService {
     return this.#ledger.find(caller, runId)
   }
 
-  /** `report` receives what the app's `onRunFinish` hook throws for a run that was not executing here. */
-  cancel(caller: AgentRunCaller, runId: string, report?: (err: unknown) => void): Promise<AgentRunRecord> {
-    this.#agentOf(caller.agentId)
-    return this.#ledger.cancel(caller, runId, report)
+  /**
+   * Stops a run; one that waited for approvals leaves its waiting calls declined in memory.
+   * `report` receives what the app's `onRunFinish` hook throws for a run that was not executing here.
+   */
+  async cancel(caller: AgentRunCaller, runId: string, report?: (err: unknown) => void): Promise<AgentRunRecord> {
+    const agent = this.#agentOf(caller.agentId)
+    const record = await this.#ledger.cancel(caller, runId, report)
+    await agent.settleCanceled(record)
+    return record
   }
 
   /** The run's events after `after`, then live ones; 404 (before any event) for a run the caller may not see. */
@@ -72,10 +77,10 @@ export class AgentRunService {
   }
 
   /** Stops a chat's running turn; undefined when none runs. */
-  async stopChat(caller: AgentRunCaller, chatId: string): Promise<AgentRunRecord | undefined> {
+  async stopChat(caller: AgentRunCaller, chatId: string, report?: (err: unknown) => void): Promise<AgentRunRecord | undefined> {
     this.#agentOf(caller.agentId)
     const running = await this.#ledger.runningOnThread(caller, chatId)
-    return running ? this.#ledger.cancel(caller, running.runId) : undefined
+    return running ? this.cancel(caller, running.runId, report) : undefined
   }
 
   /** Runs waiting for a tool approval, newest first. */

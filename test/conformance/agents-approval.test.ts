@@ -152,6 +152,23 @@ describe.each(hosts)('tool approval on $name', (factory) => {
       expect(app.refunds).toEqual(['A-1'])
     })
 
+    it('cancels a turn waiting for approval: memory shows the call declined, and a late approval runs nothing', async () => {
+      const app = await start()
+      const chatId = randomUUID()
+      const chat = new TestChat(app, 'support', chatId)
+      await chat.sendMessage({ text: 'please refund my order' })
+      const [waiting] = (await app.as(ALICE).get('/agents/support/suspended-runs')).body.runs
+      expect((await app.as(ALICE).post(`/agents/support/runs/${waiting.runId}/cancel`)).body.status).toBe('canceled')
+      const stored = (await app.as(ALICE).get(`/memory/threads/${chatId}/messages?agentId=support`)).body.uiMessages as UIMessage[]
+      expect(toolPart(stored[1])).toMatchObject({ state: 'output-denied', approval: { approved: false, reason: 'The run was canceled' } })
+      const finished = chat.nextFinish()
+      await chat.addToolApprovalResponse({ id: chat.pendingApprovalId(), approved: true })
+      await finished
+      expect(chat.error?.message).toMatch(/CONFLICT/)
+      expect(app.refunds).toEqual([])
+      expect((await app.as(ALICE).get(`/agents/support/runs/${waiting.runId}`)).body.status).toBe('canceled')
+    })
+
     it('takes the approval after a restart: a new runtime on the same store goes on with the suspended run', async () => {
       const shared = sharedStore()
       try {
