@@ -25,6 +25,29 @@ describe('createTool', () => {
     expect(err.issues.map((i: { field: string }) => i.field)).toEqual(['data.city'])
   })
 
+  it('asks requireApproval per call, with the input and the request context, and hands it to the model as needsApproval', async () => {
+    const seen: unknown[] = []
+    const transfer = createTool({
+      id: 'transfer',
+      description: 'Moves money',
+      inputSchema: z.object({ amount: z.number() }),
+      requireApproval: ({ amount }, { context }) => {
+        seen.push(context.tenant)
+        return amount > 100
+      },
+      execute: async ({ amount }) => ({ moved: amount }),
+    })
+    await expect(transfer.run({ amount: 5 }, { context: { tenant: 'acme' } })).resolves.toEqual({ moved: 5 })
+    const refused = await transfer.run({ amount: 500 }, { context: { tenant: 'acme' } }).catch((e) => e)
+    expect(refused).toMatchObject({ status: 403, code: 'FORBIDDEN' })
+    expect(seen).toEqual(['acme', 'acme'])
+    const needsApproval = transfer.aiTool.needsApproval as (input: unknown, options: object) => Promise<boolean>
+    expect(await needsApproval({ amount: 500 }, { toolCallId: 'c1', messages: [], experimental_context: { tenant: 'globex' } })).toBe(true)
+    expect(seen.at(-1)).toBe('globex')
+    expect(createTool({ id: 'always', description: '', inputSchema: z.object({}), requireApproval: true, execute: async () => 1 }).aiTool.needsApproval).toBe(true)
+    expect(weather.aiTool.needsApproval).toBeUndefined()
+  })
+
   it('rejects output that does not match outputSchema with a 500 that hides the details', async () => {
     const broken = createTool({
       id: 'broken',
