@@ -1,5 +1,6 @@
 import type { Agent } from './agents/agent.js'
 import type { Tool } from './agents/tool.js'
+import { WorkflowRuns } from './workflows/runs.js'
 import type { Workflow } from './workflows/workflow.js'
 import type { Store } from './storage/types.js'
 import type { AuthHooks, ContextHook, DisconnectPolicy, MountSource } from './http/hooks.js'
@@ -83,6 +84,7 @@ export class Runtime implements MountSource {
   /** The workflow runs this instance executes, and the heartbeat keeping their leases. */
   readonly #leases: RunLeases
   readonly #sweeper: RunSweeper
+  readonly #runs = new Map<Workflow, WorkflowRuns>()
   readonly #mcp: ReturnType<typeof mcpEndpoint> | undefined
 
   constructor(config: RuntimeConfig = {}) {
@@ -109,16 +111,21 @@ export class Runtime implements MountSource {
       ...(this.#mcp?.routes ?? []),
       ...(config.routes ?? []),
     ]
-    const getStore = () => this.store
     const onError = config.onError ?? (() => {})
     const { leaseMs, instanceId, sweepMs = DEFAULT_SWEEP_MS } = config.runs ?? {}
     this.#leases = new RunLeases(() => this.store.workflowRuns, { leaseMs, instanceId, onError })
-    for (const agent of Object.values(this.agents)) agent.memory?.bindDefaultStore(getStore)
-    for (const workflow of Object.values(this.workflows)) workflow.bindStore(getStore, this.#leases)
-    const { agents, workflows, tools, limits } = this
-    const runs = { retentionMs: config.runs?.retentionMs, observability: config.observability }
-    this.services = createServices({ agents, workflows, tools, limits, store: getStore, runs })
-    this.#sweeper = new RunSweeper({ workflows, leases: this.#leases, store: () => this.store.workflowRuns, sweepMs, onError })
+    // The runtime owns the wiring: the definitions it was given are not changed.
+    this.services = createServices({
+      agents: this.agents,
+      workflows: this.workflows,
+      tools: this.tools,
+      limits: this.limits,
+      store: () => this.store,
+      agentRuns: { retentionMs: config.runs?.retentionMs, observability: config.observability },
+      workflowRuns: (workflow) => this.#runsOf(workflow),
+    })
+    const runs = Object.values(this.workflows).map((workflow) => this.#runsOf(workflow))
+    this.#sweeper = new RunSweeper({ runs, leases: this.#leases, store: () => this.store.workflowRuns, sweepMs, onError })
   }
 
   /**
@@ -148,6 +155,18 @@ export class Runtime implements MountSource {
   /** The workflow, or a 404 naming it. */
   getWorkflow(id: string): Workflow<any, any> {
     return this.services.workflows.get(id)
+  }
+
+  /** The runs of a registered workflow in this runtime: create, start, list and restart them from code. */
+  runs(workflowId: string): WorkflowRuns {
+    return this.#runsOf(this.getWorkflow(workflowId))
+  }
+
+  /** One set of runs per definition, even when it is registered under two keys. */
+  #runsOf(workflow: Workflow): WorkflowRuns {
+    let runs = this.#runs.get(workflow)
+    if (!runs) this.#runs.set(workflow, (runs = new WorkflowRuns(workflow, () => this.store.workflowRuns, this.#leases)))
+    return runs
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { FinishReason, LanguageModel, LanguageModelUsage, UIMessage } from 'ai'
 import type { RequestContext } from '../core/context.js'
 import type { Memory } from '../memory/memory.js'
+import type { Store } from '../storage/types.js'
 import type { AgentStep, MastraChunk } from './mastra-chunks.js'
 import type { MessageListInput } from './messages.js'
 import type { AgentRunLedger } from './runs/ledger.js'
@@ -35,6 +36,11 @@ export interface AgentRunOptions {
   runs?: AgentRunLedger
   /** Receives failures nobody awaits (writes of the run log), which never break the reply. */
   report?: (err: unknown) => void
+  /**
+   * The store the agent's memory uses when its `Memory` was built without one: the runtime's.
+   * Called from code outside a runtime, such an agent needs a Memory with a store.
+   */
+  memoryStore?: Store
 }
 
 /** Mastra's `memory` request option: the thread, and the resource that owns it. */

@@ -193,7 +193,7 @@ export class Agent {
     let turn: MemoryTurn | undefined
     if (this.memory) {
       if (!options.id) throw invalid('id', 'is required: it names the memory thread')
-      turn = await this.memory.openTurn({ threadId: options.id, resourceId: resourceId!, context })
+      turn = await this.memory.openTurn({ threadId: options.id, resourceId: resourceId!, context, store: options.memoryStore })
     }
     const answers = await chatAnswers(incoming, {
       runs: this.recordsRuns ? options.runs : undefined,
@@ -329,7 +329,7 @@ export class Agent {
     if (!threadId) throw invalid('memory.thread', 'is required when the agent has memory')
     const resourceId = options.resourceId ?? resource
     if (!resourceId) throw invalid('memory.resource', 'is required when the agent has memory')
-    return { turn: await this.memory.openTurn({ threadId, resourceId, context }), memory: { threadId, resourceId } }
+    return { turn: await this.memory.openTurn({ threadId, resourceId, context, store: options.memoryStore }), memory: { threadId, resourceId } }
   }
 
   /**
@@ -349,7 +349,7 @@ export class Agent {
       let { system, tools } = resolved
       let turn: MemoryTurn | undefined
       if (this.memory && state.memory) {
-        turn = await this.memory.openTurn({ ...state.memory, context })
+        turn = await this.memory.openTurn({ ...state.memory, context, store: options.memoryStore })
         system = withMemorySystem(system, turn)
         tools = withMemoryTools(tools, turn)
       }

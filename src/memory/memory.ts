@@ -7,7 +7,7 @@ import { createOrGetThread, newThread } from './threads.js'
 import { WorkingMemory, type WorkingMemoryOptions } from './working-memory.js'
 
 export interface MemoryOptions {
-  /** Where threads live; defaults to the runtime's store once the agent is added to one. */
+  /** Where threads live; without one, the store of the runtime calling the agent. */
   store?: Store
   /** How many stored messages each turn replays to the model (default 10; 0 for none). */
   lastMessages?: number
@@ -37,50 +37,49 @@ export interface MemoryTurn {
  *   memory: new Memory({ lastMessages: 20, workingMemory: { scope: 'resource', template: '# User\n- Name:' } }) })
  */
 export class Memory {
+  /** The store given to the constructor; without one, each runtime the agent serves in uses its own. */
+  readonly store: Store | undefined
   readonly lastMessages: number
   readonly workingMemory: WorkingMemory
-  readonly #store: Store | undefined
-  #defaultStore: (() => Store) | undefined
 
   constructor(options: MemoryOptions = {}) {
-    this.#store = options.store
+    this.store = options.store
     this.lastMessages = Math.max(0, Math.floor(options.lastMessages ?? 10))
-    this.workingMemory = new WorkingMemory(options.workingMemory, () => this.store)
+    this.workingMemory = new WorkingMemory(options.workingMemory)
   }
 
-  /** The store used when none was given to the constructor (the runtime binds its own). */
-  bindDefaultStore(get: () => Store): void {
-    this.#defaultStore = get
-  }
-
-  get store(): Store {
-    const store = this.#store ?? this.#defaultStore?.()
-    if (!store) throw new Error('Memory has no store: pass { store } or add its agent to a runtime')
+  /** The store this memory works on: its own, else `fallback` (the runtime's). */
+  storeOr(fallback: Store | undefined): Store {
+    const store = this.store ?? fallback
+    if (!store) throw new Error('Memory has no store: pass { store }, or call its agent through a runtime')
     return store
   }
 
   /** The thread, created for `resourceId` on first use; 404 when another resource owns it. */
-  async ensureThread(threadId: string, resourceId: string): Promise<Thread> {
-    const threads = this.store.threads
+  async ensureThread(store: Store, threadId: string, resourceId: string): Promise<Thread> {
+    const threads = store.threads
     // A concurrent first turn may win the insert; its row is then the one to check.
     const thread = (await threads.getThread(threadId)) ?? (await createOrGetThread(threads, newThread(threadId, resourceId)))
     if (!thread || thread.resourceId !== resourceId) throw notFound('Thread not found')
     return thread
   }
 
-  /** Creates the thread on first use; throws 404 (NOT_FOUND, "Thread not found") if it belongs to another resource. */
-  async openTurn(args: { threadId: string; resourceId: string; context: RequestContext }): Promise<MemoryTurn> {
+  /**
+   * Creates the thread on first use; throws 404 (NOT_FOUND, "Thread not found") if it belongs
+   * to another resource. `store` is the runtime's, used when this memory has none of its own.
+   */
+  async openTurn(args: { threadId: string; resourceId: string; context: RequestContext; store?: Store }): Promise<MemoryTurn> {
     const { threadId, resourceId } = args
-    await this.ensureThread(threadId, resourceId)
-    const store = this.store
+    const store = this.storeOr(args.store)
+    await this.ensureThread(store, threadId, resourceId)
     const stored = this.lastMessages > 0 ? await store.threads.lastMessages(threadId, this.lastMessages) : []
     const target = { threadId, resourceId }
 
     let system: string | undefined
     let tools: ToolSet = {}
     if (this.workingMemory.enabled) {
-      system = this.workingMemory.instructions(await this.workingMemory.read(target))
-      tools = { updateWorkingMemory: this.workingMemory.tool(target) }
+      system = this.workingMemory.instructions(await this.workingMemory.read(store.workingMemory, target))
+      tools = { updateWorkingMemory: this.workingMemory.tool(store.workingMemory, target) }
     }
 
     return {

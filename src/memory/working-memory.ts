@@ -1,7 +1,7 @@
 import type { Tool } from 'ai'
 import { z } from 'zod'
 import { invalid } from '../core/errors.js'
-import type { Store, WorkingMemoryScope } from '../storage/types.js'
+import type { WorkingMemoryScope, WorkingMemoryStore } from '../storage/types.js'
 import { isRecord } from '../core/is-record.js'
 
 export interface WorkingMemoryOptions {
@@ -59,7 +59,10 @@ function parseStoredObject(value: string | null): JsonObject {
   return isRecord(parsed) ? parsed : {}
 }
 
-/** Reads, replaces and updates one Memory's working memory, in template or schema mode. */
+/**
+ * One Memory's working memory rules, template or schema mode. It holds no store: each call
+ * names the store, so one Memory can serve runtimes with different stores.
+ */
 export class WorkingMemory {
   readonly enabled: boolean
   readonly scope: WorkingMemoryScope
@@ -68,16 +71,14 @@ export class WorkingMemory {
   /** Schema mode's shape, as configured. */
   readonly schema: z.ZodObject | undefined
   readonly #updateSchema: z.ZodObject | undefined
-  readonly #store: () => Store
 
-  constructor(options: WorkingMemoryOptions | undefined, store: () => Store) {
+  constructor(options: WorkingMemoryOptions | undefined) {
     this.enabled = options !== undefined && options.enabled !== false
     this.scope = options?.scope ?? 'resource'
     this.mode = options?.schema ? 'schema' : 'template'
     this.template = options?.template
     this.schema = options?.schema
     this.#updateSchema = options?.schema ? updateSchemaOf(options.schema) : undefined
-    this.#store = store
   }
 
   /** The row that holds the memory for this target. */
@@ -86,32 +87,32 @@ export class WorkingMemory {
   }
 
   /** The current value (JSON text in schema mode); the template until something is stored. */
-  async read(target: WorkingMemoryTarget): Promise<string | null> {
+  async read(store: WorkingMemoryStore, target: WorkingMemoryTarget): Promise<string | null> {
     const { scope, id } = this.keyOf(target)
-    const stored = await this.#store().workingMemory.getWorkingMemory(scope, id)
+    const stored = await store.getWorkingMemory(scope, id)
     return stored ?? (this.mode === 'template' ? (this.template ?? null) : null)
   }
 
   /** Sets the whole value, as the working-memory route does. Throws 400 for a value the mode rejects. */
-  async replace(target: WorkingMemoryTarget, value: unknown): Promise<string> {
+  async replace(store: WorkingMemoryStore, target: WorkingMemoryTarget, value: unknown): Promise<string> {
     const { scope, id } = this.keyOf(target)
     // A replacement has nothing to delete from, so its nulls simply drop out.
     const text =
       this.mode === 'template' ? this.#templateText(value) : JSON.stringify(mergeWorkingMemory({}, this.#schemaUpdate(value)))
-    await this.#store().workingMemory.setWorkingMemory(scope, id, text)
+    await store.setWorkingMemory(scope, id, text)
     return text
   }
 
   /** The model's update: replaces the text in template mode, deep-merges in schema mode. */
-  async update(target: WorkingMemoryTarget, value: unknown): Promise<string> {
+  async update(store: WorkingMemoryStore, target: WorkingMemoryTarget, value: unknown): Promise<string> {
     const { scope, id } = this.keyOf(target)
     if (this.mode === 'template') {
       const text = this.#templateText(value)
-      await this.#store().workingMemory.setWorkingMemory(scope, id, text)
+      await store.setWorkingMemory(scope, id, text)
       return text
     }
     const patch = this.#schemaUpdate(value)
-    return this.#store().workingMemory.updateWorkingMemory(scope, id, (current) =>
+    return store.updateWorkingMemory(scope, id, (current) =>
       JSON.stringify(mergeWorkingMemory(parseStoredObject(current), patch)),
     )
   }
@@ -139,14 +140,14 @@ export class WorkingMemory {
    * The `updateWorkingMemory` tool, bound to one thread and resource. A plain object: the SDK's
    * `tool()` returns its argument and only helps type inference, not worth loading the SDK for.
    */
-  tool(target: WorkingMemoryTarget): Tool {
+  tool(store: WorkingMemoryStore, target: WorkingMemoryTarget): Tool {
     const memory =
       this.#updateSchema ?? z.string().describe('The complete updated working memory text')
     return {
       description: 'Save what you learned to your persistent working memory.',
       inputSchema: z.object({ memory }),
       execute: async (input: { memory: unknown }) => {
-        await this.update(target, input.memory)
+        await this.update(store, target, input.memory)
         return { success: true }
       },
     }

@@ -35,10 +35,13 @@ type Decision = { approved: boolean; reason?: string }
 export class AgentRunService {
   readonly #ledger: AgentRunLedger
   readonly #agentOf: (agentId: string) => Agent
+  readonly #lend: (agent: Agent) => AgentRunOptions
 
-  constructor(ledger: AgentRunLedger, agentOf: (agentId: string) => Agent) {
+  /** `lend` is what the runtime adds to every call of an agent: its run ledger and store. */
+  constructor(ledger: AgentRunLedger, agentOf: (agentId: string) => Agent, lend: (agent: Agent) => AgentRunOptions) {
     this.#ledger = ledger
     this.#agentOf = agentOf
+    this.#lend = lend
   }
 
   list(caller: AgentRunCaller, query: AgentRunList): Promise<{ runs: AgentRunRecord[]; total: number }> {
@@ -95,10 +98,8 @@ export class AgentRunService {
   async answerStreaming(caller: AgentRunCaller, runId: string, toolCallId: string | undefined, decision: Decision, options: ContinueOptions): Promise<AsyncIterable<RunEventEntry>> {
     const { record, before, complete } = await this.#answer(caller, runId, toolCallId, decision)
     if (!complete) return this.#ledger.follow(caller, runId, record.lastSeq)
-    const run: AgentRun = await this.#agentOf(caller.agentId).continueStream(
-      { record, before, answered: record.pendingApprovals },
-      { ...options, runs: this.#ledger },
-    )
+    const agent = this.#agentOf(caller.agentId)
+    const run: AgentRun = await agent.continueStream({ record, before, answered: record.pendingApprovals }, { ...options, ...this.#lend(agent) })
     return run.events.follow(run.events.firstSeq - 1)
   }
 
@@ -112,7 +113,8 @@ export class AgentRunService {
   ): Promise<AgentGenerateResult | AgentRunRecord> {
     const { record, before, complete } = await this.#answer(caller, runId, toolCallId, decision)
     if (!complete) return record
-    return this.#agentOf(caller.agentId).continueGenerate({ record, before, answered: record.pendingApprovals }, { ...options, runs: this.#ledger })
+    const agent = this.#agentOf(caller.agentId)
+    return agent.continueGenerate({ record, before, answered: record.pendingApprovals }, { ...options, ...this.#lend(agent) })
   }
 
   close(): void {

@@ -1,12 +1,11 @@
 import { notFound } from '../core/errors.js'
 import { assertMessageCount, type RuntimeLimits } from '../core/limits.js'
 import type { Agent } from '../agents/agent.js'
-import type { AgentCallOptions, AgentChatOptions, AgentDescription, AgentGenerateResult } from '../agents/agent-types.js'
+import type { AgentCallOptions, AgentChatOptions, AgentDescription, AgentGenerateResult, AgentRunOptions } from '../agents/agent-types.js'
 import type { MastraChunk } from '../agents/mastra-chunks.js'
 import type { Tool } from '../agents/tool.js'
 import type { RequestContext } from '../core/context.js'
 import type { AgentRun } from '../agents/runs/agent-run.js'
-import type { AgentRunLedger } from '../agents/runs/ledger.js'
 
 /** One model provider the runtime's agents use, with their model ids and the agents that use them. */
 export interface ProviderUse {
@@ -22,12 +21,13 @@ export interface ProviderUse {
 export class AgentService {
   readonly #agents: Readonly<Record<string, Agent>>
   readonly #limits: RuntimeLimits
-  readonly #runs: AgentRunLedger
+  readonly #lend: (agent: Agent) => AgentRunOptions
 
-  constructor(agents: Readonly<Record<string, Agent>>, limits: RuntimeLimits, runs: AgentRunLedger) {
+  /** `lend` is what the runtime adds to every call of an agent: its run ledger and store. */
+  constructor(agents: Readonly<Record<string, Agent>>, limits: RuntimeLimits, lend: (agent: Agent) => AgentRunOptions) {
     this.#agents = agents
     this.#limits = limits
-    this.#runs = runs
+    this.#lend = lend
   }
 
   /** The agent, or a 404 naming it. */
@@ -83,33 +83,34 @@ export class AgentService {
   async generate(agentId: string, options: AgentCallOptions): Promise<AgentGenerateResult> {
     const agent = this.get(agentId)
     this.#checkCount(options.messages)
-    return agent.generate({ ...options, runs: this.#runs })
+    return agent.generate({ ...options, ...this.#lend(agent) })
   }
 
   /** The run's chunks for one reader that stops the run when it stops reading early (MCP). */
   async stream(agentId: string, options: AgentCallOptions): Promise<AsyncIterable<MastraChunk>> {
     const agent = this.get(agentId)
     this.#checkCount(options.messages)
-    return agent.stream({ ...options, runs: this.#runs })
+    return agent.stream({ ...options, ...this.#lend(agent) })
   }
 
   /** Starts a streamed run that any number of readers can follow (and rejoin by its event ids). */
   async startStream(agentId: string, options: AgentCallOptions): Promise<AgentRun> {
     const agent = this.get(agentId)
     this.#checkCount(options.messages)
-    return agent.startStream({ ...options, runs: this.#runs })
+    return agent.startStream({ ...options, ...this.#lend(agent) })
   }
 
   async chat(agentId: string, options: AgentChatOptions): Promise<ReadableStream<string>> {
     this.#checkCount(options.messages)
-    return this.get(agentId).chat({ ...options, runs: this.#runs })
+    const agent = this.get(agentId)
+    return agent.chat({ ...options, ...this.#lend(agent) })
   }
 
   /** Starts a chat turn whose UI message stream any number of readers can follow (`useChat` resume). */
   async startChat(agentId: string, options: AgentChatOptions): Promise<AgentRun> {
     const agent = this.get(agentId)
     this.#checkCount(options.messages)
-    return agent.startChat({ ...options, runs: this.#runs })
+    return agent.startChat({ ...options, ...this.#lend(agent) })
   }
 
   #checkCount(messages: unknown): void {

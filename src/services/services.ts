@@ -1,8 +1,10 @@
 import type { Agent } from '../agents/agent.js'
 import type { AnyTool } from '../agents/tool.js'
+import type { AgentRunOptions } from '../agents/agent-types.js'
 import type { RuntimeLimits } from '../core/limits.js'
 import { WorkingMemory } from '../memory/working-memory.js'
 import type { Store } from '../storage/types.js'
+import type { WorkflowRuns } from '../workflows/runs.js'
 import type { Workflow } from '../workflows/workflow.js'
 import { AgentRunLedger, type AgentRunsOptions } from '../agents/runs/ledger.js'
 import { AgentService } from './agents.js'
@@ -12,6 +14,9 @@ import { ToolService } from './tools.js'
 import { UsageService } from './usage.js'
 import { WorkflowRunService } from './workflow-runs.js'
 import { WorkflowService } from './workflows.js'
+
+/** Working memory of a request without an agent's memory: template mode, one per resource. */
+const DEFAULT_WORKING_MEMORY = new WorkingMemory({})
 
 /** Everything a route may touch; `createRuntime` builds it, handlers get it as `runtime`. */
 export interface Services {
@@ -39,19 +44,26 @@ export interface ServicesConfig {
   /** The runtime's store, opened on first use. */
   store: () => Store
   /** The agent-run ledger's options (retention). */
-  runs?: AgentRunsOptions
+  agentRuns?: AgentRunsOptions
+  /** The runtime's runs of a workflow it serves. */
+  workflowRuns: (workflow: Workflow) => WorkflowRuns
 }
 
+/** Builds the services of one runtime; the definitions stay untouched, so several runtimes may share them. */
 export function createServices(config: ServicesConfig): Services {
-  const ledger = new AgentRunLedger(() => config.store().agentRuns, config.runs)
-  const agents = new AgentService(config.agents, config.limits, ledger)
+  const ledger = new AgentRunLedger(() => config.store().agentRuns, config.agentRuns)
+  // Every agent call is recorded in the runtime's ledger; a memory built without a store uses the runtime's.
+  const lend = (agent: Agent): AgentRunOptions => ({
+    runs: ledger,
+    memoryStore: agent.memory && !agent.memory.store ? config.store() : undefined,
+  })
+  const agents = new AgentService(config.agents, config.limits, lend)
   const workflows = new WorkflowService(config.workflows)
   /** `?agentId` picks that agent's memory; without one, or for an agent without memory, the runtime's store. */
   const spaceOf = (agentId: string | undefined): ThreadSpace => {
     const memory = agentId === undefined ? undefined : agents.get(agentId).memory
-    if (memory) return { store: memory.store, workingMemory: memory.workingMemory }
-    const store = config.store()
-    return { store, workingMemory: new WorkingMemory({}, () => store) }
+    if (memory) return { store: memory.store ?? config.store(), workingMemory: memory.workingMemory }
+    return { store: config.store(), workingMemory: DEFAULT_WORKING_MEMORY }
   }
   return {
     agents,
@@ -59,11 +71,11 @@ export function createServices(config: ServicesConfig): Services {
     workflows,
     threads: new ThreadService(spaceOf, config.limits),
     workflowRuns: new WorkflowRunService({
-      workflow: (id) => workflows.get(id),
+      runs: (id) => config.workflowRuns(workflows.get(id)),
       all: () => workflows.all(),
       runStore: () => config.store().workflowRuns,
     }),
-    agentRuns: new AgentRunService(ledger, (id) => agents.get(id)),
+    agentRuns: new AgentRunService(ledger, (id) => agents.get(id), lend),
     usage: new UsageService(() => ledger.store),
     limits: config.limits,
   }

@@ -153,14 +153,14 @@ export class ThreadService {
     const { store, workingMemory } = this.#spaceOf(caller.agentId)
     const thread = await this.#visible(store, threadId, caller.resourceId)
     const target = { threadId: thread.id, resourceId: thread.resourceId }
-    return { workingMemory: await workingMemory.read(target), source: workingMemory.scope }
+    return { workingMemory: await workingMemory.read(store.workingMemory, target), source: workingMemory.scope }
   }
 
   /** Replaces the working memory; 400 for a value the memory's mode rejects. */
   async setWorkingMemory(caller: ThreadCaller, threadId: string, value: unknown): Promise<void> {
     const { store, workingMemory } = this.#spaceOf(caller.agentId)
     const thread = await this.#visible(store, threadId, caller.resourceId)
-    await workingMemory.replace({ threadId: thread.id, resourceId: thread.resourceId }, value)
+    await workingMemory.replace(store.workingMemory, { threadId: thread.id, resourceId: thread.resourceId }, value)
   }
 
   /**

@@ -4,6 +4,7 @@ import type { ListWorkflowRunsQuery, WorkflowRunRecord, WorkflowRunStatus, Workf
 import type { WorkflowEvent } from '../workflows/events.js'
 import type { WorkflowRun } from '../workflows/run.js'
 import type { WorkflowRunResult } from '../workflows/snapshot.js'
+import type { WorkflowRuns } from '../workflows/runs.js'
 import type { Workflow } from '../workflows/workflow.js'
 
 /**
@@ -35,9 +36,10 @@ const STATUSES: readonly WorkflowRunStatus[] = ['pending', 'running', 'suspended
 /** How many of a workflow's runs are in each status. */
 export type RunCounts = Record<WorkflowRunStatus, number>
 
-/** What the service needs beyond one workflow: all of them, and the store their runs live in. */
+/** What the service needs: the runtime's runs of one workflow, all workflows, and the store their runs live in. */
 export interface WorkflowRunSource {
-  workflow(workflowId: string): Workflow
+  /** The runs of a workflow the runtime serves; 404 for another. */
+  runs(workflowId: string): WorkflowRuns
   all(): Readonly<Record<string, Workflow>>
   runStore(): WorkflowRunStore
 }
@@ -55,8 +57,8 @@ export class WorkflowRunService {
     this.#source = source
   }
 
-  #workflowOf(workflowId: string): Workflow {
-    return this.#source.workflow(workflowId)
+  #runsOf(workflowId: string): WorkflowRuns {
+    return this.#source.runs(workflowId)
   }
 
   /**
@@ -65,13 +67,13 @@ export class WorkflowRunService {
    * another resource is 409, which says no more than that the id is taken.
    */
   async create(workflowId: string, caller: RunCaller, input: { runId?: string; resourceId?: string }): Promise<string> {
-    const workflow = this.#workflowOf(workflowId)
-    const run = await workflow.createRun({ runId: input.runId, resourceId: caller.resourceId ?? input.resourceId })
+    const runs = this.#runsOf(workflowId)
+    const run = await runs.createRun({ runId: input.runId, resourceId: caller.resourceId ?? input.resourceId })
     try {
       await run.save()
     } catch (err) {
       if (!(err instanceof HttpError) || err.status !== 409) throw err
-      const existing = await workflow.getRun(run.runId)
+      const existing = await runs.getRun(run.runId)
       if (!existing || !isVisible(existing, caller.resourceId)) throw err
     }
     return run.runId
@@ -91,7 +93,7 @@ export class WorkflowRunService {
 
   /** Deletes a run that is not running: 409 while it runs, 404 when missing or another resource's. */
   async delete(workflowId: string, caller: RunCaller, runId: string): Promise<void> {
-    const outcome = await this.#workflowOf(workflowId).deleteRun(runId, caller.resourceId)
+    const outcome = await this.#runsOf(workflowId).deleteRun(runId, caller.resourceId)
     if (outcome === 'running') throw conflict(`Workflow run ${runId} is running; cancel it first`)
     if (outcome === 'missing') throw notFound(`Workflow run ${runId} not found`)
   }
@@ -132,11 +134,11 @@ export class WorkflowRunService {
 
   /** The caller's runs, newest first; an unscoped caller may filter by `resourceId`. */
   list(workflowId: string, caller: RunCaller, query: ListRunsInput): Promise<{ runs: WorkflowRunRecord[]; total: number }> {
-    return this.#workflowOf(workflowId).listRuns({ ...query, resourceId: caller.resourceId ?? query.resourceId })
+    return this.#runsOf(workflowId).listRuns({ ...query, resourceId: caller.resourceId ?? query.resourceId })
   }
 
   async get(workflowId: string, caller: RunCaller, runId: string): Promise<WorkflowRunRecord> {
-    const record = await this.#workflowOf(workflowId).getRun(runId)
+    const record = await this.#runsOf(workflowId).getRun(runId)
     if (!record || !isVisible(record, caller.resourceId)) {
       throw notFound(`Workflow run ${runId} not found`)
     }
@@ -166,8 +168,8 @@ export class WorkflowRunService {
    * the ids of the runs this call restarted.
    */
   async restartInterrupted(workflowId: string, caller: RunCaller, options: { wait: boolean }): Promise<string[]> {
-    const workflow = this.#workflowOf(workflowId)
-    const interrupted = (await workflow.listInterruptedRuns()).filter((record) => isVisible(record, caller.resourceId))
+    const runs = this.#runsOf(workflowId)
+    const interrupted = (await runs.listInterruptedRuns()).filter((record) => isVisible(record, caller.resourceId))
     const restarted: string[] = []
     const executions: Promise<unknown>[] = []
     for (const { runId } of interrupted) {
@@ -187,7 +189,7 @@ export class WorkflowRunService {
 
   /** A handle acting for `scope`: its claims check the owner atomically. */
   #handle(workflowId: string, runId: string, scope: string | undefined): Promise<WorkflowRun> {
-    return this.#workflowOf(workflowId).createRun({ runId, resourceId: scope })
+    return this.#runsOf(workflowId).createRun({ runId, resourceId: scope })
   }
 
   /**
@@ -195,10 +197,10 @@ export class WorkflowRunService {
    * run keeps the owner it has.
    */
   async #runToStart(workflowId: string, runId: string | undefined, scope: string | undefined): Promise<WorkflowRun> {
-    const workflow = this.#workflowOf(workflowId)
-    if (runId === undefined || scope !== undefined) return workflow.createRun({ runId, resourceId: scope })
-    const existing = await workflow.getRun(runId)
-    return workflow.createRun({ runId, resourceId: existing?.resourceId ?? undefined })
+    const runs = this.#runsOf(workflowId)
+    if (runId === undefined || scope !== undefined) return runs.createRun({ runId, resourceId: scope })
+    const existing = await runs.getRun(runId)
+    return runs.createRun({ runId, resourceId: existing?.resourceId ?? undefined })
   }
 }
 

@@ -1,14 +1,14 @@
 import type { WorkflowRunStore } from '../storage/workflow-runs.js'
 import type { RunLeases } from './run-leases.js'
-import type { Workflow } from './workflow.js'
+import type { WorkflowRuns } from './runs.js'
 
 export const DEFAULT_SWEEP_MS = 5_000
 /** Runs taken over per sweep; more wait for the next sweep (or another instance's). */
 const SWEEP_BATCH = 50
 
 export interface RunSweeperOptions {
-  /** The workflows this instance can run, by id. */
-  workflows: Readonly<Record<string, Workflow>>
+  /** The runs of the workflows this instance can run. */
+  runs: readonly WorkflowRuns[]
   leases: RunLeases
   store: () => WorkflowRunStore
   /** Between sweeps (ms); 0 turns automatic recovery off. */
@@ -24,14 +24,14 @@ export interface RunSweeperOptions {
 export class RunSweeper {
   readonly #options: RunSweeperOptions
   /** Runs are stored under the workflow's own id, whatever key the runtime registered it under. */
-  readonly #byId = new Map<string, Workflow>()
+  readonly #byId = new Map<string, WorkflowRuns>()
   #timer: ReturnType<typeof setInterval> | undefined
   #sweeping: Promise<number> | undefined
   #stopped = false
 
   constructor(options: RunSweeperOptions) {
     this.#options = options
-    for (const workflow of Object.values(options.workflows)) this.#byId.set(workflow.id, workflow)
+    for (const runs of options.runs) this.#byId.set(runs.workflow.id, runs)
     const { sweepMs } = options
     if (!Number.isInteger(sweepMs) || sweepMs < 0) throw new TypeError(`sweepMs must be a non-negative integer, got ${sweepMs}`)
     if (sweepMs === 0 || this.#byId.size === 0) return

@@ -1,18 +1,10 @@
-import { randomUUID } from 'node:crypto'
-import { z } from 'zod'
-import { parseOrThrow } from '../core/validate.js'
-import type { Store } from '../storage/types.js'
+import type { z } from 'zod'
 import { describeWorkflow, type WorkflowDescription } from './describe.js'
 import { stepsOf, type BranchCondition, type GraphNode, type GraphStep, type MapFn } from './graph.js'
-import type { DeleteRunOutcome, ListWorkflowRunsQuery, WorkflowRunRecord, WorkflowRunStore } from '../storage/workflow-runs.js'
-import { WorkflowRun, type RunRestartOptions, type RunTarget } from './run.js'
-import { RunLeases } from './run-leases.js'
-import type { WorkflowRunResult } from './snapshot.js'
 import { agentStep, isAgentLike, isStep, type AgentLike, type Step } from './step.js'
 
 export { createStep } from './step.js'
 export type { Step, StepExecuteArgs } from './step.js'
-export type { WorkflowRun } from './run.js'
 export type { WorkflowRunResult } from './snapshot.js'
 
 /** Anything `.then()`, `.parallel()` and `.branch()` accept. */
@@ -33,11 +25,10 @@ export interface WorkflowConfig<TId extends string, IS extends z.ZodType, OS ext
   outputSchema: OS
 }
 
-export type ListRunsOptions = Omit<ListWorkflowRunsQuery, 'workflowId'>
-
 /**
  * A graph of steps, built with `.then()`, `.parallel()`, `.branch()` and `.map()`, then `.commit()`.
- * `TCurrent` is the data the next step receives.
+ * `TCurrent` is the data the next step receives. A definition only: it holds no store and no
+ * runs, so one workflow can serve several runtimes; each runtime keeps its runs (`runtime.runs(id)`).
  */
 export class Workflow<TInput = any, TOutput = any, TCurrent = any, TId extends string = string> {
   readonly id: TId
@@ -46,10 +37,7 @@ export class Workflow<TInput = any, TOutput = any, TCurrent = any, TId extends s
   readonly outputSchema: z.ZodType<TOutput>
   readonly nodes: GraphNode[] = []
   readonly #stepIds = new Set<string>()
-  readonly #target: RunTarget
   #committed = false
-  #getStore: (() => Store) | undefined
-  #leases: RunLeases | undefined
   #description: WorkflowDescription | undefined
 
   constructor(config: WorkflowConfig<TId, z.ZodType<any, TInput>, z.ZodType<TOutput>>) {
@@ -57,14 +45,6 @@ export class Workflow<TInput = any, TOutput = any, TCurrent = any, TId extends s
     this.description = config.description
     this.inputSchema = config.inputSchema
     this.outputSchema = config.outputSchema
-    this.#target = {
-      id: this.id,
-      nodes: this.nodes,
-      outputSchema: this.outputSchema,
-      leases: () => this.#runLeases(),
-      parseInput: (inputData) => parseOrThrow(this.inputSchema, inputData, 'input data', 'inputData'),
-      runStore: () => this.#runStore(),
-    }
   }
 
   then<S extends StepSource>(step: S): Workflow<TInput, TOutput, OutputOf<S>, TId> {
@@ -98,78 +78,15 @@ export class Workflow<TInput = any, TOutput = any, TCurrent = any, TId extends s
     return this
   }
 
-  /**
-   * Called by the runtime; runs are stored in the store it returns and leased by `leases`
-   * (the runtime's instance), or by leases of this workflow's own.
-   */
-  bindStore(getStore: () => Store, leases?: RunLeases): void {
-    this.#getStore = getStore
-    this.#leases = leases
-  }
-
   /** The `GET /workflows/:id` shape; schemas are JSON strings, computed once. */
   describe(): WorkflowDescription {
     this.#description ??= describeWorkflow(this)
     return this.#description
   }
 
-  /** A handle on a new run, or on the stored run `runId`. Nothing is written until it starts (or `save()`). */
-  async createRun(options: { runId?: string; resourceId?: string } = {}): Promise<WorkflowRun<TInput, TOutput>> {
-    this.#assertCommitted()
-    const runId = options.runId ?? randomUUID()
-    return new WorkflowRun<TInput, TOutput>(this.#target, runId, options.resourceId, options.runId === undefined)
-  }
-
-  async getRun(runId: string): Promise<WorkflowRunRecord | null> {
-    return this.#runStore().get(this.id, runId)
-  }
-
-  async listRuns(options: ListRunsOptions): Promise<{ runs: WorkflowRunRecord[]; total: number }> {
-    return this.#runStore().list({ ...options, workflowId: this.id })
-  }
-
-  /** Runs stored as `running` whose lease expired: the instance executing them stopped (or died). */
-  async listInterruptedRuns(): Promise<WorkflowRunRecord[]> {
-    return this.#runStore().listExpired(this.id)
-  }
-
-  /** Continues an interrupted run from its last completed step; completed steps are not run again. 409 while its lease is live. */
-  async restart(runId: string, options: RunRestartOptions = {}): Promise<WorkflowRunResult<TOutput>> {
-    const run = await this.createRun({ runId })
-    return run.restart(options)
-  }
-
-  /** @internal Re-drives a run the runtime's sweep claimed under `token`; settles when the run stops. */
-  async recover(record: WorkflowRunRecord, token: number): Promise<WorkflowRunResult<TOutput>> {
-    const run = new WorkflowRun<TInput, TOutput>(this.#target, record.runId, record.resourceId ?? undefined, false)
-    return run.continueClaimed(record.snapshot, token)
-  }
-
-  /**
-   * Deletes a stored run unless it is running; with `owner`, only that resource's run.
-   * The status and owner are checked in the same write as the delete.
-   */
-  async deleteRun(runId: string, owner?: string): Promise<DeleteRunOutcome> {
-    return this.#runStore().deleteRun(this.id, runId, owner)
-  }
-
-  /** True while a run of this workflow executes in this process. */
-  isRunning(runId: string): boolean {
-    return this.#runLeases().has(this.id, runId)
-  }
-
-  #runLeases(): RunLeases {
-    this.#leases ??= new RunLeases(() => this.#runStore())
-    return this.#leases
-  }
-
-  #runStore(): WorkflowRunStore {
-    if (!this.#getStore) throw new Error(`Workflow ${this.id} has no store: register it with createRuntime() or call bindStore()`)
-    return this.#getStore().workflowRuns
-  }
-
-  #assertCommitted(): void {
-    if (!this.#committed) throw new Error(`Workflow ${this.id} is not committed: call .commit() after its last step`)
+  /** True once `.commit()` ended the definition; runs can be created from then on. */
+  get committed(): boolean {
+    return this.#committed
   }
 
   #add(node: GraphNode): any {

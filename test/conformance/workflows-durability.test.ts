@@ -36,7 +36,7 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
     // Recovery by hand only: no sweep re-drives the run first.
     const app = await appOnFile({ sweepMs: 0 })
     const alice = app.as(ALICE)
-    const pipeline = app.runtime.getWorkflow('pipeline')
+    const pipeline = app.runtime.runs('pipeline')
     await eventually(async () => (await pipeline.listInterruptedRuns()).length === 1)
     const interrupted = await alice.get('/workflows/pipeline/runs?status=running')
     expect(interrupted.body.total).toBe(1)
@@ -71,7 +71,7 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
     expect(done).toMatchObject({ resourceId: 'alice', result: { n: 25 } })
     expect(app.log.entries).toEqual(['orphan/slow', 'orphan/finish'])
     expect(app.log.keys).toEqual(['orphan:slow', 'orphan:finish'])
-    expect(app.runtime.getWorkflow('pipeline').isRunning('orphan')).toBe(false)
+    expect(app.runtime.runs('pipeline').isRunning('orphan')).toBe(false)
   })
 
   it('gives each expired run to exactly one of three runtimes recovering at once', async () => {
@@ -79,7 +79,7 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
     for (const runId of orphans) await abandonPipelineRun(dir.file, runId, 'alice')
     const runtimes = [await appOnFile({ sweepMs: 0 }), await appOnFile({ sweepMs: 0 }), await appOnFile({ sweepMs: 0 })]
     for (const app of runtimes) for (const runId of orphans) app.gates.of(runId).open()
-    await eventually(async () => (await runtimes[0].runtime.getWorkflow('pipeline').listInterruptedRuns()).length === orphans.length)
+    await eventually(async () => (await runtimes[0].runtime.runs('pipeline').listInterruptedRuns()).length === orphans.length)
     const taken = await Promise.all(runtimes.map((app) => app.runtime.recoverRuns()))
     expect(taken.reduce((a, b) => a + b, 0)).toBe(orphans.length)
     for (const runId of orphans) await runtimes[0].as(ALICE).waitFor('pipeline', runId, 'success')
@@ -122,7 +122,7 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
     const two = await appOnFile()
     await one.as(ALICE).post('/workflows/pipeline/start?runId=live', { inputData: { n: 1 } })
     await one.gates.of('live').started
-    expect(await two.runtime.getWorkflow('pipeline').listInterruptedRuns()).toEqual([])
+    expect(await two.runtime.runs('pipeline').listInterruptedRuns()).toEqual([])
     const refused = await two.as(ALICE).post('/workflows/pipeline/runs/live/restart')
     expect(refused.status).toBe(409)
     expect(refused.body.code).toBe('CONFLICT')
@@ -186,7 +186,7 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
     expect((await two.as(ALICE).post('/workflows/pipeline/runs/remote/cancel')).body).toEqual({ message: 'Workflow run cancelled' })
     expect((await two.as(ALICE).run('pipeline', 'remote')).status).toBe('canceled')
     one.gates.of('remote').open()
-    await eventually(() => !one.runtime.getWorkflow('pipeline').isRunning('remote'))
+    await eventually(() => !one.runtime.runs('pipeline').isRunning('remote'))
     expect(one.log.entries).toEqual(['remote/prepare', 'remote/slow'])
     expect(await one.as(ALICE).run('pipeline', 'remote')).toMatchObject({ status: 'canceled' })
   })

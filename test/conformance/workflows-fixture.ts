@@ -8,6 +8,7 @@ import { createRuntime, type Runtime, type RunsOptions } from '../../src/runtime
 import { RunLeases } from '../../src/workflows/run-leases.js'
 import { openTestStore } from '../harness/stores.js'
 import { createStep, createWorkflow } from '../../src/workflows/workflow.js'
+import { WorkflowRuns } from '../../src/workflows/runs.js'
 import { hostUser, PREFIX, type HostFactory, type TestHost } from '../harness/hosts.js'
 import { call, eventually, rawRequest, type JsonResponse } from '../harness/http.js'
 
@@ -252,7 +253,7 @@ export async function startWorkflowApp(
     onError: (err) => unexpected.push(err),
   }
   const host = await factory.create({ runtime, mount, parser: options.parser ?? false })
-  const isRunning = (runId: string) => Object.values(runtime.workflows).some((workflow) => workflow.isRunning(runId))
+  const isRunning = (runId: string) => Object.keys(runtime.workflows).some((id) => runtime.runs(id).isRunning(runId))
   return {
     runtime,
     host,
@@ -287,9 +288,8 @@ export async function abandonPipelineRun(path: string, runId: string, resourceId
   const store = openTestStore(path)
   const gates = new Gates()
   const log = new ExecutionLog()
-  const pipeline = pipelineWorkflow(gates, log)
   const leases = new RunLeases(() => store.workflowRuns, { leaseMs })
-  pipeline.bindStore(() => store, leases)
+  const pipeline = new WorkflowRuns(pipelineWorkflow(gates, log), store.workflowRuns, leases)
   const run = await pipeline.createRun({ runId, resourceId })
   void run.start({ inputData: { n: 1 } })
   await gates.of(runId).started

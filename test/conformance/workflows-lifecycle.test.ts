@@ -28,7 +28,7 @@ describe.each(hosts)('workflow run lifecycle as @mastra/client-js calls it on $n
   /** Runs a dead "process" left inside the pipeline's slow step, visible here once their leases ran out. */
   async function orphans(runs: Array<[runId: string, resourceId: string]>): Promise<void> {
     for (const [runId, resourceId] of runs) await abandonPipelineRun(dir.file, runId, resourceId)
-    const pipeline = app.runtime.getWorkflow('pipeline')
+    const pipeline = app.runtime.runs('pipeline')
     await eventually(async () => (await pipeline.listInterruptedRuns()).length === runs.length)
   }
 

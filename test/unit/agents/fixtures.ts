@@ -103,7 +103,6 @@ export interface FakeMemoryLog {
 export function fakeMemory(options: { history?: UIMessage[]; system?: string; tools?: ToolSet } = {}) {
   const log: FakeMemoryLog = { opened: [], inputs: [], replies: [] }
   const memory = {
-    bindDefaultStore() {},
     async openTurn(args: { threadId: string; resourceId: string; context: unknown }) {
       log.opened.push(args)
       return {

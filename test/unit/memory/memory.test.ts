@@ -89,11 +89,21 @@ describe('Memory.openTurn', () => {
     expect((await turn(new Memory({ store, workingMemory: { enabled: false } }))).system).toBeUndefined()
   })
 
-  it('uses the runtime-bound store when none is given, and says so when there is none', async () => {
+  it('uses the store the caller lends when it has none of its own, and says so when there is none', async () => {
     const memory = new Memory()
-    expect(() => memory.store).toThrow(/no store/)
-    memory.bindDefaultStore(() => store)
-    await turn(memory)
+    await expect(turn(memory)).rejects.toThrow(/no store/)
+    await memory.openTurn({ threadId: 't1', resourceId: 'user-1', context: {}, store })
     expect(await store.threads.getThread('t1')).not.toBeNull()
+  })
+
+  it('prefers its own store over the one a caller lends', async () => {
+    const lent = new SqliteStore(':memory:')
+    try {
+      await new Memory({ store }).openTurn({ threadId: 'own', resourceId: 'user-1', context: {}, store: lent })
+      expect(await store.threads.getThread('own')).not.toBeNull()
+      expect(await lent.threads.getThread('own')).toBeNull()
+    } finally {
+      await lent.close()
+    }
   })
 })

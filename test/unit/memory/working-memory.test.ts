@@ -38,27 +38,27 @@ describe('mergeWorkingMemory', () => {
 })
 
 describe('WorkingMemory, template mode', () => {
-  const memory = () => new WorkingMemory({ template: '# User\n- Name:' }, () => store)
+  const memory = () => new WorkingMemory({ template: '# User\n- Name:' })
 
   it('starts from the template and each update replaces the whole text', async () => {
     const wm = memory()
-    expect(await wm.read(target)).toBe('# User\n- Name:')
-    await wm.update(target, '# User\n- Name: Ada')
-    await wm.update(target, '# User\n- Name: Ada\n- City: Oslo')
-    expect(await wm.read(target)).toBe('# User\n- Name: Ada\n- City: Oslo')
+    expect(await wm.read(store.workingMemory, target)).toBe('# User\n- Name:')
+    await wm.update(store.workingMemory, target, '# User\n- Name: Ada')
+    await wm.update(store.workingMemory, target, '# User\n- Name: Ada\n- City: Oslo')
+    expect(await wm.read(store.workingMemory, target)).toBe('# User\n- Name: Ada\n- City: Oslo')
   })
 
   it('shares one value across a resource’s threads by default, one per thread when scoped to threads', async () => {
-    await memory().update(target, 'shared')
-    expect(await memory().read({ threadId: 'other', resourceId: 'user-1' })).toBe('shared')
-    const perThread = new WorkingMemory({ scope: 'thread' }, () => store)
-    await perThread.update(target, 'only t1')
-    expect(await perThread.read({ threadId: 'other', resourceId: 'user-1' })).toBeNull()
-    expect(await perThread.read(target)).toBe('only t1')
+    await memory().update(store.workingMemory, target, 'shared')
+    expect(await memory().read(store.workingMemory, { threadId: 'other', resourceId: 'user-1' })).toBe('shared')
+    const perThread = new WorkingMemory({ scope: 'thread' })
+    await perThread.update(store.workingMemory, target, 'only t1')
+    expect(await perThread.read(store.workingMemory, { threadId: 'other', resourceId: 'user-1' })).toBeNull()
+    expect(await perThread.read(store.workingMemory, target)).toBe('only t1')
   })
 
   it('rejects a non-string value with a 400', async () => {
-    const error = await memory().replace(target, { name: 'x' }).catch((err: unknown) => err)
+    const error = await memory().replace(store.workingMemory, target, { name: 'x' }).catch((err: unknown) => err)
     expect(error).toBeInstanceOf(HttpError)
     expect((error as HttpError).status).toBe(400)
   })
@@ -71,37 +71,37 @@ describe('WorkingMemory, template mode', () => {
 })
 
 describe('WorkingMemory, schema mode', () => {
-  const memory = () => new WorkingMemory({ schema: profile }, () => store)
+  const memory = () => new WorkingMemory({ schema: profile })
 
   it('deep-merges updates: null deletes, arrays replace, nested objects merge', async () => {
     const wm = memory()
-    expect(await wm.read(target)).toBeNull()
-    await wm.update(target, { name: 'Ada', prefs: { theme: 'dark', lang: 'en' }, tags: ['a', 'b'] })
-    await wm.update(target, { prefs: { lang: 'fr' }, tags: ['c'] })
-    await wm.update(target, JSON.stringify({ name: null }))
-    expect(JSON.parse((await wm.read(target))!)).toEqual({ prefs: { theme: 'dark', lang: 'fr' }, tags: ['c'] })
+    expect(await wm.read(store.workingMemory, target)).toBeNull()
+    await wm.update(store.workingMemory, target, { name: 'Ada', prefs: { theme: 'dark', lang: 'en' }, tags: ['a', 'b'] })
+    await wm.update(store.workingMemory, target, { prefs: { lang: 'fr' }, tags: ['c'] })
+    await wm.update(store.workingMemory, target, JSON.stringify({ name: null }))
+    expect(JSON.parse((await wm.read(store.workingMemory, target))!)).toEqual({ prefs: { theme: 'dark', lang: 'fr' }, tags: ['c'] })
   })
 
   it('rejects an update the schema forbids', async () => {
-    const error = await memory().update(target, { tags: 'not an array' }).catch((err: unknown) => err)
+    const error = await memory().update(store.workingMemory, target, { tags: 'not an array' }).catch((err: unknown) => err)
     expect((error as HttpError).status).toBe(400)
     expect((error as HttpError).issues?.[0].field).toBe('workingMemory')
-    expect(await memory().read(target)).toBeNull()
+    expect(await memory().read(store.workingMemory, target)).toBeNull()
   })
 
   it('replace sets the whole object', async () => {
     const wm = memory()
-    await wm.update(target, { name: 'Ada', tags: ['a'] })
-    await wm.replace(target, '{"name":"Bob"}')
-    expect(JSON.parse((await wm.read(target))!)).toEqual({ name: 'Bob' })
+    await wm.update(store.workingMemory, target, { name: 'Ada', tags: ['a'] })
+    await wm.replace(store.workingMemory, target, '{"name":"Bob"}')
+    expect(JSON.parse((await wm.read(store.workingMemory, target))!)).toEqual({ name: 'Bob' })
   })
 
   it('the updateWorkingMemory tool merges for its own thread and exposes the shape to the model', async () => {
-    const tool = memory().tool(target)
+    const tool = memory().tool(store.workingMemory, target)
     const execute = tool.execute!
     await execute({ memory: { name: 'Ada' } }, { toolCallId: 'c1', messages: [] })
     await execute({ memory: { prefs: { theme: 'light' } } }, { toolCallId: 'c2', messages: [] })
-    expect(JSON.parse((await memory().read(target))!)).toEqual({ name: 'Ada', prefs: { theme: 'light' } })
+    expect(JSON.parse((await memory().read(store.workingMemory, target))!)).toEqual({ name: 'Ada', prefs: { theme: 'light' } })
     const inputSchema = z.toJSONSchema(tool.inputSchema as z.ZodType) as { properties: Record<string, any> }
     expect(Object.keys(inputSchema.properties.memory.properties)).toEqual(['name', 'prefs', 'tags'])
   })

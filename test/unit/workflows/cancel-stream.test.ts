@@ -4,7 +4,7 @@ import type { HttpError } from '../../../src/core/errors.js'
 import type { WorkflowEvent } from '../../../src/workflows/events.js'
 import { InMemoryWorkflowRuns } from '../../../src/workflows/memory-run-store.js'
 import { createStep, createWorkflow } from '../../../src/workflows/workflow.js'
-import { approvalWorkflow, bindRuns, deferred, mathWorkflow } from './fixtures/workflows.js'
+import { approvalWorkflow, runsIn, deferred, mathWorkflow } from './fixtures/workflows.js'
 
 const num = z.object({ n: z.number() })
 
@@ -32,7 +32,7 @@ describe('cancel', () => {
     const started = deferred()
     let abortSeen = false
     const runs = new InMemoryWorkflowRuns()
-    const workflow = bindRuns(blockingWorkflow(started.resolve, () => (abortSeen = true)), runs)
+    const workflow = runsIn(blockingWorkflow(started.resolve, () => (abortSeen = true)), runs)
     const run = await workflow.createRun()
     const result = run.start({ inputData: { n: 1 } })
     await started.promise
@@ -61,7 +61,7 @@ describe('cancel', () => {
         throw new Error('try again')
       },
     })
-    const workflow = bindRuns(createWorkflow({ id: 'backoff', inputSchema: num, outputSchema: num }).then(flaky).commit(), new InMemoryWorkflowRuns())
+    const workflow = runsIn(createWorkflow({ id: 'backoff', inputSchema: num, outputSchema: num }).then(flaky).commit(), new InMemoryWorkflowRuns())
     const timerSet = deferred<ReturnType<typeof setTimeout>>()
     const realSetTimeout = globalThis.setTimeout
     vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
@@ -83,7 +83,7 @@ describe('cancel', () => {
 
   it('cancels a suspended run, which then cannot be resumed', async () => {
     const runs = new InMemoryWorkflowRuns()
-    const workflow = bindRuns(approvalWorkflow(), runs)
+    const workflow = runsIn(approvalWorkflow(), runs)
     const run = await workflow.createRun()
     await run.start({ inputData: { value: 1 } })
     await run.cancel()
@@ -93,7 +93,7 @@ describe('cancel', () => {
   })
 
   it('answers 409 when canceling a finished run', async () => {
-    const workflow = bindRuns(mathWorkflow(), new InMemoryWorkflowRuns())
+    const workflow = runsIn(mathWorkflow(), new InMemoryWorkflowRuns())
     const run = await workflow.createRun()
     await run.start({ inputData: { a: 1, b: 1 } })
     const error = (await run.cancel().catch((e: unknown) => e)) as HttpError
@@ -102,7 +102,7 @@ describe('cancel', () => {
 
   it('cancels a run when the signal passed to start aborts', async () => {
     const started = deferred()
-    const workflow = bindRuns(blockingWorkflow(started.resolve, () => {}), new InMemoryWorkflowRuns())
+    const workflow = runsIn(blockingWorkflow(started.resolve, () => {}), new InMemoryWorkflowRuns())
     const controller = new AbortController()
     const result = (await workflow.createRun()).start({ inputData: { n: 1 }, signal: controller.signal })
     await started.promise
@@ -119,7 +119,7 @@ describe('stream', () => {
   }
 
   it('yields start, step and finish events in Mastra’s shape', async () => {
-    const workflow = bindRuns(mathWorkflow(), new InMemoryWorkflowRuns())
+    const workflow = runsIn(mathWorkflow(), new InMemoryWorkflowRuns())
     const run = await workflow.createRun()
     const events = await collect(run.stream({ inputData: { a: 1, b: 1 } }))
     expect(events.map((e) => e.type)).toEqual([
@@ -138,7 +138,7 @@ describe('stream', () => {
   })
 
   it('reports a suspended step and a suspended finish', async () => {
-    const workflow = bindRuns(approvalWorkflow(), new InMemoryWorkflowRuns())
+    const workflow = runsIn(approvalWorkflow(), new InMemoryWorkflowRuns())
     const events = await collect((await workflow.createRun()).stream({ inputData: { value: 2 } }))
     expect(events.map((e) => e.type)).toEqual(['workflow-start', 'workflow-step-start', 'workflow-step-suspended', 'workflow-finish'])
     expect(events[2].payload).toMatchObject({ id: 'approval', suspendPayload: { reason: 'needs approval' } })
@@ -146,7 +146,7 @@ describe('stream', () => {
   })
 
   it('rejects the first read when the start is refused', async () => {
-    const workflow = bindRuns(mathWorkflow(), new InMemoryWorkflowRuns())
+    const workflow = runsIn(mathWorkflow(), new InMemoryWorkflowRuns())
     const events = (await workflow.createRun()).stream({ inputData: { a: 'x' } as never })
     const error = (await events.next().catch((e: unknown) => e)) as HttpError
     expect(error.status).toBe(400)
@@ -156,7 +156,7 @@ describe('stream', () => {
     const release = deferred()
     const slow = createStep({ id: 'slow', inputSchema: num, outputSchema: num, execute: async ({ inputData }) => (await release.promise, inputData) })
     const runs = new InMemoryWorkflowRuns()
-    const workflow = bindRuns(createWorkflow({ id: 'slowly', inputSchema: num, outputSchema: num }).then(slow).commit(), runs)
+    const workflow = runsIn(createWorkflow({ id: 'slowly', inputSchema: num, outputSchema: num }).then(slow).commit(), runs)
     const run = await workflow.createRun()
     const events = run.stream({ inputData: { n: 4 } })
     expect((await events.next()).value?.type).toBe('workflow-start')

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { HttpError } from '../../../src/core/errors.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
 import { crashWorkflow } from './fixtures/crash-workflow.js'
-import { approvalWorkflow, deferred } from './fixtures/workflows.js'
+import { approvalWorkflow, deferred, runsIn } from './fixtures/workflows.js'
 import { eventually } from '../../harness/http.js'
 
 const childScript = join(import.meta.dirname, 'fixtures', 'crash-child.ts')
@@ -51,8 +51,7 @@ describe('crash recovery', () => {
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
     await waitForFile(join(dir, 'blocked'), child, () => stderr)
     const store = new SqliteStore({ path })
-    const crashy = crashWorkflow(dir)
-    crashy.bindStore(() => store)
+    const crashy = runsIn(crashWorkflow(dir), store.workflowRuns)
     // While the child lives its lease is live: nothing is interrupted, and a restart is refused.
     expect(await crashy.listInterruptedRuns()).toEqual([])
     expect(((await crashy.restart(runId).catch((e: unknown) => e)) as HttpError).status).toBe(409)
@@ -92,8 +91,7 @@ describe('crash recovery', () => {
       const again = (await crashy.restart(runId).catch((e: unknown) => e)) as HttpError
       expect(again.status).toBe(409)
 
-      const approve = approvalWorkflow()
-      approve.bindStore(() => store)
+      const approve = runsIn(approvalWorkflow(), store.workflowRuns)
       const resumed = await (await approve.createRun({ runId: suspendedRunId })).resume({ step: 'approval', resumeData: { approved: true } })
       expect(resumed).toMatchObject({ status: 'success', result: { value: 5, approved: true } })
     } finally {
@@ -104,8 +102,7 @@ describe('crash recovery', () => {
   it('refuses to restart a run that is live in this process', async () => {
     dir = mkdtempSync(join(tmpdir(), 'agentmount-live-'))
     const store = new SqliteStore({ path: join(dir, 'data.db') })
-    const crashy = crashWorkflow(dir)
-    crashy.bindStore(() => store)
+    const crashy = runsIn(crashWorkflow(dir), store.workflowRuns)
     const parked = deferred()
     const release = deferred()
     const run = await crashy.createRun()

@@ -5,7 +5,7 @@ import { HttpError } from '../../../src/core/errors.js'
 import { InMemoryWorkflowRuns } from '../../../src/workflows/memory-run-store.js'
 import { createStep, createWorkflow } from '../../../src/workflows/workflow.js'
 import { generatingModel } from '../agents/fixtures.js'
-import { add, bindRuns, double, mathWorkflow } from './fixtures/workflows.js'
+import { add, runsIn, double, mathWorkflow } from './fixtures/workflows.js'
 
 const num = z.object({ n: z.number() })
 
@@ -22,8 +22,7 @@ function counter(id: string, delta: number, seen: unknown[] = []) {
 }
 
 async function start<W extends ReturnType<typeof createWorkflow>>(workflow: W, inputData: unknown, context = {}) {
-  bindRuns(workflow, new InMemoryWorkflowRuns())
-  const run = await workflow.createRun()
+  const run = await runsIn(workflow, new InMemoryWorkflowRuns()).createRun()
   return run.start({ inputData, context })
 }
 
@@ -157,8 +156,7 @@ describe('workflow graph', () => {
       execute: ({ inputData, idempotencyKey, attempt }) => (calls.push([idempotencyKey, attempt]), inputData),
     })
     const workflow = createWorkflow({ id: 'keys', inputSchema: num, outputSchema: num }).then(keyed).then(inner).commit()
-    bindRuns(workflow, new InMemoryWorkflowRuns())
-    const result = await (await workflow.createRun({ runId: 'k1' })).start({ inputData: { n: 1 } })
+    const result = await (await runsIn(workflow, new InMemoryWorkflowRuns()).createRun({ runId: 'k1' })).start({ inputData: { n: 1 } })
     expect(result.status).toBe('success')
     // A nested workflow's steps are keyed by their path, so they never collide with the outer steps.
     expect(calls).toEqual([['k1:keyed', 1], ['k1:inner.flaky', 1], ['k1:inner.flaky', 2], ['k1:inner.flaky', 3]])
@@ -224,7 +222,7 @@ describe('workflow graph', () => {
 
   it('rejects invalid workflow input with a 400 naming inputData fields, storing no run', async () => {
     const runs = new InMemoryWorkflowRuns()
-    const workflow = bindRuns(mathWorkflow(), runs)
+    const workflow = runsIn(mathWorkflow(), runs)
     const run = await workflow.createRun()
     const error = await run.start({ inputData: { a: 'x' } as never }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(HttpError)
@@ -290,7 +288,7 @@ describe('workflow graph', () => {
   it('refuses duplicate step ids, steps after commit and runs before commit', async () => {
     const draft = createWorkflow({ id: 'draft', inputSchema: num, outputSchema: num }).then(counter('x', 1))
     expect(() => draft.then(counter('x', 2))).toThrow(/already has a step with id x/)
-    await expect(draft.createRun()).rejects.toThrow(/not committed/)
+    await expect(runsIn(draft, new InMemoryWorkflowRuns()).createRun()).rejects.toThrow(/not committed/)
     draft.commit()
     expect(() => draft.then(counter('y', 1))).toThrow(/committed/)
   })

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { HttpError } from '../../../src/core/errors.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
 import { RunLeases } from '../../../src/workflows/run-leases.js'
+import { WorkflowRuns } from '../../../src/workflows/runs.js'
 import { createStep, createWorkflow } from '../../../src/workflows/workflow.js'
 import { eventually } from '../../harness/http.js'
 import { deferred } from './fixtures/workflows.js'
@@ -32,12 +33,12 @@ function instance(path: string, name: string, leaseMs: number, entries: string[]
         return { n: inputData.n + 1 }
       },
     })
-  const workflow = createWorkflow({ id: 'leased', inputSchema: num, outputSchema: num })
+  const definition = createWorkflow({ id: 'leased', inputSchema: num, outputSchema: num })
     .then(step('first', false))
     .then(step('held', gate !== undefined))
     .then(step('last', false))
     .commit()
-  workflow.bindStore(() => store, leases)
+  const workflow = new WorkflowRuns(definition, store.workflowRuns, leases)
   return { store, leases, workflow, entered: entered.promise }
 }
 

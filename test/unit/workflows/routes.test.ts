@@ -76,7 +76,7 @@ afterEach(async () => {
 
 /** Waits until no run of `workflowId` executes in this process any more. */
 async function settled(workflowId: string, runId: string): Promise<void> {
-  while (runtime.getWorkflow(workflowId).isRunning(runId)) await new Promise((resolve) => setImmediate(resolve))
+  while (runtime.runs(workflowId).isRunning(runId)) await new Promise((resolve) => setImmediate(resolve))
 }
 
 describe('workflow routes', () => {

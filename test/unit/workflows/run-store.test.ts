@@ -9,7 +9,7 @@ import { SqliteStore } from '../../../src/storage/sqlite.js'
 import { migrate } from '../../../src/storage/migrations.js'
 import { InMemoryWorkflowRuns } from '../../../src/workflows/memory-run-store.js'
 import type { WorkflowRunStore } from '../../../src/storage/workflow-runs.js'
-import { approvalWorkflow, mathWorkflow } from './fixtures/workflows.js'
+import { approvalWorkflow, mathWorkflow, runsIn } from './fixtures/workflows.js'
 import { record, workflowRunsContract } from '../../contract/workflow-runs.js'
 
 /** The table as the store's migrations leave it, on a connection of its own. */
@@ -59,10 +59,8 @@ describe('runs on a file database', () => {
     dir = mkdtempSync(join(tmpdir(), 'agentmount-runs-'))
     const path = join(dir, 'data.db')
     const first = new SqliteStore({ path })
-    const math = mathWorkflow()
-    const approve = approvalWorkflow()
-    math.bindStore(() => first)
-    approve.bindStore(() => first)
+    const math = runsIn(mathWorkflow(), first.workflowRuns)
+    const approve = runsIn(approvalWorkflow(), first.workflowRuns)
     const done = await (await math.createRun({ resourceId: 'u1' })).start({ inputData: { a: 1, b: 2 } })
     const waiting = await (await approve.createRun()).start({ inputData: { value: 9 } })
     await first.close()
@@ -70,10 +68,8 @@ describe('runs on a file database', () => {
     const second = new SqliteStore({ path })
     try {
       const executions: string[] = []
-      const mathAgain = mathWorkflow()
-      const approveAgain = approvalWorkflow('approve', executions)
-      mathAgain.bindStore(() => second)
-      approveAgain.bindStore(() => second)
+      const mathAgain = runsIn(mathWorkflow(), second.workflowRuns)
+      const approveAgain = runsIn(approvalWorkflow('approve', executions), second.workflowRuns)
       expect(await mathAgain.getRun(done.runId)).toMatchObject({ status: 'success', resourceId: 'u1', snapshot: { result: { result: 6 } } })
       const resumed = await (await approveAgain.createRun({ runId: waiting.runId })).resume({ step: 'approval', resumeData: { approved: true } })
       expect(resumed).toMatchObject({ status: 'success', result: { value: 9, approved: true } })

@@ -7,7 +7,7 @@ import { HttpError } from '../../../src/core/errors.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
 import { InMemoryWorkflowRuns } from '../../../src/workflows/memory-run-store.js'
 import { createStep, createWorkflow } from '../../../src/workflows/workflow.js'
-import { approvalWorkflow, bindRuns } from './fixtures/workflows.js'
+import { approvalWorkflow, runsIn } from './fixtures/workflows.js'
 
 const value = z.object({ value: z.number() })
 
@@ -53,7 +53,7 @@ describe('suspend and resume', () => {
   it('suspends with a payload, then resumes with data and finishes', async () => {
     const executions: string[] = []
     const runs = new InMemoryWorkflowRuns()
-    const workflow = bindRuns(approvalWorkflow('approve', executions), runs)
+    const workflow = runsIn(approvalWorkflow('approve', executions), runs)
     const run = await workflow.createRun()
     const suspended = await run.start({ inputData: { value: 7 } })
     expect(suspended).toMatchObject({
@@ -80,7 +80,7 @@ describe('suspend and resume', () => {
       suspendSchema: z.object({ reason: z.string() }),
       execute: ({ suspend }) => suspend({ reason: 42 } as never),
     })
-    const workflow = bindRuns(createWorkflow({ id: 'badsuspend', inputSchema: value, outputSchema: value }).then(bad).commit(), new InMemoryWorkflowRuns())
+    const workflow = runsIn(createWorkflow({ id: 'badsuspend', inputSchema: value, outputSchema: value }).then(bad).commit(), new InMemoryWorkflowRuns())
     const result = await (await workflow.createRun()).start({ inputData: { value: 1 } })
     expect(result.status).toBe('failed')
     expect(result.error).toMatch(/^Step bad suspend payload invalid: reason: /)
@@ -93,8 +93,7 @@ describe('suspend and resume', () => {
       .map(({ inputData }) => ({ total: inputData.gate.value + inputData.quick.value, note: inputData.gate.note }))
       .commit()
     const runs = new InMemoryWorkflowRuns()
-    bindRuns(workflow, runs)
-    const run = await workflow.createRun()
+    const run = await runsIn(workflow, runs).createRun()
     const suspended = await run.start({ inputData: { value: 1 } })
     expect(suspended.status).toBe('suspended')
     expect(suspended.suspended).toEqual([['gate']])
@@ -115,16 +114,16 @@ describe('suspend and resume', () => {
     const outer = createWorkflow({ id: 'outer', inputSchema: value, outputSchema: z.object({ value: z.number(), note: z.string() }) })
       .then(inner)
       .commit()
-    bindRuns(outer, new InMemoryWorkflowRuns())
+    const outerRuns = runsIn(outer, new InMemoryWorkflowRuns())
 
-    const first = await outer.createRun()
+    const first = await outerRuns.createRun()
     const suspended = await first.start({ inputData: { value: 1 } })
     expect(suspended.suspended).toEqual([['inner', 'innerGate']])
     expect(suspended.suspendPayload).toEqual({ inner: { waitingOn: 'innerGate' } })
     const done = await first.resume({ step: ['inner', 'innerGate'], resumeData: { note: 'deep' } })
     expect(done.result).toEqual({ value: 2, note: 'deep' })
 
-    const second = await outer.createRun()
+    const second = await outerRuns.createRun()
     await second.start({ inputData: { value: 5 } })
     expect((await second.resume({ step: 'innerGate', resumeData: { note: 'leaf' } })).result).toEqual({ value: 6, note: 'leaf' })
     expect(executions.filter((e) => e === 'innerQuick')).toHaveLength(2)
@@ -133,7 +132,7 @@ describe('suspend and resume', () => {
   it('answers 400 with field paths for bad resumeData and leaves the run suspended', async () => {
     const executions: string[] = []
     const runs = new InMemoryWorkflowRuns()
-    const workflow = bindRuns(approvalWorkflow('approve', executions), runs)
+    const workflow = runsIn(approvalWorkflow('approve', executions), runs)
     const run = await workflow.createRun()
     await run.start({ inputData: { value: 1 } })
 
@@ -147,7 +146,7 @@ describe('suspend and resume', () => {
   })
 
   it('answers 409 when the run is not suspended, 404 when unknown and 400 for a step that is not suspended', async () => {
-    const workflow = bindRuns(approvalWorkflow(), new InMemoryWorkflowRuns())
+    const workflow = runsIn(approvalWorkflow(), new InMemoryWorkflowRuns())
     const run = await workflow.createRun()
     await run.start({ inputData: { value: 1 } })
     expect((await rejection(run.resume({ step: 'nope', resumeData: { approved: true } }))).status).toBe(400)
@@ -159,7 +158,7 @@ describe('suspend and resume', () => {
 
   it('resumes a run exactly once when two resumes race in one process', async () => {
     const executions: string[] = []
-    const workflow = bindRuns(approvalWorkflow('approve', executions), new InMemoryWorkflowRuns())
+    const workflow = runsIn(approvalWorkflow('approve', executions), new InMemoryWorkflowRuns())
     const run = await workflow.createRun()
     await run.start({ inputData: { value: 3 } })
     const twin = await workflow.createRun({ runId: run.runId })
@@ -179,10 +178,10 @@ describe('suspend and resume', () => {
     const executions: string[] = []
     const storeA = new SqliteStore({ path })
     const storeB = new SqliteStore({ path })
-    const instanceA = approvalWorkflow('approve', executions)
-    const instanceB = approvalWorkflow('approve', executions)
-    instanceA.bindStore(() => storeA)
-    instanceB.bindStore(() => storeB)
+    // One definition, as two app instances would load it, each with its own connection.
+    const approve = approvalWorkflow('approve', executions)
+    const instanceA = runsIn(approve, storeA.workflowRuns)
+    const instanceB = runsIn(approve, storeB.workflowRuns)
     try {
       const run = await instanceA.createRun()
       await run.start({ inputData: { value: 3 } })
