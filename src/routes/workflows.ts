@@ -70,6 +70,24 @@ export const workflowRoutes: Route[] = [
     },
   }),
   defineRoute({
+    method: 'POST', path: '/workflows/:workflowId/resume-stream', summary: 'Resume a suspended run and stream the rest of it',
+    tags, permission: execute, params: wire.workflowParams, query: wire.resumeStreamQuery, body: wire.resumeBody,
+    handler: async ({ params, query, body, context, resourceId, runtime, signal, request }) => {
+      // As for stream: a disconnect ends the response only, unless the client asked otherwise.
+      const caller = { resourceId, context, signal: query.cancelOnDisconnect === 'true' ? signal : undefined }
+      const events = await runtime.workflowRuns.resumeStream(params.workflowId, caller, { runId: query.runId, ...body })
+      return String(request.headers.accept ?? '').includes('text/event-stream') ? sse(events) : records(events)
+    },
+  }),
+  defineRoute({
+    method: 'POST', path: '/workflows/:workflowId/observe', summary: 'Rejoin a run’s event stream, replaying what was missed',
+    tags, permission: read, params: wire.workflowParams, query: wire.observeQuery,
+    handler: async ({ params, query, resourceId, runtime, request }) => {
+      const events = await runtime.workflowRuns.observe(params.workflowId, { resourceId }, query.runId, query.offset)
+      return String(request.headers.accept ?? '').includes('text/event-stream') ? sse(events) : records(events)
+    },
+  }),
+  defineRoute({
     method: 'POST', path: '/workflows/:workflowId/resume-no-wait', summary: 'Resume a suspended run and answer with its id at once',
     tags, permission: execute, params: wire.workflowParams, query: wire.runIdQuery, body: wire.resumeBody, response: wire.runIdResponse,
     handler: async ({ params, query, body, context, resourceId, runtime }) => {

@@ -127,6 +127,25 @@ export class WorkflowRunService {
     return run.resume({ step: input.step, resumeData: input.resumeData, context: caller.context, signal: caller.signal })
   }
 
+  /**
+   * Resumes a suspended run and resolves to the events of the rest of it once the resume was
+   * accepted, so a refusal (not suspended, bad resume data) rejects here, before a response.
+   */
+  async resumeStream(workflowId: string, caller: RunCaller, input: ResumeInput): Promise<AsyncIterable<WorkflowEvent>> {
+    const run = await this.#handle(workflowId, input.runId, caller.resourceId)
+    const events = run.resumeStream({ step: input.step, resumeData: input.resumeData, context: caller.context, signal: caller.signal })
+    return startingWith(await events.next(), events)
+  }
+
+  /**
+   * Rejoins a run's event stream: what its executions in this instance emitted from `offset`
+   * on, then live until the execution under way ends. 404 when the caller cannot see the run.
+   */
+  async observe(workflowId: string, caller: RunCaller, runId: string, offset: number): Promise<AsyncIterable<WorkflowEvent>> {
+    await this.get(workflowId, caller, runId)
+    return this.#runsOf(workflowId).observe(runId, offset)
+  }
+
   async resumeInBackground(workflowId: string, caller: RunCaller, input: ResumeInput): Promise<void> {
     const run = await this.#handle(workflowId, input.runId, caller.resourceId)
     await run.resumeInBackground({ step: input.step, resumeData: input.resumeData, context: caller.context })

@@ -9,6 +9,7 @@ import { EventChannel, type EmitEvent, type WorkflowEvent } from './events.js'
 import { checkSchema, StepFailure } from './failures.js'
 import { findStep, isNestedWorkflow, type GraphNode } from './graph.js'
 import { TERMINAL_STATUSES, type ClaimOptions, type WorkflowRunStatus, type WorkflowRunStore } from '../storage/workflow-runs.js'
+import type { RunEventLogs } from './run-events.js'
 import type { ActiveRun, RunLeases } from './run-leases.js'
 import { SnapshotWriter } from './snapshot-writer.js'
 import {
@@ -28,6 +29,8 @@ export interface RunTarget {
   readonly outputSchema: z.ZodType
   /** The runs this instance executes, and their leases. */
   leases(): RunLeases
+  /** Where each execution here records its events, for readers joining later. */
+  readonly events: RunEventLogs
   /** Validates workflow input; throws a 400 naming `inputData.*` fields. */
   parseInput(inputData: unknown): unknown
   runStore(): WorkflowRunStore
@@ -90,6 +93,20 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
   stream(options: RunStartOptions<TInput>): AsyncIterableIterator<WorkflowEvent> {
     const channel = new EventChannel<WorkflowEvent>()
     this.#beginStart(options, (event) => channel.push(event)).then(
+      ({ done }) => done.then(() => channel.end(), (err: unknown) => channel.end(err)),
+      (err: unknown) => channel.end(err),
+    )
+    return channel
+  }
+
+  /**
+   * Resumes a suspended run and yields the events of the rest of it; refusals (not suspended,
+   * bad resume data, another resource's run) reject the first `next()`. Stopping the iteration
+   * does not stop the run.
+   */
+  resumeStream(options: RunResumeOptions): AsyncIterableIterator<WorkflowEvent> {
+    const channel = new EventChannel<WorkflowEvent>()
+    this.#beginResume(options, (event) => channel.push(event)).then(
       ({ done }) => done.then(() => channel.end(), (err: unknown) => channel.end(err)),
       (err: unknown) => channel.end(err),
     )
@@ -247,7 +264,7 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     await this.#target.runStore().create(record, this.#target.leases().lease)
   }
 
-  async #beginResume(options: RunResumeOptions): Promise<Execution<TOutput>> {
+  async #beginResume(options: RunResumeOptions, onEvent?: (event: WorkflowEvent) => void): Promise<Execution<TOutput>> {
     // The race between two resumers (here or in another instance) is decided by the claim's write.
     const { active, snapshot } = await this.#claim('suspended', 'suspended', (snapshot) => {
       const path = pickSuspendedPath(suspendedPaths(snapshot), options.step)
@@ -257,7 +274,7 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
       const resumeData = schema ? parseOrThrow(schema, options.resumeData, what, 'resumeData') : options.resumeData
       markResumed(snapshot, path, resumeData, Date.now())
     })
-    return { done: this.#execute(snapshot, active, options) }
+    return { done: this.#execute(snapshot, active, options, onEvent) }
   }
 
   async #execute(
@@ -272,22 +289,29 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     const run = { workflowId: target.id, runId: this.runId, token: active.token!, leaseMs: target.leases().leaseMs }
     const writer = new SnapshotWriter(target.runStore(), run, snapshot, active)
     const runId = this.runId
-    const emit: EmitEvent | undefined = onEvent && ((type, payload) => onEvent({ type, runId, from: 'WORKFLOW', payload }))
+    // Every execution records its events, whoever started it, so `observe` can rejoin it.
+    const log = target.events.open(runId)
+    const emit: EmitEvent = (type, payload) => {
+      const event: WorkflowEvent = { type, runId, from: 'WORKFLOW', payload }
+      log.append(event)
+      onEvent?.(event)
+    }
     const span = startRunSpan(target.id, runId, this.resourceId, snapshot)
     try {
-      emit?.('workflow-start', { workflowId: target.id })
+      emit('workflow-start', { workflowId: target.id })
       const env = { runId, context: options.context ?? {}, signal: controller.signal, checkpoint: () => writer.checkpoint(), emit, trace: childOf(span) }
       const status = settle(await runGraph(target.nodes, snapshot, snapshot.input, env), snapshot, target)
       const result = (await writer.finish(status)) ? toRunResult<TOutput>(runId, status, snapshot) : await this.#storedResult()
       span?.setAttribute('agentmount.workflow.status', result.status)
       if (result.status === 'failed') failSpan(span, new Error(result.error ?? 'The workflow run failed'), 'workflow_failed')
       else span?.end()
-      emit?.('workflow-finish', finishPayload(result))
+      emit('workflow-finish', finishPayload(result))
       return result
     } catch (err) {
       failSpan(span, err)
       throw err
     } finally {
+      log.close()
       unlink()
       active.release()
     }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { parseOrThrow } from '../core/validate.js'
 import type { DeleteRunOutcome, ListWorkflowRunsQuery, WorkflowRunRecord, WorkflowRunStore } from '../storage/workflow-runs.js'
+import type { WorkflowEvent } from './events.js'
+import { RunEventLogs } from './run-events.js'
 import { RunLeases } from './run-leases.js'
 import { WorkflowRun, type RunRestartOptions, type RunTarget } from './run.js'
 import type { WorkflowRunResult } from './snapshot.js'
@@ -19,6 +21,7 @@ export type ListRunsOptions = Omit<ListWorkflowRunsQuery, 'workflowId'>
 export class WorkflowRuns<TInput = any, TOutput = any> {
   readonly workflow: Workflow<TInput, TOutput>
   readonly #leases: RunLeases
+  readonly #events = new RunEventLogs()
   readonly #target: RunTarget
 
   /**
@@ -35,6 +38,7 @@ export class WorkflowRuns<TInput = any, TOutput = any> {
       nodes: workflow.nodes,
       outputSchema: workflow.outputSchema,
       leases: () => runLeases,
+      events: this.#events,
       parseInput: (inputData) => parseOrThrow(workflow.inputSchema, inputData, 'input data', 'inputData'),
       runStore,
     }
@@ -79,6 +83,14 @@ export class WorkflowRuns<TInput = any, TOutput = any> {
    */
   deleteRun(runId: string, owner?: string): Promise<DeleteRunOutcome> {
     return this.#target.runStore().deleteRun(this.workflow.id, runId, owner)
+  }
+
+  /**
+   * The events of a run's executions in this instance from `offset` on, then live while it
+   * executes here; ends at once when none are kept (never ran here, or long finished).
+   */
+  observe(runId: string, offset = 0): AsyncIterableIterator<WorkflowEvent> {
+    return this.#events.follow(runId, offset)
   }
 
   /** True while the run executes in this instance. */

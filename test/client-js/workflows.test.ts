@@ -104,6 +104,40 @@ describe.each(hosts)('@mastra/client-js workflows on $name', (factory) => {
       }
     })
 
+    it('resumeStream() resumes a suspended run and streams the rest of it', async () => {
+      const workflow = app.client(ALICE).getWorkflow('refund')
+      await (await workflow.createRun({ runId: 'wf-rs' })).startAsync({ inputData: { amount: 8 } })
+      const events: any[] = await readAll(await (await workflow.createRun({ runId: 'wf-rs' })).resumeStream(approve))
+      expect(events.map((e) => e.type)).toEqual([
+        'workflow-start', 'workflow-step-start', 'workflow-step-result', 'workflow-step-start', 'workflow-step-result', 'workflow-finish',
+      ])
+      expect(events.at(-1).payload).toEqual({ workflowStatus: 'success', finalWorkflowResult: { amount: 8, status: 'refunded', tenant: 'acme' } })
+    })
+
+    it('observe() and observeStream() rejoin a running run from another connection, replaying what was missed', async () => {
+      const workflow = app.client(ALICE).getWorkflow('pipeline')
+      expect(await (await workflow.createRun({ runId: 'wf-watch' })).start({ inputData: { n: 1 } })).toEqual({ message: 'Workflow run started' })
+      await app.gates.of('wf-watch').started
+      const handle = await workflow.createRun({ runId: 'wf-watch' })
+      const reader = (await handle.observe()).getReader()
+      const first: any[] = []
+      for (let i = 0; i < 4; i++) first.push((await reader.read()).value)
+      expect(first.map((e) => e.type)).toEqual(['workflow-start', 'workflow-step-start', 'workflow-step-result', 'workflow-step-start'])
+      app.gates.of('wf-watch').open()
+      const rest: any[] = []
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) break
+        rest.push(value)
+      }
+      expect(rest.map((e) => e.type)).toEqual(['workflow-step-result', 'workflow-step-start', 'workflow-step-result', 'workflow-finish'])
+      expect(rest.at(-1).payload).toEqual({ workflowStatus: 'success', finalWorkflowResult: { n: 25 } })
+      const replay: any[] = await readAll(await handle.observeStream())
+      expect(replay).toEqual([...first, ...rest])
+      expect(await readAll(await handle.observe({ offset: 6 }))).toEqual(rest.slice(2))
+      expect((await failure(app.client(BOB).getWorkflow('pipeline').createRun({ runId: 'wf-watch' }))).status).toBe(409)
+    })
+
     it('cancel() and cancelRun() cancel a suspended run', async () => {
       const workflow = app.client(ALICE).getWorkflow('refund')
       for (const runId of ['wf-c1', 'wf-c2']) {
@@ -117,7 +151,7 @@ describe.each(hosts)('@mastra/client-js workflows on $name', (factory) => {
 
     it('restart() and restartAsync() continue runs a dead process left behind', async () => {
       for (const runId of ['wf-orphan-1', 'wf-orphan-2']) await abandonPipelineRun(app.storePath, runId, 'alice')
-      const pipeline = app.runtime.getWorkflow('pipeline')
+      const pipeline = app.runtime.runs('pipeline')
       await eventually(async () => (await pipeline.listInterruptedRuns()).length === 2)
       for (const runId of ['wf-orphan-1', 'wf-orphan-2']) app.gates.of(runId).open()
       const workflow = app.client(ALICE).getWorkflow('pipeline')

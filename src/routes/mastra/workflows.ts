@@ -10,6 +10,10 @@ export const runParams = workflowParams.extend({ runId: idSchema() })
 export const runIdQuery = z.object({ runId: idSchema() })
 export const optionalRunIdQuery = z.object({ runId: idSchema().optional() })
 export const streamQuery = optionalRunIdQuery.extend({ cancelOnDisconnect: z.enum(['true', 'false']).optional() })
+export const resumeStreamQuery = runIdQuery.extend({ cancelOnDisconnect: z.enum(['true', 'false']).optional() })
+export const observeQuery = runIdQuery.extend({
+  offset: z.coerce.number().int().min(0).default(0).describe('Skip this many of the run’s events (0-based)'),
+})
 export const listQuery = z.object({
   page: z.coerce.number().int().min(0).default(0),
   perPage: z.coerce.number().int().min(1).max(1000).default(100),
