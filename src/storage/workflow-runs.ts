@@ -41,6 +41,12 @@ export interface LeaseRequest {
   leaseMs: number
 }
 
+/** Names one run. */
+export interface RunRef {
+  workflowId: string
+  runId: string
+}
+
 /** A run held under a lease: the fencing token its claim received. */
 export interface HeldRun {
   workflowId: string
@@ -112,6 +118,12 @@ export interface WorkflowRunStore {
   claimExpired(workflowIds: readonly string[], lease: LeaseRequest, limit: number): Promise<Array<{ record: WorkflowRunRecord; token: number }>>
   /** Running runs of a workflow whose lease expired (or that have none): interrupted. Oldest first. */
   listExpired(workflowId: string): Promise<WorkflowRunRecord[]>
+  /**
+   * Optional push: calls `listener` soon after any instance canceled a running run (PostgreSQL
+   * LISTEN/NOTIFY). Without it, the instance running it notices at its next heartbeat.
+   * Resolves to a function that stops listening.
+   */
+  watchCancels?(listener: (run: RunRef) => void): Promise<() => Promise<void>>
   /** Oldest first; optionally for one workflow. */
   listByStatus(status: WorkflowRunStatus, workflowId?: string): Promise<WorkflowRunRecord[]>
   /** Runs per workflow and status (only pairs with runs), optionally of one resource. */

@@ -49,8 +49,12 @@ export class RunLeases {
   readonly #runs = new Map<string, ActiveRun>()
   #timer: ReturnType<typeof setInterval> | undefined
   #beating = false
+  /** A beat was asked for while one was under way: run another right after. */
+  #again = false
   #stopped = false
   #closing = false
+  /** The store's push of canceled runs, once subscribed (resolves to its stop function). */
+  #watching: Promise<(() => Promise<void>) | undefined> | undefined
 
   constructor(store: () => WorkflowRunStore, options: RunLeaseOptions = {}) {
     const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS
@@ -133,19 +137,43 @@ export class RunLeases {
     }
     for (const run of this.active()) run.handOff()
     await settled()
-    this.stop()
+    await this.stop()
   }
 
   /** Stops the heartbeat for good; runs still here keep their leases until they expire. */
-  stop(): void {
+  async stop(): Promise<void> {
     this.#stopped = true
     this.#stopBeating()
+    const unwatch = await this.#watching
+    this.#watching = undefined
+    await unwatch?.()
   }
 
   #startBeating(): void {
     if (this.#timer || this.#stopped) return
     this.#timer = setInterval(() => void this.#beat(), this.heartbeatMs)
     this.#timer.unref?.()
+    this.#watch()
+  }
+
+  /** Where the store pushes cancels (PostgreSQL), a cancel of a run here triggers a heartbeat at once. */
+  #watch(): void {
+    const store = this.#store()
+    if (this.#watching || !store.watchCancels) return
+    const onCancel = ({ workflowId, runId }: { workflowId: string; runId: string }) => {
+      if (this.has(workflowId, runId)) this.#beatNow()
+    }
+    this.#watching = store.watchCancels(onCancel).catch((error: unknown) => {
+      // The heartbeat still notices cancels; the next run held here tries to listen again.
+      this.#onError(error)
+      this.#watching = undefined
+      return undefined
+    })
+  }
+
+  #beatNow(): void {
+    if (this.#beating) this.#again = true
+    else void this.#beat()
   }
 
   #stopBeating(): void {
@@ -172,6 +200,10 @@ export class RunLeases {
       this.#onError(error)
     } finally {
       this.#beating = false
+      if (this.#again) {
+        this.#again = false
+        void this.#beat()
+      }
     }
   }
 }

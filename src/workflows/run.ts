@@ -6,6 +6,7 @@ import { parseOrThrow } from '../core/validate.js'
 import { childOf, failSpan, linkTo, spanReference, startSpan, type Span } from '../core/tracing.js'
 import { runGraph, type GraphOutcome } from './engine.js'
 import { EventChannel, type EmitEvent, type WorkflowEvent } from './events.js'
+import { finishPayload } from './observe.js'
 import { checkSchema, StepFailure } from './failures.js'
 import { findStep, isNestedWorkflow, type GraphNode } from './graph.js'
 import { TERMINAL_STATUSES, type ClaimOptions, type WorkflowRunStatus, type WorkflowRunStore } from '../storage/workflow-runs.js'
@@ -345,14 +346,6 @@ function settle(outcome: GraphOutcome, snapshot: WorkflowSnapshot, target: RunTa
   }
   delete snapshot.carry
   return 'success'
-}
-
-function finishPayload(result: WorkflowRunResult): Record<string, unknown> {
-  const payload: Record<string, unknown> = { workflowStatus: result.status }
-  if (result.status === 'success') payload.finalWorkflowResult = result.result
-  if (result.error !== undefined) payload.error = result.error
-  if (result.suspended) payload.suspended = result.suspended
-  return payload
 }
 
 /**

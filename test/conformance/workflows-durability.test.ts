@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
-import { eventually } from '../harness/http.js'
+import { eventually, recordFrames } from '../harness/http.js'
 import type { RunsOptions } from '../../src/runtime.js'
 import { abandonPipelineRun, ALICE, BOB, startWorkflowApp, tempDir, type WorkflowApp } from './workflows-fixture.js'
 
@@ -115,6 +115,55 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
     expect(one.log.entries).toEqual(['draining/prepare', 'draining/slow', 'draining/finish'])
     const reopened = await appOnFile({ sweepMs: 0 })
     expect(await reopened.as(ALICE).run('pipeline', 'draining')).toMatchObject({ status: 'success', result: { n: 25 } })
+  })
+
+  it('stops a run executing on another runtime once canceled here, while its step still waits', async () => {
+    const one = await appOnFile()
+    const two = await appOnFile()
+    await one.as(ALICE).post('/workflows/pipeline/start?runId=far', { inputData: { n: 1 } })
+    const gate = one.gates.of('far')
+    await gate.started
+    expect((await two.as(ALICE).post('/workflows/pipeline/runs/far/cancel')).status).toBe(200)
+    // The gate stays shut: only the cancel reaching the first runtime can end the step.
+    await eventually(() => gate.stepAborted)
+    await eventually(() => !one.runtime.getWorkflow('pipeline').isRunning('far'))
+    expect(await one.as(ALICE).run('pipeline', 'far')).toMatchObject({ status: 'canceled' })
+    expect(one.log.entries).toEqual(['far/prepare', 'far/slow'])
+  })
+
+  it('follows a run executing on another runtime through observe, live, until it finishes', async () => {
+    const one = await appOnFile()
+    const two = await appOnFile()
+    await one.as(ALICE).post('/workflows/pipeline/start?runId=watched', { inputData: { n: 1 } })
+    await one.gates.of('watched').started
+    expect((await two.as(BOB).post('/workflows/pipeline/observe?runId=watched')).status).toBe(404)
+    const { response } = await two.openStream('/workflows/pipeline/observe?runId=watched', ALICE, undefined)
+    expect(response.statusCode).toBe(200)
+    let text = ''
+    response.setEncoding('utf8')
+    response.on('data', (chunk: string) => (text += chunk))
+    const ended = new Promise((resolve) => response.on('end', resolve))
+    await eventually(() => recordFrames(text).some((e) => e.type === 'workflow-step-result' && e.payload.id === 'prepare'))
+    expect(recordFrames(text).some((e) => e.type === 'workflow-finish')).toBe(false)
+    one.gates.of('watched').open()
+    await ended
+    const events = recordFrames(text)
+    expect(events.map((e) => `${e.type}:${e.payload.id ?? ''}`)).toEqual([
+      'workflow-start:',
+      'workflow-step-start:prepare',
+      'workflow-step-result:prepare',
+      'workflow-step-start:slow',
+      'workflow-step-result:slow',
+      'workflow-step-start:finish',
+      'workflow-step-result:finish',
+      'workflow-finish:',
+    ])
+    expect(events.every((e) => e.runId === 'watched' && e.from === 'WORKFLOW')).toBe(true)
+    expect(events.at(-1).payload).toEqual({ workflowStatus: 'success', finalWorkflowResult: { n: 25 } })
+    expect(events[4].payload).toMatchObject({ status: 'success', output: { n: 20 } })
+    // A finished run replays the same and ends.
+    const again = await two.as(ALICE).post('/workflows/pipeline/observe?runId=watched')
+    expect(recordFrames(again.text)).toEqual(events)
   })
 
   it('never lets a second runtime on the same database restart a run the first one is executing', async () => {

@@ -293,7 +293,7 @@ export async function abandonPipelineRun(path: string, runId: string, resourceId
   const run = await pipeline.createRun({ runId, resourceId })
   void run.start({ inputData: { n: 1 } })
   await gates.of(runId).started
-  leases.stop()
+  await leases.stop()
   await store.close()
   return log
 }

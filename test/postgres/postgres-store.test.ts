@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { migratePg, pgMigrations } from '../../src/storage/postgres/migrations.js'
 import { PostgresStore } from '../../src/storage/postgres/store.js'
 import { databaseUrl, testSchema } from '../harness/stores.js'
+import { eventually } from '../harness/http.js'
 
 const opened: Array<{ close(): Promise<void> }> = []
 afterEach(async () => {
@@ -85,6 +86,35 @@ describe('PostgresStore', () => {
     expect(await borrowing.threads.getThread('t')).toBeNull()
     await borrowing.close()
     expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+  })
+
+  it('pushes the cancel of a running run to the instances listening (LISTEN/NOTIFY), and to none once they stop', async () => {
+    const schema = testSchema()
+    const [listening, canceling] = [store(schema), store(schema)]
+    const heard: unknown[] = []
+    const stop = await listening.workflowRuns.watchCancels((run) => heard.push(run))
+    const now = new Date()
+    const run = (runId: string, status: 'running' | 'suspended') =>
+      ({ workflowId: 'wf', runId, resourceId: null, status, snapshot: { input: 1, position: 0, steps: {} }, createdAt: now, updatedAt: now }) as const
+    await canceling.workflowRuns.create(run('r1', 'running'), { instanceId: 'a', leaseMs: 60_000 })
+    await canceling.workflowRuns.create(run('r2', 'suspended'))
+    await canceling.workflowRuns.create(run('r3', 'running'))
+    expect(await canceling.workflowRuns.compareAndSetStatus('wf', 'r2', 'suspended', 'canceled')).toBe(true)
+    expect(await canceling.workflowRuns.compareAndSetStatus('wf', 'r1', 'running', 'canceled', undefined, 'someone-else')).toBe(false)
+    expect(await canceling.workflowRuns.compareAndSetStatus('wf', 'r1', 'running', 'canceled')).toBe(true)
+    await eventually(() => heard.length === 1)
+    expect(heard).toEqual([{ workflowId: 'wf', runId: 'r1' }])
+    await stop()
+    expect(await canceling.workflowRuns.compareAndSetStatus('wf', 'r3', 'running', 'canceled')).toBe(true)
+    // A listener still subscribed elsewhere would hear r3; this one stopped.
+    const second: unknown[] = []
+    const stopSecond = await listening.workflowRuns.watchCancels((r) => second.push(r))
+    await canceling.workflowRuns.create(run('r4', 'running'))
+    await canceling.workflowRuns.compareAndSetStatus('wf', 'r4', 'running', 'canceled')
+    await eventually(() => second.length === 1)
+    expect(heard).toEqual([{ workflowId: 'wf', runId: 'r1' }])
+    expect(second).toEqual([{ workflowId: 'wf', runId: 'r4' }])
+    await stopSecond()
   })
 
   it('names what is missing when neither a connection string nor a pool is given', () => {

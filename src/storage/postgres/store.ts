@@ -4,6 +4,7 @@ import { migratePg } from './migrations.js'
 import { quoteIdent, type PgContext } from './sql.js'
 import { PgThreadStore } from './threads.js'
 import { PgWorkflowRuns } from './workflow-runs.js'
+import { PgCancelListener } from './notifications.js'
 import { PgAgentRuns } from './agent-runs.js'
 import { PgWorkingMemoryStore } from './working-memory.js'
 
@@ -12,7 +13,10 @@ export type PostgresConnection = { connectionString: string; max?: number } | { 
 export interface PostgresStoreOptions {
   /** Schema holding the tables; created on first use (default `agentmount`). */
   schema?: string
-  /** Errors of idle pooled connections (a server restart); the pool replaces them either way. */
+  /**
+   * Errors of idle pooled connections (a server restart) and of the connection listening for
+   * canceled runs; the pool replaces them either way.
+   */
   onError?: (error: Error) => void
 }
 
@@ -33,6 +37,7 @@ export class PostgresStore implements Store {
   readonly #pool: pg.Pool
   readonly #ownsPool: boolean
   readonly #onIdleError: (error: Error) => void
+  readonly #cancels: PgCancelListener
   #ready: Promise<void> | undefined
   #closed = false
 
@@ -54,7 +59,8 @@ export class PostgresStore implements Store {
     const context: PgContext = { pool: this.#pool, schema: quoteIdent(this.schema), ready: () => this.ready() }
     this.threads = new PgThreadStore(context)
     this.workingMemory = new PgWorkingMemoryStore(context)
-    this.workflowRuns = new PgWorkflowRuns(context)
+    this.#cancels = new PgCancelListener(context, this.schema, (error) => options.onError?.(error as Error))
+    this.workflowRuns = new PgWorkflowRuns(context, this.#cancels)
     this.agentRuns = new PgAgentRuns(context)
   }
 
@@ -84,6 +90,8 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    // Its connection goes back to the pool (a pool passed in stays usable) before the pool ends.
+    await this.#cancels.close()
     this.#pool.off('error', this.#onIdleError)
     if (this.#ownsPool) await this.#pool.end()
   }

@@ -5,12 +5,14 @@ import type {
   HeldRun,
   LeaseRequest,
   ListWorkflowRunsQuery,
+  RunRef,
   WorkflowRunCount,
   WorkflowRunRecord,
   WorkflowRunStatus,
   WorkflowRunStore,
 } from '../workflow-runs.js'
 import { query, sqlState, UNIQUE_VIOLATION, type PgContext } from './sql.js'
+import type { PgCancelListener } from './notifications.js'
 
 interface RunRow {
   workflow_id: string
@@ -40,10 +42,12 @@ function toRecord(row: RunRow): WorkflowRunRecord {
 export class PgWorkflowRuns implements WorkflowRunStore {
   readonly #pg: PgContext
   readonly #sql: ReturnType<typeof statements>
+  readonly #cancels: PgCancelListener
 
-  constructor(pg: PgContext) {
+  constructor(pg: PgContext, cancels: PgCancelListener) {
     this.#pg = pg
     this.#sql = statements(pg.schema)
+    this.#cancels = cancels
   }
 
   async create(record: WorkflowRunRecord, lease?: LeaseRequest): Promise<void> {
@@ -95,6 +99,11 @@ export class PgWorkflowRuns implements WorkflowRunStore {
   ): Promise<boolean> {
     // One guarded UPDATE (status and, when given, owner): of two racers, the second finds the row changed and updates nothing.
     const values = [to, snapshot === undefined ? null : JSON.stringify(snapshot), new Date(), workflowId, runId, from]
+    // Moving a running run (a cancel) tells the instance running it at once, from the same statement.
+    if (from === 'running') {
+      const notifying = [...values, owner ?? null, this.#cancels.channel]
+      return (await query(this.#pg, this.#sql.compareAndSetNotifying, notifying)).rowCount === 1
+    }
     if (owner === undefined) return (await query(this.#pg, this.#sql.compareAndSet, values)).rowCount === 1
     return (await query(this.#pg, this.#sql.compareAndSetOwned, [...values, owner])).rowCount === 1
   }
@@ -150,6 +159,10 @@ export class PgWorkflowRuns implements WorkflowRunStore {
     return (await query<RunRow>(this.#pg, this.#sql.expired, [workflowId])).rows.map(toRecord)
   }
 
+  watchCancels(listener: (run: RunRef) => void): Promise<() => Promise<void>> {
+    return this.#cancels.subscribe(listener)
+  }
+
   async listByStatus(status: WorkflowRunStatus, workflowId?: string): Promise<WorkflowRunRecord[]> {
     const { rows } =
       workflowId === undefined
@@ -179,6 +192,11 @@ function statements(S: string) {
       WHERE workflow_id = $5 AND run_id = $6`,
     compareAndSet: `UPDATE ${S}.workflow_runs SET status = $1, snapshot = COALESCE($2::json, snapshot), updated_at = $3
       WHERE workflow_id = $4 AND run_id = $5 AND status = $6`,
+    compareAndSetNotifying: `WITH changed AS (
+        UPDATE ${S}.workflow_runs SET status = $1, snapshot = COALESCE($2::json, snapshot), updated_at = $3
+        WHERE workflow_id = $4 AND run_id = $5 AND status = $6 AND ($7::text IS NULL OR resource_id = $7)
+        RETURNING workflow_id, run_id)
+      SELECT pg_notify($8, json_build_array(workflow_id, run_id)::text) FROM changed`,
     compareAndSetOwned: `UPDATE ${S}.workflow_runs SET status = $1, snapshot = COALESCE($2::json, snapshot), updated_at = $3
       WHERE workflow_id = $4 AND run_id = $5 AND status = $6 AND resource_id = $7`,
     insertLeased: `INSERT INTO ${S}.workflow_runs (${COLUMNS}, lease_owner, lease_expires_at, lease_token)

@@ -53,7 +53,7 @@ describe('run leases', () => {
   function open(name: string, leaseMs: number, entries: string[], gate?: Promise<void>) {
     const made = instance(join(dir, 'data.db'), name, leaseMs, entries, gate)
     closers.push(async () => {
-      made.leases.stop()
+      await made.leases.stop()
       await made.store.close()
     })
     return made
@@ -87,7 +87,7 @@ describe('run leases', () => {
     const original = run.start({ inputData: { n: 0 } })
     await a.entered
     // Instance a stalls (its heartbeat stops, as in a long GC pause or a partition) until its lease runs out.
-    a.leases.stop()
+    await a.leases.stop()
     await eventually(async () => (await b.workflow.listInterruptedRuns()).length === 1)
     const takeover = await b.workflow.restart('paused')
     expect(takeover).toMatchObject({ status: 'success', result: { n: 3 } })
