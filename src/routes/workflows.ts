@@ -55,14 +55,6 @@ export const workflowRoutes: Route[] = [
     },
   }),
   defineRoute({
-    method: 'POST', path: '/workflows/:workflowId/observe', summary: 'Follow a run’s events from any instance', tags,
-    permission: read, params: wire.workflowParams, query: wire.runIdQuery,
-    handler: async ({ params, query, resourceId, runtime, signal, request }) => {
-      const events = await runtime.workflowRuns.observe(params.workflowId, { resourceId }, query.runId, signal)
-      return String(request.headers.accept ?? '').includes('text/event-stream') ? sse(events) : records(events)
-    },
-  }),
-  defineRoute({
     method: 'POST', path: '/workflows/:workflowId/resume-async', summary: 'Resume a suspended run and wait for its result',
     tags, permission: execute, params: wire.workflowParams, query: wire.runIdQuery, body: wire.resumeBody,
     response: wire.runResult,
@@ -90,8 +82,8 @@ export const workflowRoutes: Route[] = [
   defineRoute({
     method: 'POST', path: '/workflows/:workflowId/observe', summary: 'Rejoin a run’s event stream, replaying what was missed',
     tags, permission: read, params: wire.workflowParams, query: wire.observeQuery,
-    handler: async ({ params, query, resourceId, runtime, request }) => {
-      const events = await runtime.workflowRuns.observe(params.workflowId, { resourceId }, query.runId, query.offset)
+    handler: async ({ params, query, resourceId, runtime, request, signal }) => {
+      const events = await runtime.workflowRuns.observe(params.workflowId, { resourceId }, query.runId, query.offset, signal)
       return String(request.headers.accept ?? '').includes('text/event-stream') ? sse(events) : records(events)
     },
   }),

@@ -2,7 +2,6 @@ import { conflict, HttpError, notFound } from '../core/errors.js'
 import type { RequestContext } from '../core/context.js'
 import type { ListWorkflowRunsQuery, WorkflowRunRecord, WorkflowRunStatus, WorkflowRunStore } from '../storage/workflow-runs.js'
 import type { WorkflowEvent } from '../workflows/events.js'
-import { tailRun } from '../workflows/observe.js'
 import type { WorkflowRun } from '../workflows/run.js'
 import type { WorkflowRunResult } from '../workflows/snapshot.js'
 import type { WorkflowRuns } from '../workflows/runs.js'
@@ -139,12 +138,12 @@ export class WorkflowRunService {
   }
 
   /**
-   * Rejoins a run's event stream: what its executions in this instance emitted from `offset`
-   * on, then live until the execution under way ends. 404 when the caller cannot see the run.
+   * Rejoins a run's event stream from `offset` on, live until it stops running, wherever it
+   * executes (see `WorkflowRuns.observe`). 404 when the caller cannot see the run.
    */
-  async observe(workflowId: string, caller: RunCaller, runId: string, offset: number): Promise<AsyncIterable<WorkflowEvent>> {
+  async observe(workflowId: string, caller: RunCaller, runId: string, offset: number, signal?: AbortSignal): Promise<AsyncIterable<WorkflowEvent>> {
     await this.get(workflowId, caller, runId)
-    return this.#runsOf(workflowId).observe(runId, offset)
+    return this.#runsOf(workflowId).observe(runId, offset, signal)
   }
 
   async resumeInBackground(workflowId: string, caller: RunCaller, input: ResumeInput): Promise<void> {
@@ -163,16 +162,6 @@ export class WorkflowRunService {
       throw notFound(`Workflow run ${runId} not found`)
     }
     return record
-  }
-
-  /**
-   * The run's events from the store, wherever it executes: what happened so far, then live
-   * until it stops running (or `signal` fires). 404 for a missing run or another resource's.
-   */
-  async observe(workflowId: string, caller: RunCaller, runId: string, signal?: AbortSignal): Promise<AsyncIterable<WorkflowEvent>> {
-    const workflow = this.#workflowOf(workflowId)
-    const record = await this.get(workflowId, caller, runId)
-    return tailRun(record, () => workflow.getRun(runId), signal)
   }
 
   /** Stops a running run or cancels a pending or suspended one; 409 once it has finished. */

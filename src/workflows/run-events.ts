@@ -104,6 +104,12 @@ export class RunEventLogs {
     }
   }
 
+  /** True while events of the run are kept here; `live` while an execution of it is under way here. */
+  kept(runId: string): { live: boolean } | undefined {
+    const log = this.#logs.get(runId)
+    return log && { live: log.live }
+  }
+
   /** The run's events from `offset` on, live while it executes here; nothing when none are kept. */
   follow(runId: string, offset: number): AsyncIterableIterator<WorkflowEvent> {
     const log = this.#logs.get(runId) ?? new RunEventLog()

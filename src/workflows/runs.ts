@@ -3,6 +3,7 @@ import { parseOrThrow } from '../core/validate.js'
 import type { DeleteRunOutcome, ListWorkflowRunsQuery, WorkflowRunRecord, WorkflowRunStore } from '../storage/workflow-runs.js'
 import type { WorkflowEvent } from './events.js'
 import { RunEventLogs } from './run-events.js'
+import { tailRun } from './observe.js'
 import { RunLeases } from './run-leases.js'
 import { WorkflowRun, type RunRestartOptions, type RunTarget } from './run.js'
 import type { WorkflowRunResult } from './snapshot.js'
@@ -86,11 +87,21 @@ export class WorkflowRuns<TInput = any, TOutput = any> {
   }
 
   /**
-   * The events of a run's executions in this instance from `offset` on, then live while it
-   * executes here; ends at once when none are kept (never ran here, or long finished).
+   * A run's events from `offset` on, then live until it stops running. While it executes here,
+   * or when it no longer runs and this instance kept its events, they come from this instance's
+   * record of its executions; otherwise (it runs on another instance, or ran long ago) they are
+   * read from its stored state, wherever it executes. A run that never started has none.
    */
-  observe(runId: string, offset = 0): AsyncIterableIterator<WorkflowEvent> {
-    return this.#events.follow(runId, offset)
+  async *observe(runId: string, offset = 0, signal?: AbortSignal): AsyncGenerator<WorkflowEvent> {
+    const kept = this.#events.kept(runId)
+    if (kept?.live) return yield* this.#events.follow(runId, offset)
+    const record = await this.getRun(runId)
+    if (kept && record?.status !== 'running') return yield* this.#events.follow(runId, offset)
+    if (!record || record.status === 'pending') return
+    let index = 0
+    for await (const event of tailRun(record, () => this.getRun(runId), signal)) {
+      if (index++ >= offset) yield event
+    }
   }
 
   /** True while the run executes in this instance. */

@@ -126,7 +126,7 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
     expect((await two.as(ALICE).post('/workflows/pipeline/runs/far/cancel')).status).toBe(200)
     // The gate stays shut: only the cancel reaching the first runtime can end the step.
     await eventually(() => gate.stepAborted)
-    await eventually(() => !one.runtime.getWorkflow('pipeline').isRunning('far'))
+    await eventually(() => !one.runtime.runs('pipeline').isRunning('far'))
     expect(await one.as(ALICE).run('pipeline', 'far')).toMatchObject({ status: 'canceled' })
     expect(one.log.entries).toEqual(['far/prepare', 'far/slow'])
   })
