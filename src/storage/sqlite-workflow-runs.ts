@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3'
 import { conflict, notFound } from '../core/errors.js'
+import { oldestFirst, RUN_COLUMNS, runRecordOf, type WorkflowRunRow } from './workflow-run-rows.js'
 import type {
   DeleteRunOutcome,
   ClaimOptions,
@@ -13,29 +14,6 @@ import type {
 } from './workflow-runs.js'
 import { GroupCommit, isPrimaryKeyViolation } from './group-commit.js'
 
-interface RunRow {
-  workflow_id: string
-  run_id: string
-  resource_id: string | null
-  status: WorkflowRunStatus
-  snapshot: string
-  created_at: number
-  updated_at: number
-}
-
-const COLUMNS = 'workflow_id, run_id, resource_id, status, snapshot, created_at, updated_at'
-
-function toRecord(row: RunRow): WorkflowRunRecord {
-  return {
-    workflowId: row.workflow_id,
-    runId: row.run_id,
-    resourceId: row.resource_id,
-    status: row.status,
-    snapshot: JSON.parse(row.snapshot),
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-  }
-}
 
 /** The `workflow_runs` table (created by the store's migrations). Statements are prepared once. */
 export class SqliteWorkflowRuns implements WorkflowRunStore {
@@ -66,8 +44,8 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
   constructor(db: Database.Database, writes: GroupCommit = new GroupCommit(db)) {
     this.#db = db
     this.#writes = writes
-    this.#insert = db.prepare(`INSERT INTO workflow_runs (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-    this.#get = db.prepare(`SELECT ${COLUMNS} FROM workflow_runs WHERE workflow_id = ? AND run_id = ?`)
+    this.#insert = db.prepare(`INSERT INTO workflow_runs (${RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+    this.#get = db.prepare(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE workflow_id = ? AND run_id = ?`)
     this.#update = db.prepare(
       'UPDATE workflow_runs SET resource_id = ?, status = ?, snapshot = ?, updated_at = ? WHERE workflow_id = ? AND run_id = ?',
     )
@@ -80,9 +58,9 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
       [setStatus(false, false), setStatus(false, true)],
       [setStatus(true, false), setStatus(true, true)],
     ]
-    this.#byStatus = db.prepare(`SELECT ${COLUMNS} FROM workflow_runs WHERE status = ? ORDER BY created_at`)
+    this.#byStatus = db.prepare(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE status = ? ORDER BY created_at`)
     this.#byStatusOfWorkflow = db.prepare(
-      `SELECT ${COLUMNS} FROM workflow_runs WHERE status = ? AND workflow_id = ? ORDER BY created_at`,
+      `SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE status = ? AND workflow_id = ? ORDER BY created_at`,
     )
     const counts = 'SELECT workflow_id AS workflowId, status, COUNT(*) AS count FROM workflow_runs'
     this.#countAll = db.prepare(`${counts} GROUP BY workflow_id, status`)
@@ -91,7 +69,7 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
       "DELETE FROM workflow_runs WHERE workflow_id = ? AND run_id = ? AND status <> 'running' AND (? IS NULL OR resource_id = ?)",
     )
     this.#insertLeased = db.prepare(
-      `INSERT INTO workflow_runs (${COLUMNS}, lease_owner, lease_expires_at, lease_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+      `INSERT INTO workflow_runs (${RUN_COLUMNS}, lease_owner, lease_expires_at, lease_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
     )
     const claim = (snapshot: boolean, owner: boolean, expired: boolean) =>
       db.prepare(
@@ -123,10 +101,10 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
       'UPDATE workflow_runs SET lease_owner = ?, lease_expires_at = ?, lease_token = lease_token + 1, updated_at = ? ' +
         "WHERE rowid IN (SELECT rowid FROM workflow_runs WHERE status = 'running' " +
         'AND (lease_expires_at IS NULL OR lease_expires_at <= ?) AND workflow_id IN (SELECT value FROM json_each(?)) ' +
-        `ORDER BY created_at LIMIT ?) RETURNING ${COLUMNS}, lease_token`,
+        `ORDER BY created_at LIMIT ?) RETURNING ${RUN_COLUMNS}, lease_token`,
     )
     this.#expired = db.prepare(
-      `SELECT ${COLUMNS} FROM workflow_runs WHERE status = 'running' AND workflow_id = ? ` +
+      `SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE status = 'running' AND workflow_id = ? ` +
         'AND (lease_expires_at IS NULL OR lease_expires_at <= ?) ORDER BY created_at',
     )
   }
@@ -147,8 +125,8 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
   }
 
   async get(workflowId: string, runId: string): Promise<WorkflowRunRecord | null> {
-    const row = this.#get.get(workflowId, runId) as RunRow | undefined
-    return row ? toRecord(row) : null
+    const row = this.#get.get(workflowId, runId) as WorkflowRunRow | undefined
+    return row ? runRecordOf(row) : null
   }
 
   async list(query: ListWorkflowRunsQuery): Promise<{ runs: WorkflowRunRecord[]; total: number }> {
@@ -156,9 +134,9 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
     const filters: unknown[] = [query.workflowId]
     if (query.resourceId !== undefined) filters.push(query.resourceId)
     if (query.status !== undefined) filters.push(query.status)
-    const rows = page.all(...filters, query.perPage, query.page * query.perPage) as RunRow[]
+    const rows = page.all(...filters, query.perPage, query.page * query.perPage) as WorkflowRunRow[]
     const { total } = count.get(...filters) as { total: number }
-    return { runs: rows.map(toRecord), total }
+    return { runs: rows.map(runRecordOf), total }
   }
 
   async update(record: WorkflowRunRecord): Promise<void> {
@@ -248,20 +226,20 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
     const ids = JSON.stringify(workflowIds)
     const rows = await this.#writes.run(() => {
       const now = Date.now()
-      return this.#claimExpired.all(lease.instanceId, now + lease.leaseMs, now, now, ids, limit) as Array<RunRow & { lease_token: number }>
+      return this.#claimExpired.all(lease.instanceId, now + lease.leaseMs, now, now, ids, limit) as Array<WorkflowRunRow & { lease_token: number }>
     })
     // RETURNING follows no ORDER BY: put the oldest first again.
-    rows.sort((a, b) => a.created_at - b.created_at)
-    return rows.map((row) => ({ record: toRecord(row), token: row.lease_token }))
+    oldestFirst(rows)
+    return rows.map((row) => ({ record: runRecordOf(row), token: row.lease_token }))
   }
 
   async listExpired(workflowId: string): Promise<WorkflowRunRecord[]> {
-    return (this.#expired.all(workflowId, Date.now()) as RunRow[]).map(toRecord)
+    return (this.#expired.all(workflowId, Date.now()) as WorkflowRunRow[]).map(runRecordOf)
   }
 
   async listByStatus(status: WorkflowRunStatus, workflowId?: string): Promise<WorkflowRunRecord[]> {
-    const rows = (workflowId === undefined ? this.#byStatus.all(status) : this.#byStatusOfWorkflow.all(status, workflowId)) as RunRow[]
-    return rows.map(toRecord)
+    const rows = (workflowId === undefined ? this.#byStatus.all(status) : this.#byStatusOfWorkflow.all(status, workflowId)) as WorkflowRunRow[]
+    return rows.map(runRecordOf)
   }
 
   async countRuns(resourceId?: string): Promise<WorkflowRunCount[]> {
@@ -273,7 +251,7 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
     const { changes } = await this.#writes.run(() => this.#delete.run(workflowId, runId, scope, scope))
     if (changes === 1) return 'deleted'
     // Nothing deleted: say why, without telling a caller about another resource's run.
-    const row = this.#get.get(workflowId, runId) as RunRow | undefined
+    const row = this.#get.get(workflowId, runId) as WorkflowRunRow | undefined
     return row && (owner === undefined || row.resource_id === owner) && row.status === 'running' ? 'running' : 'missing'
   }
 
@@ -286,7 +264,7 @@ export class SqliteWorkflowRuns implements WorkflowRunStore {
       if (byResource) where += ' AND resource_id = ?'
       if (byStatus) where += ' AND status = ?'
       statements = {
-        page: this.#db.prepare(`SELECT ${COLUMNS} FROM workflow_runs WHERE ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`),
+        page: this.#db.prepare(`SELECT ${RUN_COLUMNS} FROM workflow_runs WHERE ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`),
         count: this.#db.prepare(`SELECT COUNT(*) AS total FROM workflow_runs WHERE ${where}`),
       }
       this.#lists.set(key, statements)

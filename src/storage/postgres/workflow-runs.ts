@@ -1,4 +1,5 @@
 import { conflict, notFound } from '../../core/errors.js'
+import { oldestFirst, RUN_COLUMNS, runRecordOf, type WorkflowRunRow } from '../workflow-run-rows.js'
 import type {
   ClaimOptions,
   DeleteRunOutcome,
@@ -14,29 +15,6 @@ import type {
 import { query, sqlState, UNIQUE_VIOLATION, type PgContext } from './sql.js'
 import type { PgCancelListener } from './notifications.js'
 
-interface RunRow {
-  workflow_id: string
-  run_id: string
-  resource_id: string | null
-  status: WorkflowRunStatus
-  snapshot: WorkflowRunRecord['snapshot']
-  created_at: Date
-  updated_at: Date
-}
-
-const COLUMNS = 'workflow_id, run_id, resource_id, status, snapshot, created_at, updated_at'
-
-function toRecord(row: RunRow): WorkflowRunRecord {
-  return {
-    workflowId: row.workflow_id,
-    runId: row.run_id,
-    resourceId: row.resource_id,
-    status: row.status,
-    snapshot: row.snapshot,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  }
-}
 
 /** The `workflow_runs` table in PostgreSQL; every status race is one guarded UPDATE. */
 export class PgWorkflowRuns implements WorkflowRunStore {
@@ -63,8 +41,8 @@ export class PgWorkflowRuns implements WorkflowRunStore {
   }
 
   async get(workflowId: string, runId: string): Promise<WorkflowRunRecord | null> {
-    const { rows } = await query<RunRow>(this.#pg, this.#sql.get, [workflowId, runId])
-    return rows.length === 1 ? toRecord(rows[0]) : null
+    const { rows } = await query<WorkflowRunRow>(this.#pg, this.#sql.get, [workflowId, runId])
+    return rows.length === 1 ? runRecordOf(rows[0]) : null
   }
 
   async list(q: ListWorkflowRunsQuery): Promise<{ runs: WorkflowRunRecord[]; total: number }> {
@@ -73,14 +51,14 @@ export class PgWorkflowRuns implements WorkflowRunStore {
     if (q.resourceId !== undefined) where += ` AND resource_id = $${filters.push(q.resourceId)}`
     if (q.status !== undefined) where += ` AND status = $${filters.push(q.status)}`
     const n = filters.length
-    const pageSql = `SELECT ${COLUMNS} FROM ${this.#pg.schema}.workflow_runs WHERE ${where}
+    const pageSql = `SELECT ${RUN_COLUMNS} FROM ${this.#pg.schema}.workflow_runs WHERE ${where}
       ORDER BY created_at DESC, seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`
     const countSql = `SELECT COUNT(*)::int AS total FROM ${this.#pg.schema}.workflow_runs WHERE ${where}`
     const [page, count] = await Promise.all([
-      query<RunRow>(this.#pg, pageSql, [...filters, q.perPage, q.page * q.perPage]),
+      query<WorkflowRunRow>(this.#pg, pageSql, [...filters, q.perPage, q.page * q.perPage]),
       query<{ total: number }>(this.#pg, countSql, filters),
     ])
-    return { runs: page.rows.map(toRecord), total: count.rows[0].total }
+    return { runs: page.rows.map(runRecordOf), total: count.rows[0].total }
   }
 
   async update(record: WorkflowRunRecord): Promise<void> {
@@ -149,14 +127,14 @@ export class PgWorkflowRuns implements WorkflowRunStore {
   ): Promise<Array<{ record: WorkflowRunRecord; token: number }>> {
     if (workflowIds.length === 0 || limit <= 0) return []
     const values = [lease.instanceId, lease.leaseMs, new Date(), workflowIds, limit]
-    const { rows } = await query<RunRow & { lease_token: string }>(this.#pg, this.#sql.claimExpired, values)
+    const { rows } = await query<WorkflowRunRow & { lease_token: string }>(this.#pg, this.#sql.claimExpired, values)
     // RETURNING follows no ORDER BY: put the oldest first again.
-    rows.sort((a, b) => a.created_at.getTime() - b.created_at.getTime())
-    return rows.map((row) => ({ record: toRecord(row), token: Number(row.lease_token) }))
+    oldestFirst(rows)
+    return rows.map((row) => ({ record: runRecordOf(row), token: Number(row.lease_token) }))
   }
 
   async listExpired(workflowId: string): Promise<WorkflowRunRecord[]> {
-    return (await query<RunRow>(this.#pg, this.#sql.expired, [workflowId])).rows.map(toRecord)
+    return (await query<WorkflowRunRow>(this.#pg, this.#sql.expired, [workflowId])).rows.map(runRecordOf)
   }
 
   watchCancels(listener: (run: RunRef) => void): Promise<() => Promise<void>> {
@@ -166,9 +144,9 @@ export class PgWorkflowRuns implements WorkflowRunStore {
   async listByStatus(status: WorkflowRunStatus, workflowId?: string): Promise<WorkflowRunRecord[]> {
     const { rows } =
       workflowId === undefined
-        ? await query<RunRow>(this.#pg, this.#sql.byStatus, [status])
-        : await query<RunRow>(this.#pg, this.#sql.byStatusOfWorkflow, [status, workflowId])
-    return rows.map(toRecord)
+        ? await query<WorkflowRunRow>(this.#pg, this.#sql.byStatus, [status])
+        : await query<WorkflowRunRow>(this.#pg, this.#sql.byStatusOfWorkflow, [status, workflowId])
+    return rows.map(runRecordOf)
   }
 
   async countRuns(resourceId?: string): Promise<WorkflowRunCount[]> {
@@ -186,8 +164,8 @@ export class PgWorkflowRuns implements WorkflowRunStore {
 
 function statements(S: string) {
   return {
-    insert: `INSERT INTO ${S}.workflow_runs (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    get: `SELECT ${COLUMNS} FROM ${S}.workflow_runs WHERE workflow_id = $1 AND run_id = $2`,
+    insert: `INSERT INTO ${S}.workflow_runs (${RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    get: `SELECT ${RUN_COLUMNS} FROM ${S}.workflow_runs WHERE workflow_id = $1 AND run_id = $2`,
     update: `UPDATE ${S}.workflow_runs SET resource_id = $1, status = $2, snapshot = $3, updated_at = $4
       WHERE workflow_id = $5 AND run_id = $6`,
     compareAndSet: `UPDATE ${S}.workflow_runs SET status = $1, snapshot = COALESCE($2::json, snapshot), updated_at = $3
@@ -199,7 +177,7 @@ function statements(S: string) {
       SELECT pg_notify($8, json_build_array(workflow_id, run_id)::text) FROM changed`,
     compareAndSetOwned: `UPDATE ${S}.workflow_runs SET status = $1, snapshot = COALESCE($2::json, snapshot), updated_at = $3
       WHERE workflow_id = $4 AND run_id = $5 AND status = $6 AND resource_id = $7`,
-    insertLeased: `INSERT INTO ${S}.workflow_runs (${COLUMNS}, lease_owner, lease_expires_at, lease_token)
+    insertLeased: `INSERT INTO ${S}.workflow_runs (${RUN_COLUMNS}, lease_owner, lease_expires_at, lease_token)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + $9 * interval '1 millisecond', 1)`,
     // From 'running' only once the lease expired; the owner check is skipped when $8 is null.
     claim: `UPDATE ${S}.workflow_runs SET status = 'running', snapshot = COALESCE($1::json, snapshot), updated_at = $2,
@@ -224,11 +202,11 @@ function statements(S: string) {
         WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= now()) AND workflow_id = ANY($4::text[])
         ORDER BY created_at, seq LIMIT $5 FOR UPDATE SKIP LOCKED) due
       WHERE r.workflow_id = due.workflow_id AND r.run_id = due.run_id
-      RETURNING ${COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, r.lease_token`,
-    expired: `SELECT ${COLUMNS} FROM ${S}.workflow_runs WHERE status = 'running' AND workflow_id = $1
+      RETURNING ${RUN_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, r.lease_token`,
+    expired: `SELECT ${RUN_COLUMNS} FROM ${S}.workflow_runs WHERE status = 'running' AND workflow_id = $1
       AND (lease_expires_at IS NULL OR lease_expires_at <= now()) ORDER BY created_at, seq`,
-    byStatus: `SELECT ${COLUMNS} FROM ${S}.workflow_runs WHERE status = $1 ORDER BY created_at, seq`,
-    byStatusOfWorkflow: `SELECT ${COLUMNS} FROM ${S}.workflow_runs WHERE status = $1 AND workflow_id = $2 ORDER BY created_at, seq`,
+    byStatus: `SELECT ${RUN_COLUMNS} FROM ${S}.workflow_runs WHERE status = $1 ORDER BY created_at, seq`,
+    byStatusOfWorkflow: `SELECT ${RUN_COLUMNS} FROM ${S}.workflow_runs WHERE status = $1 AND workflow_id = $2 ORDER BY created_at, seq`,
     countRuns: `SELECT workflow_id AS "workflowId", status, COUNT(*)::int AS count FROM ${S}.workflow_runs
       WHERE $1::text IS NULL OR resource_id = $1 GROUP BY workflow_id, status`,
     delete: `DELETE FROM ${S}.workflow_runs
