@@ -10,9 +10,10 @@ export type {
   RouteDefinition,
 } from './http/route.js'
 export type { Principal, RequestContext } from './core/context.js'
-export { HttpError } from './core/errors.js'
+export { HttpError, ToolError } from './core/errors.js'
 export type { ErrorCode, ErrorEnvelope, FieldIssue } from './core/errors.js'
-export type { MountOptions } from './http/dispatch.js'
+export type { ErrorReporter, FailureInfo, FailureKind } from './core/report.js'
+export type { MountErrorHandler, MountOptions } from './http/dispatch.js'
 export { Agent } from './agents/agent.js'
 export { createTool } from './agents/tool.js'
 export type { Tool, ToolExecutionContext, ToolProgress } from './agents/tool.js'

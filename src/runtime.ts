@@ -7,6 +7,7 @@ import type { AuthHooks, ContextHook, DisconnectPolicy, MountSource } from './ht
 import type { Route } from './http/route.js'
 import { createServices, type Services } from './services/services.js'
 import { SqliteStore } from './storage/sqlite.js'
+import { ErrorChannel, type ErrorReporter } from './core/report.js'
 import { DEFAULT_MESSAGES_PER_CALL, type RuntimeLimits } from './core/limits.js'
 import { systemRoutes } from './routes/system.js'
 import { agentRoutes } from './routes/agents.js'
@@ -45,8 +46,12 @@ export interface RuntimeConfig {
    * `'continue'` lets it finish and be stored, to be rejoined; mounts may override it.
    */
   onDisconnect?: DisconnectPolicy
-  /** Errors no request sees: a failed lease heartbeat or sweep, a re-driven run that stopped unexpectedly. */
-  onError?: (error: unknown) => void
+  /**
+   * Failures no request sees (a failed lease heartbeat or sweep, a re-driven run that stopped
+   * unexpectedly, a background run or agent call your code started): a listener of
+   * `runtime.errors`, beside each mount's `onError`. With no listener at all: standard error.
+   */
+  onError?: ErrorReporter
   /**
    * Agent runs as the app's OpenTelemetry SDK sees them (spans need no option: they follow the
    * registered tracer provider), their prices, and a hook called once per finished run
@@ -80,6 +85,12 @@ export class Runtime implements MountSource {
   readonly onDisconnect: DisconnectPolicy
   /** What route handlers get as `runtime`. */
   readonly services: Services
+  /**
+   * Failures no request is waiting on: a tool or model failure of an agent called outside a
+   * route, a background workflow run app code started. Each mount's `onError` listens; with
+   * none, they are written to standard error. `errors.listen(fn)` adds a listener of your own.
+   */
+  readonly errors = new ErrorChannel()
   #store: Store | undefined
   /** The workflow runs this instance executes, and the heartbeat keeping their leases. */
   readonly #leases: RunLeases
@@ -111,7 +122,8 @@ export class Runtime implements MountSource {
       ...(this.#mcp?.routes ?? []),
       ...(config.routes ?? []),
     ]
-    const onError = config.onError ?? (() => {})
+    if (config.onError) this.errors.listen(config.onError)
+    const onError = (error: unknown, ids?: { workflowId: string; runId: string }) => this.errors.report(error, { kind: 'workflow-run', ...ids })
     const { leaseMs, instanceId, sweepMs = DEFAULT_SWEEP_MS } = config.runs ?? {}
     this.#leases = new RunLeases(() => this.store.workflowRuns, { leaseMs, instanceId, onError })
     // The runtime owns the wiring: the definitions it was given are not changed.
@@ -121,8 +133,13 @@ export class Runtime implements MountSource {
       tools: this.tools,
       limits: this.limits,
       store: () => this.store,
-      agentRuns: { retentionMs: config.runs?.retentionMs, observability: config.observability },
+      agentRuns: {
+        retentionMs: config.runs?.retentionMs,
+        observability: config.observability,
+        onError: (err: unknown) => this.errors.report(err, { kind: 'agent' }),
+      },
       workflowRuns: (workflow) => this.#runsOf(workflow),
+      onError: this.errors.report,
     })
     const runs = Object.values(this.workflows).map((workflow) => this.#runsOf(workflow))
     this.#sweeper = new RunSweeper({ runs, leases: this.#leases, store: () => this.store.workflowRuns, sweepMs, onError })
@@ -165,7 +182,7 @@ export class Runtime implements MountSource {
   /** One set of runs per definition, even when it is registered under two keys. */
   #runsOf(workflow: Workflow): WorkflowRuns {
     let runs = this.#runs.get(workflow)
-    if (!runs) this.#runs.set(workflow, (runs = new WorkflowRuns(workflow, () => this.store.workflowRuns, this.#leases)))
+    if (!runs) this.#runs.set(workflow, (runs = new WorkflowRuns(workflow, () => this.store.workflowRuns, this.#leases, this.errors.report)))
     return runs
   }
 

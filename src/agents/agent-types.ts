@@ -1,5 +1,6 @@
 import type { FinishReason, LanguageModel, LanguageModelUsage, UIMessage } from 'ai'
 import type { RequestContext } from '../core/context.js'
+import type { ErrorReporter } from '../core/report.js'
 import type { Memory } from '../memory/memory.js'
 import type { Store } from '../storage/types.js'
 import type { AgentStep, MastraChunk } from './mastra-chunks.js'
@@ -34,8 +35,12 @@ export interface AgentConfig {
 export interface AgentRunOptions {
   /** The runtime's run ledger: the call becomes a run that can be listed, followed, canceled and approved. */
   runs?: AgentRunLedger
-  /** Receives failures nobody awaits (writes of the run log), which never break the reply. */
-  report?: (err: unknown) => void
+  /**
+   * Receives what fails without failing the call: a tool that throws (the model sees a safe
+   * message), a model error mid-stream (the client sees an error chunk), a write of the run log.
+   * A runtime's services pass its error channel when the caller gave none; else standard error.
+   */
+  onError?: ErrorReporter
   /**
    * The store the agent's memory uses when its `Memory` was built without one: the runtime's.
    * Called from code outside a runtime, such an agent needs a Memory with a store.

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { LanguageModel, ModelMessage, StepResult, ToolSet, UIMessage } from 'ai'
-import { conflict, invalid } from '../core/errors.js'
+import { conflict, HttpError, invalid } from '../core/errors.js'
+import { markFailure, reportSafely, reportToStderr, type ErrorReporter, type FailureInfo } from '../core/report.js'
 import type { RequestContext } from '../core/context.js'
 import type { Memory, MemoryTurn } from '../memory/memory.js'
 import type { AgentRunRecord } from '../storage/agent-runs.js'
@@ -27,7 +28,8 @@ import { AgentRun, type RunStart } from './runs/agent-run.js'
 import { AgentRunLedger } from './runs/ledger.js'
 import { structuredOutput } from './structured-output.js'
 import { toTool, type AnyTool, type Tool, type ToolDescription } from './tool.js'
-import { safeErrorMessage, toAgentError } from './upstream-error.js'
+import { guardTools } from './tool-guard.js'
+import { isAbortError, safeErrorMessage, toAgentError } from './upstream-error.js'
 
 /** Everything one model call needs, resolved for one request. */
 interface PreparedCall {
@@ -53,9 +55,8 @@ export interface Continuation {
   answered: AgentRunRecord['pendingApprovals']
 }
 
-// The error part already reaches the client as a chunk; the default handler would also print it.
-const errorsAreStreamed = () => {}
-const noReport = () => {}
+/** Reports one failure of a run; the agent id (and run id) are filled in. */
+type RunReporter = (err: unknown, info: Pick<FailureInfo, 'kind' | 'toolId'>) => void
 
 /**
  * An AI agent on the AI SDK: instructions, a model and tools, each fixed or picked per request
@@ -133,14 +134,14 @@ export class Agent {
     const ai = await loadAiSdk()
     const call = await this.#prepare(ai, options)
     const run = this.#begin(options, 'generate', call.memory?.threadId, this.#resourceOf(options, call), call.model)
-    return this.#generateActivation(ai, call, run, options.signal, undefined)
+    return this.#generateActivation(ai, call, run, options, undefined)
   }
 
   /** Continues a suspended `generate` run with the answers given; the run's claim is the caller's. */
   async continueGenerate(continuation: Continuation, options: AgentRunOptions & { context?: RequestContext; signal?: AbortSignal }): Promise<AgentGenerateResult> {
     const ai = await loadAiSdk()
     const { call, run, reply } = await this.#continuation(ai, continuation, options)
-    return this.#generateActivation(ai, call, run, options.signal, { reply, answered: continuation.answered })
+    return this.#generateActivation(ai, call, run, options, { reply, answered: continuation.answered })
   }
 
   /**
@@ -227,6 +228,7 @@ export class Agent {
       ? this.#resume(options, answers.claimed.record)
       : this.#begin(options, 'chat', options.id, resourceId, model)
     run.link(options.signal)
+    const report = this.#reporter(options.onError, run.runId)
     let reply: UIMessage | undefined
     let finishReason: string | undefined
     let result
@@ -236,12 +238,15 @@ export class Agent {
         model: traced.model,
         system,
         messages,
-        tools: traced.tools,
+        tools: guardTools(traced.tools, (err, toolId) => report(err, { kind: 'tool', toolId })),
         stopWhen: ai.stepCountIs(this.maxSteps),
         abortSignal: run.signal,
         ...contextOptions(tools, context),
         allowSystemInMessages: true,
-        onError: errorsAreStreamed,
+        // The client gets a safe error chunk; the error itself goes to the reporter.
+        onError: ({ error }) => {
+          if (!run.signal.aborted && !isAbortError(error)) report(error, { kind: 'agent' })
+        },
         onStepFinish: (step) => {
           run.step(step.finishReason, step.usage)
           finishReason = step.finishReason
@@ -250,10 +255,11 @@ export class Agent {
     } catch (err) {
       // Only a model the AI SDK cannot use at all fails this early.
       await run.finish({ status: 'failed', finishReason: 'error', error: { message: safeErrorMessage(err) } })
-      throw toAgentError(err, options.signal)
+      throw this.#failure(err, options.signal, run.runId)
     }
     const memoryTurn = turn
     const stream = result.toUIMessageStream({
+      // A failed tool's error is already safe to show ("Tool weather failed"): it says which tool.
       onError: (err) => safeErrorMessage(err, 'The agent run failed'),
       originalMessages: conversation,
       generateMessageId: replyId ? () => replyId : randomUUID,
@@ -263,7 +269,7 @@ export class Agent {
         if (hasContent(responseMessage)) await memoryTurn?.saveReply(responseMessage, { aborted: isAborted || run.signal.aborted })
       },
     })
-    void pumpChat({ stream, run, reply: () => reply, finishReason: () => finishReason }).catch(options.report ?? noReport)
+    void pumpChat({ stream, run, reply: () => reply, finishReason: () => finishReason }).catch((err: unknown) => report(err, { kind: 'agent' }))
     return run
   }
 
@@ -277,6 +283,25 @@ export class Agent {
     if (!record.pendingApprovals.some((call) => !call.decision)) return
     const turn = await this.memory.openTurn({ threadId: record.threadId, resourceId: record.resourceId, context: {} })
     await turn.saveReply(withDeniedCalls(reply, record.pendingApprovals, 'The run was canceled'))
+  }
+
+  /** Reports to the call's `onError` (a runtime passes its own), else standard error. */
+  #reporter(onError: ErrorReporter | undefined, runId?: string): RunReporter {
+    const report = onError ?? reportToStderr
+    const ids = runId === undefined ? { agentId: this.id } : { agentId: this.id, runId }
+    return (err, info) => reportSafely(report, err, { ...info, ...ids })
+  }
+
+  /**
+   * What a failed model call throws: `toAgentError`'s answer; a 5xx keeps the original as its
+   * `cause` and says which agent and run failed, for the mount that reports it.
+   */
+  #failure(err: unknown, signal: AbortSignal | undefined, runId: string): unknown {
+    const failure = toAgentError(err, signal)
+    if (failure instanceof HttpError && failure.status >= 500 && failure.cause !== undefined) {
+      markFailure(failure, { kind: 'agent', agentId: this.id, runId })
+    }
+    return failure
   }
 
   async #resolve(
@@ -375,13 +400,16 @@ export class Agent {
   #begin(options: AgentRunOptions, kind: RunStart['kind'], threadId: string | undefined, resourceId: string | undefined, model: LanguageModel): AgentRun {
     const start: RunStart = { agentId: this.id, kind, threadId: threadId ?? null, resourceId: resourceId ?? null, model: modelIdentity(model) }
     if (!options.runs) return AgentRunLedger.unrecorded(start)
-    if (!this.recordsRuns) return options.runs.unrecorded(start, options.report ?? noReport)
-    return options.runs.begin(start, options.report ?? noReport)
+    const report = this.#reporter(options.onError)
+    const onRunLogError = (err: unknown) => report(err, { kind: 'agent' })
+    if (!this.recordsRuns) return options.runs.unrecorded(start, onRunLogError)
+    return options.runs.begin(start, onRunLogError)
   }
 
   #resume(options: AgentRunOptions, record: AgentRunRecord): AgentRun {
     if (!options.runs) throw new Error('Continuing a suspended run needs the run ledger')
-    return options.runs.resume(record, options.report ?? noReport)
+    const report = this.#reporter(options.onError, record.runId)
+    return options.runs.resume(record, (err) => report(err, { kind: 'agent' }))
   }
 
   /** The resource a run is recorded for: the caller's, else the memory thread's owner. */
@@ -393,17 +421,19 @@ export class Agent {
     ai: AiSdk,
     call: PreparedCall,
     run: AgentRun,
-    signal: AbortSignal | undefined,
+    options: AgentRunOptions & { signal?: AbortSignal },
     continued: { reply: UIMessage; answered: Continuation['answered'] } | undefined,
   ): Promise<AgentGenerateResult> {
+    const { signal } = options
     run.link(signal)
+    const report = this.#reporter(options.onError, run.runId)
     const done: StepResult<ToolSet>[] = []
     const replyId = continued?.reply.id ?? randomUUID()
     let result
     let object: unknown
     try {
       result = await ai.generateText({
-        ...run.traced(call.model, call.tools),
+        ...guardedCall(run, call, report),
         system: call.system,
         messages: call.messages,
         stopWhen: ai.stepCountIs(call.maxSteps),
@@ -422,7 +452,7 @@ export class Agent {
     } catch (err) {
       const stopped = run.signal.aborted
       if (call.turn && stopped) await this.#saveSteps(call.turn, done, true, replyId, continued)
-      const failure = toAgentError(err, run.signal)
+      const failure = this.#failure(err, run.signal, run.runId)
       await run.finish(stopped ? { status: 'canceled', finishReason: 'abort' } : { status: 'failed', finishReason: 'error', error: { message: safeErrorMessage(failure) } })
       // A run stopped by the cancel routes answers its own caller with a 409, not a hang-up.
       if (run.canceled && !signal?.aborted) throw conflict(`Agent run ${run.runId} was canceled`)
@@ -454,26 +484,31 @@ export class Agent {
     continued: { reply: UIMessage; answered: Continuation['answered'] } | undefined,
   ): Promise<void> {
     run.link(options.signal)
+    const report = this.#reporter(options.onError, run.runId)
+    // The client gets a safe error chunk; the error itself goes to the reporter.
+    const reportFailure = (err: unknown) => {
+      if (!run.signal.aborted && !isAbortError(err)) report(err, { kind: 'agent' })
+    }
     const messageId = continued?.reply.id ?? randomUUID()
     const recorder = new ReplyRecorder(messageId, continued?.reply)
     if (continued) recorder.answer(continued.answered.map((c) => ({ ...c, approved: c.decision?.approved === true, reason: c.decision?.reason })))
     let result
     try {
       result = ai.streamText({
-        ...run.traced(call.model, call.tools),
+        ...guardedCall(run, call, report),
         system: call.system,
         messages: call.messages,
         stopWhen: ai.stepCountIs(call.maxSteps),
         abortSignal: run.signal,
         ...contextOptions(call.tools, call.context),
         allowSystemInMessages: true,
-        onError: errorsAreStreamed,
+        onError: ({ error }) => reportFailure(error),
         ...(call.output ? { output: call.output } : {}),
       })
     } catch (err) {
       // Only a model the AI SDK cannot use at all fails this early: still the caller's answer, not a chunk.
       await run.finish({ status: 'failed', finishReason: 'error', error: { message: safeErrorMessage(err) } })
-      throw toAgentError(err, options.signal)
+      throw this.#failure(err, options.signal, run.runId)
     }
     const stepsBefore = run.record.steps.length
     void pumpStream({
@@ -483,7 +518,7 @@ export class Agent {
       withObject: call.output !== undefined,
       turn: call.turn,
       recorder,
-      report: options.report ?? noReport,
+      report: (err) => report(err, { kind: 'agent' }),
       answered: continued?.answered,
       suspend: (responseMessages) => ({
         messages: [...call.messages, ...responseMessages],
@@ -508,6 +543,12 @@ export class Agent {
     if (turn && recorder.hasContent) await turn.saveReply(recorder.message, { aborted })
     return recorder.message
   }
+}
+
+/** The model and tools of one model call: traced when the app traces, and each tool guarded. */
+function guardedCall(run: AgentRun, call: PreparedCall, report: RunReporter): { model: LanguageModel; tools: ToolSet | undefined } {
+  const { model, tools } = run.traced(call.model, call.tools)
+  return { model, tools: guardTools(tools, (err, toolId) => report(err, { kind: 'tool', toolId })) }
 }
 
 /** True when a reply holds more than step boundaries. */

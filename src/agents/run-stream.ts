@@ -15,7 +15,7 @@ export interface StreamPump {
   withObject: boolean
   turn: MemoryTurn | undefined
   recorder: ReplyRecorder
-  /** Receives a failed memory save; the run still ends. */
+  /** Receives what fails without ending the reply in an error the caller could catch: the stream, a memory save. */
   report: (err: unknown) => void
   /** Set when this activation continues a suspended run: its answers, for the denied chunks. */
   answered?: readonly PendingToolApproval[]
@@ -67,6 +67,7 @@ export async function pumpStream(pump: StreamPump): Promise<void> {
     }
   } catch (err) {
     if (!run.signal.aborted) {
+      pump.report(err)
       failure = safeErrorMessage(err)
       run.emit(mastraChunk('error', scope.runId, { message: failure }))
     }

@@ -222,8 +222,13 @@ export class Tool<I = unknown, O = unknown> {
     const output = await this.#execute!(input, ctx)
     if (!this.#outputSchema) return output
     const checked = this.#outputSchema.safeParse(output)
-    // A wrong output is the tool author's bug, so the client gets a 500 without the details.
-    if (!checked.success) throw new HttpError(500, 'INTERNAL', `Tool ${this.id} returned output that does not match its outputSchema`)
+    // A wrong output is the tool author's bug, so the client gets a 500 without the details;
+    // they stay in `cause`, for `onError`.
+    if (!checked.success) {
+      const error = new HttpError(500, 'INTERNAL', `Tool ${this.id} returned output that does not match its outputSchema`)
+      error.cause = checked.error
+      throw error
+    }
     return checked.data
   }
 }

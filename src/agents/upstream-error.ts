@@ -32,9 +32,9 @@ export function safeErrorMessage(err: unknown, fallback = 'The model call failed
   return fallback
 }
 
-/** A failed tool's message for clients: only HttpErrors a tool threw on purpose keep their text. */
+/** A failed tool's message for clients: only errors marked safe to show (4xx HttpErrors, ToolErrors) keep their text. */
 export function toolErrorMessage(err: unknown): string {
-  return err instanceof HttpError ? err.message : 'The tool failed'
+  return err instanceof HttpError && err.status < 500 ? err.message : 'The tool failed'
 }
 
 /**
@@ -50,7 +50,10 @@ export function toAgentError(err: unknown, signal: AbortSignal | undefined): unk
   if (ai?.InvalidPromptError.isInstance(err)) {
     return new HttpError(400, 'VALIDATION_ERROR', `Invalid messages: ${err.message}`, [{ field: 'messages', message: err.message }])
   }
-  return new HttpError(502, 'UPSTREAM_ERROR', safeErrorMessage(err))
+  const error = new HttpError(502, 'UPSTREAM_ERROR', safeErrorMessage(err))
+  // Kept for whoever reports it; the response shows only the message above.
+  error.cause = err
+  return error
 }
 
 /**

@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  TOOL_ERROR: 422,
   INTERNAL: 500,
   UPSTREAM_ERROR: 502,
   UNAVAILABLE: 503,
@@ -49,6 +50,21 @@ export class HttpError extends Error {
     const body: ErrorEnvelope = { error: this.message, code: this.code }
     if (this.issues) body.issues = this.issues
     return body
+  }
+}
+
+/**
+ * An error a tool throws on purpose, whose message is safe to show: the model reads it (and can
+ * correct itself), a client of `POST /tools/:toolId/execute` gets it as `422 TOOL_ERROR`. Any
+ * other error a tool throws reaches the model as `Tool <id> failed` and `onError` whole.
+ *
+ * @example throw new ToolError(`No order ${orderId} for this customer`)
+ */
+export class ToolError extends HttpError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(422, 'TOOL_ERROR', message)
+    this.name = 'ToolError'
+    if (options && 'cause' in options) this.cause = options.cause
   }
 }
 

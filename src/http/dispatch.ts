@@ -13,6 +13,13 @@ export type { MountedRoute }
 import { parseOrThrow } from '../core/validate.js'
 import { writeError, writeResult, type HostSend } from './write.js'
 import { isRecord } from '../core/is-record.js'
+import { failureOf, reportSafely, reportToStderr, type ErrorReporter, type FailureInfo } from '../core/report.js'
+
+/**
+ * The mount's one reporting channel: every unexpected failure, with the request when there is
+ * one (absent for a failure no request is waiting on) and what failed.
+ */
+export type MountErrorHandler = (err: unknown, req: NeutralRequest | undefined, info: FailureInfo) => void
 
 /** Options every adapter's `mount(runtime, options)` accepts. */
 export interface MountOptions {
@@ -28,8 +35,13 @@ export interface MountOptions {
   heartbeatMs?: number
   /** What a client going away does to the agent run it started; default the runtime's (`'abort'`). */
   onDisconnect?: DisconnectPolicy
-  /** Receives unexpected errors (answered as a bare 500); default `console.error`. */
-  onError?: (err: unknown, req: NeutralRequest) => void
+  /**
+   * Receives every unexpected failure: a request answered 500, a provider failure answered 502,
+   * a model or tool failure inside an agent run, a stream that broke, a background workflow run
+   * that stopped. Also gets the runtime's failures that have no request (`req` undefined).
+   * Default: written to standard error.
+   */
+  onError?: MountErrorHandler
   /**
    * Serve the browser console at `<prefix>/_console` (default off). Refused when
    * `NODE_ENV=production` unless given as `{ production: true }`.
@@ -91,7 +103,7 @@ export class Mount implements MountInfo {
   readonly #context: ContextHook | undefined
   readonly #clientKeys: ReadonlySet<string>
   readonly #heartbeatMs: number
-  readonly #onError: (err: unknown, req: NeutralRequest) => void
+  readonly #onError: MountErrorHandler
   readonly #openApi = new Map<string, OpenApiDocument>()
 
   /** `extraRoutes` are mount-level routes (the console) served beside the runtime's. */
@@ -101,7 +113,10 @@ export class Mount implements MountInfo {
     this.#context = options.context ?? runtime.context
     this.#clientKeys = new Set(options.clientContextKeys ?? runtime.clientContextKeys)
     this.#heartbeatMs = options.heartbeatMs ?? 15_000
-    this.#onError = options.onError ?? ((err) => console.error('agentmount: unexpected error', err))
+    const onError = options.onError
+    this.#onError = onError ?? ((err, _req, info) => reportToStderr(err, info))
+    // Failures with no request (a run app code started in the background) come through the runtime.
+    if (onError) runtime.errors.listen((err, info) => onError(err, undefined, info))
     this.authConfigured = this.#auth?.authenticate !== undefined
     this.onDisconnect = options.onDisconnect ?? runtime.onDisconnect ?? 'abort'
     if (this.onDisconnect !== 'abort' && this.onDisconnect !== 'continue') throw new TypeError("onDisconnect must be 'abort' or 'continue'")
@@ -140,8 +155,9 @@ export class Mount implements MountInfo {
     return doc
   }
 
-  reportError(err: unknown, request: NeutralRequest): void {
-    this.#onError(err, request)
+  reportError(err: unknown, request: NeutralRequest, info?: Partial<FailureInfo>): void {
+    const described: FailureInfo = { ...requestFailure(request), ...failureOf(err), ...info }
+    reportSafely((e, i) => this.#onError(e, request, i), err, described)
   }
 
   async allows(check: AuthorizeArgs): Promise<boolean> {
@@ -158,14 +174,14 @@ export class Mount implements MountInfo {
         send: input.send,
         request,
         heartbeatMs: this.#heartbeatMs,
-        onError: (err) => this.#onError(err, request),
+        onError: (err) => this.reportError(err, request, { kind: 'stream' }),
       })
     } catch (err) {
       // A client that hung up caused this (the abort reached the handler); nobody is left to answer.
       if (res.destroyed && !res.writableFinished) return
       const httpError = toHttpError(err)
       // A 5xx that wraps a cause (e.g. a model the SDK cannot run) is answered and reported.
-      if (!(err instanceof HttpError) || (httpError.status >= 500 && err.cause !== undefined)) this.#onError(err, request)
+      if (!(err instanceof HttpError) || (httpError.status >= 500 && err.cause !== undefined)) this.reportError(err, request)
       writeError(res, httpError, input.send)
     }
   }
@@ -272,6 +288,22 @@ class CoreHandlerArgs implements HandlerArgs {
   get signal(): AbortSignal {
     return this.request.signal
   }
+
+  get onError(): ErrorReporter {
+    return (err, info) => this.mount.reportError(err, this.request, info)
+  }
+}
+
+const REQUEST_IDS = ['agentId', 'toolId', 'workflowId', 'runId'] as const
+
+/** A failure of this request: its route, and the agent, tool, workflow or run its path or query names. */
+function requestFailure(request: NeutralRequest): FailureInfo {
+  const info: FailureInfo = { kind: 'request', route: `${request.method} ${request.path}` }
+  for (const key of REQUEST_IDS) {
+    const value = request.params[key] ?? request.query[key]
+    if (typeof value === 'string') info[key] = value
+  }
+  return info
 }
 
 function describe(route: Route): string {

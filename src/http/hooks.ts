@@ -1,4 +1,5 @@
 import type { Principal, RequestContext } from '../core/context.js'
+import type { ErrorChannel } from '../core/report.js'
 import type { Services } from '../services/services.js'
 import type { AuthorizeArgs, NeutralRequest, Route } from './route.js'
 
@@ -27,4 +28,6 @@ export interface MountSource {
   readonly context: ContextHook | undefined
   readonly clientContextKeys: readonly string[]
   readonly onDisconnect?: DisconnectPolicy
+  /** Failures with no request; each mount with an `onError` listens. */
+  readonly errors: ErrorChannel
 }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { z } from 'zod'
 import type { Principal, RequestContext } from '../core/context.js'
+import type { ErrorReporter, FailureInfo } from '../core/report.js'
 import type { Services } from '../services/services.js'
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
@@ -36,8 +37,11 @@ export interface MountInfo {
   readonly authConfigured: boolean
   /** The OpenAPI 3.1 document of the mount as served under `basePath`. */
   openApi(basePath: string): Record<string, unknown>
-  /** Hands a failure the handler answered itself to the mount's `onError`. */
-  reportError(err: unknown, request: NeutralRequest): void
+  /**
+   * Hands a failure the handler answered itself to the mount's `onError`; `info` adds to what
+   * the request says (its route and the ids in its path).
+   */
+  reportError(err: unknown, request: NeutralRequest, info?: Partial<FailureInfo>): void
   /** What a client going away does to the agent run it started (mount option, else the runtime's, else `'abort'`). */
   readonly onDisconnect: 'abort' | 'continue'
   /** Asks the mount's `authorize` hook about a further permission (an MCP tool call's); true without a hook. */
@@ -67,6 +71,11 @@ export interface HandlerArgs<P = any, Q = any, B = any> {
   runtime: Services
   request: NeutralRequest
   mount: MountInfo
+  /**
+   * Reports a failure of this request's work that no response shows (a tool in an agent run, a
+   * background workflow run) to the mount's `onError`, with this request. Pass it on as `onError`.
+   */
+  onError: ErrorReporter
 }
 
 export interface RouteDefinition<

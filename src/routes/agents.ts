@@ -8,15 +8,16 @@ const execute = 'agents:execute'
 
 /**
  * Who runs an agent call and how: the caller's context and resource, stopped by the client
- * going away only when the mount says `onDisconnect: 'abort'`, run-log failures to `onError`.
+ * going away only when the mount says `onDisconnect: 'abort'`, and what fails without failing
+ * the call (a tool, the model mid-stream, the run log) to the mount's `onError` with the request.
  */
-export function runOptions(args: Pick<HandlerArgs, 'context' | 'signal' | 'resourceId' | 'mount' | 'request'>) {
-  const { context, resourceId, mount, request } = args
+export function runOptions(args: Pick<HandlerArgs, 'context' | 'signal' | 'resourceId' | 'mount' | 'onError'>) {
+  const { context, resourceId, mount, onError } = args
   return {
     context,
     resourceId,
     signal: mount.onDisconnect === 'abort' ? args.signal : undefined,
-    report: (err: unknown) => mount.reportError(err, request),
+    onError,
   }
 }
 

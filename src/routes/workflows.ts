@@ -38,18 +38,18 @@ export const workflowRoutes: Route[] = [
   defineRoute({
     method: 'POST', path: '/workflows/:workflowId/start', summary: 'Start a workflow run in the background', tags,
     permission: execute, params: wire.workflowParams, query: wire.runIdQuery, body: wire.startBody, response: wire.message,
-    handler: async ({ params, query, body, context, resourceId, runtime }) => {
+    handler: async ({ params, query, body, context, resourceId, runtime, onError }) => {
       const input = { runId: query.runId, inputData: body?.inputData }
-      await runtime.workflowRuns.startInBackground(params.workflowId, { resourceId, context }, input)
+      await runtime.workflowRuns.startInBackground(params.workflowId, { resourceId, context, onError }, input)
       return { message: 'Workflow run started' }
     },
   }),
   defineRoute({
     method: 'POST', path: '/workflows/:workflowId/stream', summary: 'Run a workflow and stream its events', tags,
     permission: execute, params: wire.workflowParams, query: wire.streamQuery, body: wire.startBody,
-    handler: async ({ params, query, body, context, resourceId, runtime, signal, request }) => {
+    handler: async ({ params, query, body, context, resourceId, runtime, signal, request, onError }) => {
       // A disconnect ends the response only; the run goes on unless the client asked otherwise.
-      const caller = { resourceId, context, signal: query.cancelOnDisconnect === 'true' ? signal : undefined }
+      const caller = { resourceId, context, signal: query.cancelOnDisconnect === 'true' ? signal : undefined, onError }
       const events = await runtime.workflowRuns.stream(params.workflowId, caller, { runId: query.runId, inputData: body?.inputData })
       return String(request.headers.accept ?? '').includes('text/event-stream') ? sse(events) : records(events)
     },
@@ -64,8 +64,8 @@ export const workflowRoutes: Route[] = [
   defineRoute({
     method: 'POST', path: '/workflows/:workflowId/resume', summary: 'Resume a suspended run in the background', tags,
     permission: execute, params: wire.workflowParams, query: wire.runIdQuery, body: wire.resumeBody, response: wire.message,
-    handler: async ({ params, query, body, context, resourceId, runtime }) => {
-      await runtime.workflowRuns.resumeInBackground(params.workflowId, { resourceId, context }, { runId: query.runId, ...body })
+    handler: async ({ params, query, body, context, resourceId, runtime, onError }) => {
+      await runtime.workflowRuns.resumeInBackground(params.workflowId, { resourceId, context, onError }, { runId: query.runId, ...body })
       return { message: 'Workflow run resumed' }
     },
   }),
@@ -90,16 +90,16 @@ export const workflowRoutes: Route[] = [
   defineRoute({
     method: 'POST', path: '/workflows/:workflowId/resume-no-wait', summary: 'Resume a suspended run and answer with its id at once',
     tags, permission: execute, params: wire.workflowParams, query: wire.runIdQuery, body: wire.resumeBody, response: wire.runIdResponse,
-    handler: async ({ params, query, body, context, resourceId, runtime }) => {
-      await runtime.workflowRuns.resumeInBackground(params.workflowId, { resourceId, context }, { runId: query.runId, ...body })
+    handler: async ({ params, query, body, context, resourceId, runtime, onError }) => {
+      await runtime.workflowRuns.resumeInBackground(params.workflowId, { resourceId, context, onError }, { runId: query.runId, ...body })
       return { runId: query.runId }
     },
   }),
   defineRoute({
     method: 'POST', path: '/workflows/:workflowId/restart', summary: 'Restart an interrupted run in the background', tags,
     permission: execute, params: wire.workflowParams, query: wire.runIdQuery, body: wire.restartBody, response: wire.message,
-    handler: async ({ params, query, context, resourceId, runtime }) => {
-      await runtime.workflowRuns.restartInBackground(params.workflowId, { resourceId, context }, query.runId)
+    handler: async ({ params, query, context, resourceId, runtime, onError }) => {
+      await runtime.workflowRuns.restartInBackground(params.workflowId, { resourceId, context, onError }, query.runId)
       return { message: 'Workflow run restarted' }
     },
   }),
@@ -113,8 +113,8 @@ export const workflowRoutes: Route[] = [
     method: 'POST', path: '/workflows/:workflowId/restart-all-active-workflow-runs',
     summary: 'Restart every interrupted run the caller can see, in the background', tags, permission: execute,
     params: wire.workflowParams, body: wire.restartBody, response: wire.restartedRuns,
-    handler: async ({ params, context, resourceId, runtime }) => {
-      const runIds = await runtime.workflowRuns.restartInterrupted(params.workflowId, { resourceId, context }, { wait: false })
+    handler: async ({ params, context, resourceId, runtime, onError }) => {
+      const runIds = await runtime.workflowRuns.restartInterrupted(params.workflowId, { resourceId, context, onError }, { wait: false })
       return { message: `Restarted ${runIds.length} interrupted workflow run${runIds.length === 1 ? '' : 's'}`, runIds }
     },
   }),

@@ -35,10 +35,10 @@ type Decision = { approved: boolean; reason?: string }
 export class AgentRunService {
   readonly #ledger: AgentRunLedger
   readonly #agentOf: (agentId: string) => Agent
-  readonly #lend: (agent: Agent) => AgentRunOptions
+  readonly #lend: <O extends AgentRunOptions>(agent: Agent, options: O) => O
 
-  /** `lend` is what the runtime adds to every call of an agent: its run ledger and store. */
-  constructor(ledger: AgentRunLedger, agentOf: (agentId: string) => Agent, lend: (agent: Agent) => AgentRunOptions) {
+  /** `lend` is what the runtime adds to every call of an agent: its run ledger, store and error channel. */
+  constructor(ledger: AgentRunLedger, agentOf: (agentId: string) => Agent, lend: <O extends AgentRunOptions>(agent: Agent, options: O) => O) {
     this.#ledger = ledger
     this.#agentOf = agentOf
     this.#lend = lend
@@ -99,7 +99,7 @@ export class AgentRunService {
     const { record, before, complete } = await this.#answer(caller, runId, toolCallId, decision)
     if (!complete) return this.#ledger.follow(caller, runId, record.lastSeq)
     const agent = this.#agentOf(caller.agentId)
-    const run: AgentRun = await agent.continueStream({ record, before, answered: record.pendingApprovals }, { ...options, ...this.#lend(agent) })
+    const run: AgentRun = await agent.continueStream({ record, before, answered: record.pendingApprovals }, this.#lend(agent, options))
     return run.events.follow(run.events.firstSeq - 1)
   }
 
@@ -114,7 +114,7 @@ export class AgentRunService {
     const { record, before, complete } = await this.#answer(caller, runId, toolCallId, decision)
     if (!complete) return record
     const agent = this.#agentOf(caller.agentId)
-    return agent.continueGenerate({ record, before, answered: record.pendingApprovals }, { ...options, ...this.#lend(agent) })
+    return agent.continueGenerate({ record, before, answered: record.pendingApprovals }, this.#lend(agent, options))
   }
 
   close(): void {

@@ -21,10 +21,10 @@ export interface ProviderUse {
 export class AgentService {
   readonly #agents: Readonly<Record<string, Agent>>
   readonly #limits: RuntimeLimits
-  readonly #lend: (agent: Agent) => AgentRunOptions
+  readonly #lend: <O extends AgentRunOptions>(agent: Agent, options: O) => O
 
-  /** `lend` is what the runtime adds to every call of an agent: its run ledger and store. */
-  constructor(agents: Readonly<Record<string, Agent>>, limits: RuntimeLimits, lend: (agent: Agent) => AgentRunOptions) {
+  /** `lend` is what the runtime adds to every call of an agent: its run ledger, store and error channel. */
+  constructor(agents: Readonly<Record<string, Agent>>, limits: RuntimeLimits, lend: <O extends AgentRunOptions>(agent: Agent, options: O) => O) {
     this.#agents = agents
     this.#limits = limits
     this.#lend = lend
@@ -83,34 +83,34 @@ export class AgentService {
   async generate(agentId: string, options: AgentCallOptions): Promise<AgentGenerateResult> {
     const agent = this.get(agentId)
     this.#checkCount(options.messages)
-    return agent.generate({ ...options, ...this.#lend(agent) })
+    return agent.generate(this.#lend(agent, options))
   }
 
   /** The run's chunks for one reader that stops the run when it stops reading early (MCP). */
   async stream(agentId: string, options: AgentCallOptions): Promise<AsyncIterable<MastraChunk>> {
     const agent = this.get(agentId)
     this.#checkCount(options.messages)
-    return agent.stream({ ...options, ...this.#lend(agent) })
+    return agent.stream(this.#lend(agent, options))
   }
 
   /** Starts a streamed run that any number of readers can follow (and rejoin by its event ids). */
   async startStream(agentId: string, options: AgentCallOptions): Promise<AgentRun> {
     const agent = this.get(agentId)
     this.#checkCount(options.messages)
-    return agent.startStream({ ...options, ...this.#lend(agent) })
+    return agent.startStream(this.#lend(agent, options))
   }
 
   async chat(agentId: string, options: AgentChatOptions): Promise<ReadableStream<string>> {
     this.#checkCount(options.messages)
     const agent = this.get(agentId)
-    return agent.chat({ ...options, ...this.#lend(agent) })
+    return agent.chat(this.#lend(agent, options))
   }
 
   /** Starts a chat turn whose UI message stream any number of readers can follow (`useChat` resume). */
   async startChat(agentId: string, options: AgentChatOptions): Promise<AgentRun> {
     const agent = this.get(agentId)
     this.#checkCount(options.messages)
-    return agent.startChat({ ...options, ...this.#lend(agent) })
+    return agent.startChat(this.#lend(agent, options))
   }
 
   #checkCount(messages: unknown): void {

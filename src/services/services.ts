@@ -14,6 +14,7 @@ import { ToolService } from './tools.js'
 import { UsageService } from './usage.js'
 import { WorkflowRunService } from './workflow-runs.js'
 import { WorkflowService } from './workflows.js'
+import type { ErrorReporter } from '../core/report.js'
 
 /** Working memory of a request without an agent's memory: template mode, one per resource. */
 const DEFAULT_WORKING_MEMORY = new WorkingMemory({})
@@ -47,15 +48,20 @@ export interface ServicesConfig {
   agentRuns?: AgentRunsOptions
   /** The runtime's runs of a workflow it serves. */
   workflowRuns: (workflow: Workflow) => WorkflowRuns
+  /** Where an agent call's failures go when the caller gave no `onError`: the runtime's error channel. */
+  onError?: ErrorReporter
 }
 
 /** Builds the services of one runtime; the definitions stay untouched, so several runtimes may share them. */
 export function createServices(config: ServicesConfig): Services {
   const ledger = new AgentRunLedger(() => config.store().agentRuns, config.agentRuns)
   // Every agent call is recorded in the runtime's ledger; a memory built without a store uses the runtime's.
-  const lend = (agent: Agent): AgentRunOptions => ({
+  // Failures a call only shows safely go to the caller's `onError`, else the runtime's channel.
+  const lend = <O extends AgentRunOptions>(agent: Agent, options: O): O => ({
+    ...options,
     runs: ledger,
     memoryStore: agent.memory && !agent.memory.store ? config.store() : undefined,
+    onError: options.onError ?? config.onError,
   })
   const agents = new AgentService(config.agents, config.limits, lend)
   const workflows = new WorkflowService(config.workflows)

@@ -1,5 +1,6 @@
 import { conflict, HttpError, notFound } from '../core/errors.js'
 import type { RequestContext } from '../core/context.js'
+import type { ErrorReporter } from '../core/report.js'
 import type { ListWorkflowRunsQuery, WorkflowRunRecord, WorkflowRunStatus, WorkflowRunStore } from '../storage/workflow-runs.js'
 import type { WorkflowEvent } from '../workflows/events.js'
 import type { WorkflowRun } from '../workflows/run.js'
@@ -15,6 +16,8 @@ export interface RunCaller {
   resourceId: string | undefined
   context?: RequestContext
   signal?: AbortSignal
+  /** Receives the failure of a run nobody awaits (started in the background, a stream whose reader left). */
+  onError?: ErrorReporter
 }
 
 /** Which run to start, and with what; a new one when `runId` is absent. */
@@ -107,7 +110,7 @@ export class WorkflowRunService {
   /** Resolves once the run is stored as started; it goes on without the caller. */
   async startInBackground(workflowId: string, caller: RunCaller, input: StartInput): Promise<string> {
     const run = await this.#runToStart(workflowId, input.runId, caller.resourceId)
-    await run.startInBackground({ inputData: input.inputData, context: caller.context })
+    await run.startInBackground({ inputData: input.inputData, context: caller.context, onError: caller.onError })
     return run.runId
   }
 
@@ -117,7 +120,7 @@ export class WorkflowRunService {
    */
   async stream(workflowId: string, caller: RunCaller, input: StartInput): Promise<AsyncIterable<WorkflowEvent>> {
     const run = await this.#runToStart(workflowId, input.runId, caller.resourceId)
-    const events = run.stream({ inputData: input.inputData, context: caller.context, signal: caller.signal })
+    const events = run.stream({ inputData: input.inputData, context: caller.context, signal: caller.signal, onError: caller.onError })
     return startingWith(await events.next(), events)
   }
 
@@ -148,7 +151,7 @@ export class WorkflowRunService {
 
   async resumeInBackground(workflowId: string, caller: RunCaller, input: ResumeInput): Promise<void> {
     const run = await this.#handle(workflowId, input.runId, caller.resourceId)
-    await run.resumeInBackground({ step: input.step, resumeData: input.resumeData, context: caller.context })
+    await run.resumeInBackground({ step: input.step, resumeData: input.resumeData, context: caller.context, onError: caller.onError })
   }
 
   /** The caller's runs, newest first; an unscoped caller may filter by `resourceId`. */
@@ -178,7 +181,7 @@ export class WorkflowRunService {
   /** Claims an interrupted run as `restart` does; it then goes on without the caller. */
   async restartInBackground(workflowId: string, caller: RunCaller, runId: string): Promise<void> {
     const run = await this.#handle(workflowId, runId, caller.resourceId)
-    await run.restartInBackground({ context: caller.context })
+    await run.restartInBackground({ context: caller.context, onError: caller.onError })
   }
 
   /**
@@ -195,7 +198,7 @@ export class WorkflowRunService {
       const run = await this.#handle(workflowId, runId, caller.resourceId)
       try {
         if (options.wait) executions.push(run.restart({ context: caller.context }).catch(ignoreConflict))
-        else await run.restartInBackground({ context: caller.context })
+        else await run.restartInBackground({ context: caller.context, onError: caller.onError })
         restarted.push(runId)
       } catch (err) {
         ignoreConflict(err)

@@ -37,9 +37,12 @@ export class EventChannel<T> implements AsyncIterableIterator<T> {
     }
   }
 
-  /** Ends the stream after the buffered items; with an error, the consumer sees it last. */
-  end(error?: unknown): void {
-    if (this.#ended) return
+  /**
+   * Ends the stream after the buffered items; with an error, the consumer sees it last.
+   * False when the stream had already ended (the consumer left), so nobody will see it.
+   */
+  end(error?: unknown): boolean {
+    if (this.#ended) return false
     this.#ended = true
     if (error !== undefined) this.#failure = { error }
     if (this.#waiting && this.#buffer.length === 0) {
@@ -47,6 +50,7 @@ export class EventChannel<T> implements AsyncIterableIterator<T> {
       this.#waiting = undefined
       this.#settleEnded(waiting)
     }
+    return true
   }
 
   next(): Promise<IteratorResult<T>> {

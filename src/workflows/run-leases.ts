@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
 import { conflict, HttpError } from '../core/errors.js'
 import type { HeldRun, LeaseRequest, WorkflowRunStore } from '../storage/workflow-runs.js'
+import { reportToStderr } from '../core/report.js'
 
 export const DEFAULT_LEASE_MS = 30_000
 
@@ -63,7 +64,7 @@ export class RunLeases {
     this.leaseMs = leaseMs
     this.heartbeatMs = Math.max(5, Math.min(Math.floor(leaseMs / 3), 500))
     this.#store = store
-    this.#onError = options.onError ?? (() => {})
+    this.#onError = options.onError ?? ((error) => reportToStderr(error, { kind: 'workflow-run' }))
   }
 
   /** What a claim in the store asks for. */

@@ -13,7 +13,8 @@ export interface RunSweeperOptions {
   store: () => WorkflowRunStore
   /** Between sweeps (ms); 0 turns automatic recovery off. */
   sweepMs: number
-  onError: (error: unknown) => void
+  /** Receives a failed sweep, and a re-driven run that stopped unexpectedly (with its ids). */
+  onError: (error: unknown, run?: { workflowId: string; runId: string }) => void
 }
 
 /**
@@ -66,7 +67,10 @@ export class RunSweeper {
       return 0
     }
     // Each re-driven run is tracked by the leases like any other; what it throws is reported.
-    for (const { record, token } of claimed) this.#byId.get(record.workflowId)!.recover(record, token).catch(onError)
+    for (const { record, token } of claimed) {
+      const run = { workflowId: record.workflowId, runId: record.runId }
+      this.#byId.get(record.workflowId)!.recover(record, token).catch((error: unknown) => onError(error, run))
+    }
     return claimed.length
   }
 }

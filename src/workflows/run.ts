@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import { linkAbort } from '../core/abort.js'
 import { conflict, notFound } from '../core/errors.js'
 import type { RequestContext } from '../core/context.js'
+import { reportSafely, type ErrorReporter } from '../core/report.js'
 import { parseOrThrow } from '../core/validate.js'
 import { childOf, failSpan, linkTo, spanReference, startSpan, type Span } from '../core/tracing.js'
 import { runGraph, type GraphOutcome } from './engine.js'
@@ -35,6 +36,8 @@ export interface RunTarget {
   /** Validates workflow input; throws a 400 naming `inputData.*` fields. */
   parseInput(inputData: unknown): unknown
   runStore(): WorkflowRunStore
+  /** Where a failure nobody awaits goes when the start named no `onError`. */
+  report: ErrorReporter
 }
 
 export interface RunStartOptions<TInput> {
@@ -42,6 +45,11 @@ export interface RunStartOptions<TInput> {
   context?: RequestContext
   /** Aborting it cancels the run. */
   signal?: AbortSignal
+  /**
+   * Receives the failure of a run nobody awaits (`startInBackground`, a stream whose reader
+   * left) that stopped unexpectedly; default the runtime's error channel.
+   */
+  onError?: ErrorReporter
 }
 
 export interface RunResumeOptions {
@@ -50,11 +58,15 @@ export interface RunResumeOptions {
   resumeData?: unknown
   context?: RequestContext
   signal?: AbortSignal
+  /** As for a start: where `resumeInBackground` reports a run that stopped unexpectedly. */
+  onError?: ErrorReporter
 }
 
 export interface RunRestartOptions {
   context?: RequestContext
   signal?: AbortSignal
+  /** As for a start: where `restartInBackground` reports a run that stopped unexpectedly. */
+  onError?: ErrorReporter
 }
 
 type Execution<T> = { done: Promise<WorkflowRunResult<T>> }
@@ -84,7 +96,7 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
 
   /** Resolves once the run is stored as started; it then goes on in the background. */
   async startInBackground(options: RunStartOptions<TInput>): Promise<void> {
-    this.#detach(await this.#beginStart(options))
+    this.#detach(await this.#beginStart(options), options.onError)
   }
 
   /**
@@ -94,7 +106,14 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
   stream(options: RunStartOptions<TInput>): AsyncIterableIterator<WorkflowEvent> {
     const channel = new EventChannel<WorkflowEvent>()
     this.#beginStart(options, (event) => channel.push(event)).then(
-      ({ done }) => done.then(() => channel.end(), (err: unknown) => channel.end(err)),
+      ({ done }) =>
+        done.then(
+          () => channel.end(),
+          (err: unknown) => {
+            // With the reader gone, nobody else would hear of it.
+            if (!channel.end(err)) this.#report(err, options.onError)
+          },
+        ),
       (err: unknown) => channel.end(err),
     )
     return channel
@@ -120,7 +139,7 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
   }
 
   async resumeInBackground(options: RunResumeOptions): Promise<void> {
-    this.#detach(await this.#beginResume(options))
+    this.#detach(await this.#beginResume(options), options.onError)
   }
 
   /**
@@ -151,7 +170,7 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
   /** Claims an interrupted run as `restart` does, then lets it go on in the background. */
   async restartInBackground(options: RunRestartOptions = {}): Promise<void> {
     const { active, snapshot } = await this.#claim('running', 'interrupted')
-    this.#detach({ done: this.#execute(snapshot, active, options) })
+    this.#detach({ done: this.#execute(snapshot, active, options) }, options.onError)
   }
 
   /** False when this handle acts for a resource and the stored run belongs to another. */
@@ -325,11 +344,15 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     return toRunResult<TOutput>(this.runId, record.status, record.snapshot)
   }
 
-  #detach({ done }: Execution<TOutput>): void {
-    done.catch((err: unknown) => {
-      // Nobody awaits a background run: report it. The run stays `running` and can be restarted.
-      console.error(`agentmount: workflow ${this.workflowId} run ${this.runId} stopped unexpectedly`, err)
-    })
+  #detach({ done }: Execution<TOutput>, onError: ErrorReporter | undefined): void {
+    // Nobody awaits a background run: report it. The run stays `running` and can be restarted.
+    done.catch((err: unknown) => this.#report(err, onError))
+  }
+
+  #report(err: unknown, onError: ErrorReporter | undefined): void {
+    const info = { kind: 'workflow-run', workflowId: this.workflowId, runId: this.runId } as const
+    if (onError) reportSafely(onError, err, info)
+    else this.#target.report(err, info)
   }
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { parseOrThrow } from '../core/validate.js'
+import { reportSafely, reportToStderr, type ErrorReporter } from '../core/report.js'
 import type { DeleteRunOutcome, ListWorkflowRunsQuery, WorkflowRunRecord, WorkflowRunStore } from '../storage/workflow-runs.js'
 import type { WorkflowEvent } from './events.js'
 import { RunEventLogs } from './run-events.js'
@@ -27,9 +28,16 @@ export class WorkflowRuns<TInput = any, TOutput = any> {
 
   /**
    * `store` may be a function, for a runtime that opens its store on first use; `leases` are the
-   * runtime's (one instance, one heartbeat), else this object's own.
+   * runtime's (one instance, one heartbeat), else this object's own. `onError` receives a run
+   * nobody awaits that stopped unexpectedly, when its start named no `onError` (the runtime's
+   * error channel); default standard error.
    */
-  constructor(workflow: Workflow<TInput, TOutput>, store: WorkflowRunStore | (() => WorkflowRunStore), leases?: RunLeases) {
+  constructor(
+    workflow: Workflow<TInput, TOutput>,
+    store: WorkflowRunStore | (() => WorkflowRunStore),
+    leases?: RunLeases,
+    onError: ErrorReporter = reportToStderr,
+  ) {
     this.workflow = workflow
     const runStore = typeof store === 'function' ? store : () => store
     const runLeases = leases ?? new RunLeases(runStore)
@@ -42,6 +50,7 @@ export class WorkflowRuns<TInput = any, TOutput = any> {
       events: this.#events,
       parseInput: (inputData) => parseOrThrow(workflow.inputSchema, inputData, 'input data', 'inputData'),
       runStore,
+      report: (err, info) => reportSafely(onError, err, info),
     }
   }
 

@@ -109,6 +109,9 @@ describe.each(hosts)('agent request errors on $name', (factory) => {
       expect(denied.status).toBe(502)
       expect(denied.body).toEqual({ error: 'The model provider returned an error (status 401)', code: 'UPSTREAM_ERROR' })
       for (const res of [failed, denied]) expect(res.text).not.toMatch(new RegExp(`${SECRET}|/srv/|internal\\.example`))
+      // Both reach onError (pinned in failures.test.ts).
+      expect(app.unexpected).toHaveLength(2)
+      app.unexpected.length = 0
     })
 
     it('ends a stream that fails mid-way with one final error frame', async () => {
@@ -124,6 +127,8 @@ describe.each(hosts)('agent request errors on $name', (factory) => {
       expect(frames[3].payload).toEqual({ id: 't1', text: 'partial ' })
       expect(frames.at(-1)).toEqual({ type: 'error', runId: frames[0].runId, from: 'AGENT', payload: { message: 'The model call failed' } })
       expect(text).not.toContain(SECRET)
+      expect(app.unexpected).toHaveLength(1)
+      app.unexpected.length = 0
     })
 
     it('reports a provider refusal at stream start as an error frame', async () => {
@@ -133,6 +138,8 @@ describe.each(hosts)('agent request errors on $name', (factory) => {
       expect(frames.at(-1)).toMatchObject({ type: 'error', payload: { message: 'The model provider returned an error (status 401)' } })
       expect(frames.filter((f) => f.type === 'error')).toHaveLength(1)
       expect(res.text).not.toContain(SECRET)
+      expect(app.unexpected).toHaveLength(1)
+      app.unexpected.length = 0
     })
 
     it('reports a failing tool to the model and the client without its internals', async () => {
@@ -142,12 +149,14 @@ describe.each(hosts)('agent request errors on $name', (factory) => {
       const streamed = await alice.post('/agents/support/stream', { messages: 'weather in Atlantis?' })
       const frames = sseFrames(streamed.text)
       expect(frames.find((f) => f.type === 'tool-error').payload).toEqual({
-        toolCallId: 'call-3', toolName: 'weather', args: { city: 'Atlantis' }, error: 'The tool failed',
+        toolCallId: 'call-3', toolName: 'weather', args: { city: 'Atlantis' }, error: 'Tool weather failed',
       })
       expect(frames.at(-1).type).toBe('finish')
       const chat = await alice.post('/agents/support/chat', { id: 'c-tool', messages: [userMessage('u1', 'weather in Atlantis?')] })
       expect(sseFrames(chat.text).find((f) => f.type === 'tool-output-error')).toMatchObject({ toolCallId: 'call-5', errorText: expect.any(String) })
       for (const res of [generated, streamed, chat]) expect(res.text).not.toContain(SECRET)
+      expect(app.unexpected).toHaveLength(3)
+      app.unexpected.length = 0
     })
 
     it('answers 500 without internals when a tool run directly fails, and reports it', async () => {
@@ -169,6 +178,8 @@ describe.each(hosts)('agent request errors on $name', (factory) => {
       expect(frames.at(-1)).toEqual({ type: 'finish', finishReason: 'error' })
       expect(res.text.trimEnd().endsWith('data: [DONE]')).toBe(true)
       expect(res.text).not.toContain(SECRET)
+      expect(app.unexpected).toHaveLength(1)
+      app.unexpected.length = 0
     })
   })
 })

@@ -15,7 +15,10 @@ import { MockLanguageModelV3 } from 'ai/test'
 import { z } from 'zod'
 import { Agent } from '../../src/agents/agent.js'
 import { createTool } from '../../src/agents/tool.js'
+import { HttpError, ToolError } from '../../src/core/errors.js'
+import type { FailureInfo } from '../../src/core/report.js'
 import type { MountOptions } from '../../src/http/dispatch.js'
+import type { NeutralRequest } from '../../src/http/route.js'
 import { Memory } from '../../src/memory/memory.js'
 import { createRuntime, type Runtime } from '../../src/runtime.js'
 import { openTestStore } from '../harness/stores.js'
@@ -137,7 +140,7 @@ export function scriptedModel(): ScriptedModel {
       return { kind: 'tool', toolCallId: `call-${calls}`, city: '', tool: 'refund', input: { orderId: said.includes('free') ? 'free' : 'A-1' } }
     }
     if (said.includes('weather') && options.tools?.some((t) => t.name === 'weather')) {
-      return { kind: 'tool', toolCallId: `call-${calls}`, city: said.includes('Atlantis') ? 'Atlantis' : 'Oslo' }
+      return { kind: 'tool', toolCallId: `call-${calls}`, city: FAILING_CITIES.find((city) => said.includes(city)) ?? 'Oslo' }
     }
     if (options.responseFormat?.type === 'json') return { kind: 'text', text: JSON.stringify({ city: 'Oslo', temp: 21 }) }
     return { kind: 'text', text: `Echo: ${said}` }
@@ -204,13 +207,23 @@ export function scriptedModel(): ScriptedModel {
   return Object.assign(model, { hung, held: () => waiting.length, release })
 }
 
-/** Weather for a city, stamped with the tenant the host's auth middleware put in the context. */
+/** Cities the weather tool fails for, each its own way; the scripted model asks for the one a message names. */
+const FAILING_CITIES = ['Atlantis', 'Lemuria', 'Thule', 'Hyperborea']
+
+/**
+ * Weather for a city, stamped with the tenant the host's auth middleware put in the context.
+ * Atlantis: a plain Error carrying a secret. Lemuria: a ToolError, safe to show. Thule: a 404
+ * HttpError, safe to show. Hyperborea: a 500 HttpError, which is not.
+ */
 export const weather = createTool({
   id: 'weather',
   description: 'Current weather for a city',
   inputSchema: z.object({ city: z.string().min(1) }),
   execute: async ({ city }, { context }) => {
     if (city === 'Atlantis') throw new Error(`weather backend refused key ${SECRET}`)
+    if (city === 'Lemuria') throw new ToolError('No weather station in Lemuria')
+    if (city === 'Thule') throw new HttpError(404, 'NOT_FOUND', 'City Thule not found')
+    if (city === 'Hyperborea') throw new HttpError(500, 'INTERNAL', `weather cache down, key ${SECRET}`)
     return { city, temp: 21, tenant: (context.tenant as string | undefined) ?? null }
   },
 })
@@ -250,12 +263,25 @@ function refundTools(refunds: string[]) {
   }
 }
 
-/** The mount options of a real app: identity and tenant from the host's own auth middleware. */
-export function agentMountOptions(unexpected: unknown[]): MountOptions {
+/** One call of the mount's `onError`. */
+export interface Report {
+  err: unknown
+  req: NeutralRequest | undefined
+  info: FailureInfo
+}
+
+/**
+ * The mount options of a real app: identity and tenant from the host's own auth middleware.
+ * `onError` calls land in `unexpected` (the error) and `reports` (the whole call).
+ */
+export function agentMountOptions(unexpected: unknown[], reports: Report[] = []): MountOptions {
   return {
     auth: { authenticate: (req) => hostUser(req.host) ?? null, resourceId: (principal) => principal.id },
     context: (req) => ({ tenant: hostUser(req.host)?.tenant }),
-    onError: (err) => unexpected.push(err),
+    onError: (err, req, info) => {
+      unexpected.push(err)
+      reports.push({ err, req, info })
+    },
   }
 }
 
@@ -271,8 +297,10 @@ export interface AgentApp {
   models: { support: ScriptedModel; guide: ScriptedModel; quiet: ScriptedModel; ops: ScriptedModel }
   /** Orders the refund tools really refunded, in order. */
   refunds: string[]
-  /** Errors the mount answered as 500 or logged from a stream; a passing test leaves this empty. */
+  /** Errors that reached `onError`; a passing test leaves this empty unless it asserts otherwise. */
   unexpected: unknown[]
+  /** The same `onError` calls with their request and info. */
+  reports: Report[]
   url(path: string): string
   as(token?: string): AgentClient
   close(): Promise<void>
@@ -305,10 +333,11 @@ export async function startAgentApp(
     },
   })
   const unexpected: unknown[] = []
-  const host = await factory.create({ runtime, mount: { ...agentMountOptions(unexpected), ...options.mount }, parser: options.parser ?? false })
+  const reports: Report[] = []
+  const host = await factory.create({ runtime, mount: { ...agentMountOptions(unexpected, reports), ...options.mount }, parser: options.parser ?? false })
   const url = (path: string) => `${host.url}${PREFIX}${path}`
   return {
-    runtime, host, models, refunds, unexpected, url,
+    runtime, host, models, refunds, unexpected, reports, url,
     as: (token) => ({
       get: (path) => call(url(path), { token }),
       post: (path, json) => call(url(path), { method: 'POST', token, json }),

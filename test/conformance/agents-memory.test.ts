@@ -138,6 +138,9 @@ describe.each(hosts)('agent memory over HTTP on $name', (factory) => {
       expect(sseFrames(res.text).filter((f) => f.type === 'error')).toHaveLength(1)
       const stored = await storedMessages('chat-denied')
       expect(stored.messages.map((m) => [m.id, m.role])).toEqual([['u1', 'user']])
+      // The provider's refusal reaches onError (pinned in failures.test.ts).
+      expect(app.unexpected).toHaveLength(1)
+      app.unexpected.length = 0
     })
   })
 

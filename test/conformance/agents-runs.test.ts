@@ -65,6 +65,9 @@ describe.each(hosts)('agent runs on $name', (factory) => {
       expect(chatted.status).toBe(200)
       const failed = await app.as(ALICE).post('/agents/support/stream', { messages: 'explode' })
       const failedRunId = sseFrames(failed.text)[0].runId
+      // The model failure reaches onError (pinned in failures.test.ts).
+      expect(app.unexpected).toHaveLength(1)
+      app.unexpected.length = 0
 
       const list = (await app.as(ALICE).get('/agents/support/runs')).body
       expect(list).toMatchObject({ total: 2, page: 0, perPage: 100, hasMore: false })

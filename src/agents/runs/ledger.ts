@@ -10,12 +10,15 @@ import {
 import { AgentRun, type RunStart } from './agent-run.js'
 import type { RunEventEntry } from './run-events.js'
 import type { RunObservability } from './observer.js'
+import { reportToStderr } from '../../core/report.js'
 
 export interface AgentRunsOptions {
   /** How long finished runs and their event logs are kept (default 30 days); suspended runs are kept until answered. */
   retentionMs?: number
   /** Spans, pricing and the finish hook of every run. */
   observability?: RunObservability
+  /** Where a failure goes when the call named no reporter (a finish hook that threw on a cancel by id); default standard error. */
+  onError?: (err: unknown) => void
 }
 
 /** Who asks about a run: the agent in the path and the caller's resource (undefined: unscoped). */
@@ -46,6 +49,7 @@ export class AgentRunLedger {
   readonly #store: () => AgentRunStore
   readonly #retentionMs: number
   readonly #observability: RunObservability
+  readonly #onError: (err: unknown) => void
   readonly #active = new Map<string, AgentRun>()
   #pruner: NodeJS.Timeout | undefined
 
@@ -53,6 +57,7 @@ export class AgentRunLedger {
     this.#store = store
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION
     this.#observability = options.observability ?? {}
+    this.#onError = options.onError ?? ((err) => reportToStderr(err, { kind: 'agent' }))
     if (!(this.#retentionMs > 0)) throw new TypeError('runs.retentionMs must be a positive number of milliseconds')
   }
 
@@ -108,7 +113,7 @@ export class AgentRunLedger {
    * has; a suspended run, or one another instance executes, is marked canceled in one guarded
    * write (that instance stops at its next write). 409 once it has finished otherwise.
    */
-  async cancel(scope: RunScope, runId: string, report: (err: unknown) => void = () => {}): Promise<AgentRunRecord> {
+  async cancel(scope: RunScope, runId: string, report: (err: unknown) => void = this.#onError): Promise<AgentRunRecord> {
     const active = this.#active.get(runId)
     if (active && owns(scope, active.record)) {
       active.cancel()

@@ -4,6 +4,7 @@ import type { Agent } from '../../agents/agent.js'
 import type { Tool, ToolProgress } from '../../agents/tool.js'
 import { HttpError } from '../../core/errors.js'
 import type { Principal, RequestContext } from '../../core/context.js'
+import type { ErrorReporter } from '../../core/report.js'
 import { parseOrThrow } from '../../core/validate.js'
 import type { Services } from '../../services/services.js'
 import type { WorkflowRunResult } from '../../workflows/snapshot.js'
@@ -28,6 +29,8 @@ export interface McpCaller {
   /** Client cancellation or disconnect. */
   signal: AbortSignal
   progress: (update: ToolProgress) => void
+  /** The mount's `onError` with this request, for failures a call only shows safely. */
+  onError: ErrorReporter
 }
 
 /** One entry of `tools/list`, with how to run it. */
@@ -90,8 +93,8 @@ function agentEntry(key: string, agent: Agent, services: Services): McpEntry {
       const threadId = agent.memory ? (given ?? randomUUID()) : undefined
       // Unscoped callers own the thread by its id, as `/chat` does.
       const memory = threadId ? { thread: threadId, resource: caller.resourceId ?? threadId } : undefined
-      const { context, signal, resourceId } = caller
-      const chunks = await services.agents.stream(key, { messages: message, memory, context, signal, resourceId })
+      const { context, signal, resourceId, onError } = caller
+      const chunks = await services.agents.stream(key, { messages: message, memory, context, signal, resourceId, onError })
       let text = ''
       let runId = ''
       let deltas = 0
@@ -149,10 +152,10 @@ function workflowEntries(key: string, workflow: Workflow, services: Services): M
       description: `Start the ${workflow.id} workflow${workflow.description ? `: ${workflow.description}` : ''}`,
       inputSchema: async () => startSchema,
       outputSchema: runOutput,
-      call: async (args, { context, resourceId, signal }) => {
+      call: async (args, { context, resourceId, signal, onError }) => {
         const input = { inputData: args.inputData }
         if (args.wait === false) {
-          const runId = await services.workflowRuns.startInBackground(key, { resourceId, context }, input)
+          const runId = await services.workflowRuns.startInBackground(key, { resourceId, context, onError }, input)
           return { runId, status: 'running' }
         }
         return runSummary(await services.workflowRuns.start(key, { resourceId, context, signal }, input))

@@ -69,7 +69,7 @@ export function mcpEndpoint(options: McpOptions): { routes: Route[]; close(): vo
       principal: args.principal,
       resourceId: args.resourceId,
       signal: args.signal,
-      report: (err) => args.mount.reportError(err, request),
+      report: (err, info) => args.mount.reportError(err, request, info),
       allows: ({ permission, params }) =>
         args.mount.allows({ principal: args.principal, route: callRoute, permission, params, context: args.context }),
     }

@@ -2,13 +2,14 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { ToolProgress } from '../../agents/tool.js'
 import { HttpError } from '../../core/errors.js'
+import type { FailureInfo } from '../../core/report.js'
 import type { McpCaller, McpEntry } from './catalog.js'
 import type { McpSdk } from './sdk.js'
 
 /** What the pipeline established for one HTTP request, handed to the SDK as `authInfo.extra`. */
-export interface McpScope extends Omit<McpCaller, 'progress'> {
-  /** The mount's `onError` for this request. */
-  report: (err: unknown) => void
+export interface McpScope extends Omit<McpCaller, 'progress' | 'onError'> {
+  /** The mount's `onError` for this request; `info` says what failed beyond the request. */
+  report: (err: unknown, info?: Partial<FailureInfo>) => void
   /** The mount's `authorize` hook, asked about one entry's permission. */
   allows: (entry: McpEntry) => Promise<boolean>
 }
@@ -77,17 +78,21 @@ export function createMcpServer(sdk: McpSdk, catalog: Map<string, McpEntry>, inf
       token === undefined
         ? () => {}
         : (update: ToolProgress) => {
-            extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...update } }).catch(scope.report)
+            extra
+              .sendNotification({ method: 'notifications/progress', params: { progressToken: token, ...update } })
+              .catch((err: unknown) => scope.report(err, { kind: 'stream', toolId: name }))
           }
     const signal = AbortSignal.any([extra.signal, scope.signal])
     try {
-      const value = await entry.call(request.params.arguments ?? {}, { ...scope, signal, progress })
+      const onError: McpCaller['onError'] = (err, info) => scope.report(err, { toolId: name, ...info })
+      const value = await entry.call(request.params.arguments ?? {}, { ...scope, signal, progress, onError })
       return toResult(entry, value)
     } catch (err) {
       // A cancelled call gets no answer (the SDK drops it); nothing failed.
       if (signal.aborted) throw new types.McpError(types.ErrorCode.RequestTimeout, 'Request cancelled')
       const known = err instanceof HttpError
-      if (!known || err.status >= 500) scope.report(err)
+      // A 5xx the kit made from a failure it already reported (an agent's model error) has no cause.
+      if (!known || (err.status >= 500 && err.cause !== undefined)) scope.report(err, { kind: 'tool', toolId: name })
       // Bad arguments and refusals are tool errors the model can read and correct.
       return textResult(known ? err.message : `Tool ${name} failed`, true)
     }

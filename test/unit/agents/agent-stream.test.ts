@@ -82,10 +82,12 @@ describe('Agent.stream', () => {
     })
     const model = streamingModel(toolCallParts('failing', {}), textParts(['Sorry.']))
     const agent = new Agent({ id: 'a', instructions: 'x', model, tools: { failing } })
-    const chunks = await collect(await agent.stream({ messages: 'go' }))
+    const reported: unknown[] = []
+    const chunks = await collect(await agent.stream({ messages: 'go', onError: (err, info) => void reported.push([err, info]) }))
     const toolError = chunks.find((c) => c.type === 'tool-error')
-    expect(toolError?.payload).toEqual({ toolCallId: 'call-1', toolName: 'failing', args: {}, error: 'The tool failed' })
+    expect(toolError?.payload).toEqual({ toolCallId: 'call-1', toolName: 'failing', args: {}, error: 'Tool failing failed' })
     expect(JSON.stringify(chunks)).not.toContain('10.1.2.3')
+    expect(reported).toEqual([[new Error('ECONNREFUSED 10.1.2.3:5432'), { kind: 'tool', toolId: 'failing', agentId: 'a', runId: chunks[0].runId }]])
     expect(chunks[chunks.length - 1].type).toBe('finish')
   })
 

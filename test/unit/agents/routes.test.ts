@@ -11,6 +11,7 @@ import { createRuntime } from '../../../src/runtime.js'
 import type { Services } from '../../../src/services/services.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
 import { collect, generatingModel, readSse, streamingModel, textParts } from './fixtures.js'
+import { reportToStderr } from '../../../src/core/report.js'
 
 const greet = createTool({
   id: 'greet',
@@ -43,6 +44,7 @@ async function call(r: Route, runtime: Services, args: Partial<HandlerArgs>) {
     runtime,
     request: {} as HandlerArgs['request'],
     mount: {} as HandlerArgs['mount'],
+    onError: reportToStderr,
     ...args,
   })
 }

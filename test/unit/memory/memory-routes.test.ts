@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { MockLanguageModelV3 } from 'ai/test'
 import { z } from 'zod'
+import { Agent } from '../../../src/agents/agent.js'
 import { Memory } from '../../../src/memory/memory.js'
 import { createRuntime, type Runtime } from '../../../src/runtime.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
@@ -12,13 +14,14 @@ let runtime: Runtime
 beforeEach(() => {
   store = new SqliteStore(':memory:')
   agentStore = new SqliteStore(':memory:')
-  // Only `memory` is read from an agent by these routes.
+  // Only `memory` is read from an agent by these routes; the model is never called.
+  const agent = (id: string, memory?: Memory) => new Agent({ id, instructions: 'x', model: new MockLanguageModelV3(), memory })
   const agents = {
-    profiled: { memory: new Memory({ store: agentStore, workingMemory: { schema: z.object({ name: z.string(), tags: z.array(z.string()) }) } }) },
-    perThread: { memory: new Memory({ workingMemory: { scope: 'thread', template: '# Notes' } }) },
-    plain: {},
+    profiled: agent('profiled', new Memory({ store: agentStore, workingMemory: { schema: z.object({ name: z.string(), tags: z.array(z.string()) }) } })),
+    perThread: agent('perThread', new Memory({ workingMemory: { scope: 'thread', template: '# Notes' } })),
+    plain: agent('plain'),
   }
-  runtime = createRuntime({ store, agents: agents as never })
+  runtime = createRuntime({ store, agents })
 })
 afterEach(async () => {
   await store.close()
