@@ -21,7 +21,8 @@ import { measureStartup, type StartupResult } from './startup.js'
 const { values: args } = parseArgs({
   options: {
     hosts: { type: 'string', default: 'express,fastify,koa' },
-    scenarios: { type: 'string', default: Object.keys(scenarios).join(',') },
+    // The PostgreSQL scenarios run by default only where DATABASE_URL names a server.
+    scenarios: { type: 'string', default: Object.keys(scenarios).filter((key) => !key.startsWith('pg-') || process.env.DATABASE_URL).join(',') },
     parts: { type: 'string', default: 'throughput,memory,startup' },
     reps: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '5' },
@@ -140,7 +141,9 @@ async function main() {
   }
   let phases: Phase[] = []
   if (parts.has('memory')) {
-    const chosen: Record<string, Scenario> = Object.fromEntries(keys.map((k) => [k, scenarios[k]]))
+    // One server per side serves every scenario there, on one store: the SQLite ones (the PostgreSQL
+    // scenarios repeat their routes).
+    const chosen: Record<string, Scenario> = Object.fromEntries(keys.filter((k) => !k.startsWith('pg-')).map((k) => [k, scenarios[k]]))
     const options = {
       host: args['memory-host'] as HostName,
       rounds: Number(args['memory-rounds']),

@@ -5,6 +5,7 @@ import { generateScenario, streamScenario } from './agents.js'
 import { jsonRoute } from './json-route.js'
 import { mcpToolScenario } from './mcp.js'
 import { listMessagesScenario, listThreadsScenario } from './memory.js'
+import { pgMessagesScenario, pgThreadsScenario, pgWorkflowScenario } from './postgres.js'
 import type { Scenario } from './types.js'
 import { workflowScenario } from './workflow.js'
 
@@ -16,4 +17,8 @@ export const scenarios: Record<string, Scenario> = {
   messages: listMessagesScenario,
   workflow: workflowScenario,
   mcp: mcpToolScenario,
+  // PostgreSQL as the store (need DATABASE_URL; left out of the default list without it).
+  'pg-threads': pgThreadsScenario,
+  'pg-messages': pgMessagesScenario,
+  'pg-workflow': pgWorkflowScenario,
 }

@@ -6,7 +6,7 @@ import type { Scenario } from './types.js'
 
 const Input = z.object({ a: z.number(), b: z.number() })
 
-function mathWorkflow() {
+export function mathWorkflow() {
   const add = createStep({
     id: 'add',
     inputSchema: Input,
