@@ -277,11 +277,11 @@ export class Agent {
    * After a run was canceled while it waited for approvals: its reply in memory shows the calls
    * that waited as declined, so the thread, the run and a reloaded chat agree.
    */
-  async settleCanceled(record: AgentRunRecord): Promise<void> {
+  async settleCanceled(record: AgentRunRecord, options: AgentRunOptions = {}): Promise<void> {
     const reply = (record.state as { reply?: UIMessage } | null)?.reply
     if (!this.memory || !reply || record.threadId === null || record.resourceId === null) return
     if (!record.pendingApprovals.some((call) => !call.decision)) return
-    const turn = await this.memory.openTurn({ threadId: record.threadId, resourceId: record.resourceId, context: {} })
+    const turn = await this.memory.openTurn({ threadId: record.threadId, resourceId: record.resourceId, context: {}, store: options.memoryStore })
     await turn.saveReply(withDeniedCalls(reply, record.pendingApprovals, 'The run was canceled'))
   }
 

@@ -61,7 +61,7 @@ export class AgentRunService {
   async cancel(caller: AgentRunCaller, runId: string, report?: (err: unknown) => void): Promise<AgentRunRecord> {
     const agent = this.#agentOf(caller.agentId)
     const record = await this.#ledger.cancel(caller, runId, report)
-    await agent.settleCanceled(record)
+    await agent.settleCanceled(record, this.#lend(agent, {}))
     return record
   }
 
