@@ -6,6 +6,7 @@ export default defineConfig({
     express: 'adapters/express.ts',
     fastify: 'adapters/fastify.ts',
     koa: 'adapters/koa.ts',
+    node: 'adapters/node.ts',
     postgres: 'src/postgres.ts',
   },
   format: ['esm', 'cjs'],

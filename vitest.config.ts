@@ -26,7 +26,7 @@ export default defineConfig({
           ...shared,
           name: 'hosts',
           include: ['test/conformance/**/*.test.ts', 'test/examples/**/*.test.ts'],
-          env: { AGENTMOUNT_HOSTS: 'express5,fastify5,koa2,koa3' },
+          env: { AGENTMOUNT_HOSTS: 'express5,fastify5,koa2,koa3,node' },
         },
       },
       {

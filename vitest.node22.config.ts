@@ -27,6 +27,6 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     include: ['test/conformance/agents*.test.ts', 'test/client-js/**/*.test.ts'],
-    env: { AGENTMOUNT_HOSTS: 'express5,fastify5,koa2,koa3' },
+    env: { AGENTMOUNT_HOSTS: 'express5,fastify5,koa2,koa3,node' },
   },
 })

@@ -22,5 +22,6 @@ export function userFromAuthorization(header: string | undefined): DemoUser | un
 export function userOf(host: HostObjects): DemoUser | undefined {
   if (host.framework === 'express') return host.req.user
   if (host.framework === 'fastify') return host.request.user
-  return host.ctx.state.user
+  if (host.framework === 'koa') return host.ctx.state.user
+  return undefined
 }

@@ -11,6 +11,7 @@ export type HostObjects =
   | { framework: 'express'; req: any; res: any }
   | { framework: 'fastify'; request: any; reply: any }
   | { framework: 'koa'; ctx: any }
+  | { framework: 'node'; req: IncomingMessage; res: ServerResponse }
 
 /** A host request translated into the shape the core works on. */
 export interface NeutralRequest {

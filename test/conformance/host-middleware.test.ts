@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import fastifyCompress from '@fastify/compress'
 import fastifyCors from '@fastify/cors'
 import fastifyHelmet from '@fastify/helmet'
@@ -20,6 +20,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { mount as mountExpress } from '../../adapters/express.js'
 import { mount as mountFastify } from '../../adapters/fastify.js'
 import { mount as mountKoa } from '../../adapters/koa.js'
+import { createHandler } from '../../adapters/node.js'
 import { Agent } from '../../src/agents/agent.js'
 import { createRuntime, type Runtime } from '../../src/runtime.js'
 import { SqliteStore } from '../../src/storage/sqlite.js'
@@ -98,6 +99,17 @@ const apps: Record<string, (runtime: Runtime) => Promise<App>> = {
     app.use(koaHelmet()).use(koaCors()).use(koaCompress({ threshold: 1024 }))
     app.use(mountKoa(runtime, { prefix: '/api' }) as unknown as Koa2.Middleware)
     return listen(createServer(app.callback()))
+  },
+  async node(runtime) {
+    type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void
+    const chain = [helmet(), cors({ origin: true }), compression({ threshold: 1024 }), createHandler(runtime, { prefix: '/api' })] as Middleware[]
+    // What connect does: each middleware hands on to the next; the last one's `next` is the app's 404.
+    const app = (req: IncomingMessage, res: ServerResponse) => {
+      const run = (i: number) => (err?: unknown) =>
+        err || i === chain.length ? res.writeHead(err ? 500 : 404).end() : chain[i](req, res, run(i + 1))
+      run(0)()
+    }
+    return listen(createServer(app))
   },
   async koa3(runtime) {
     const app = new Koa3()

@@ -14,6 +14,8 @@ function nodeResponse(host: HostObjects): ServerResponse {
       return host.reply.raw
     case 'koa':
       return host.ctx.res
+    case 'node':
+      return host.res
   }
 }
 

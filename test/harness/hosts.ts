@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import express5 from 'express'
 import express4 from 'express4'
 import Fastify from 'fastify'
@@ -9,6 +9,7 @@ import { bodyParser } from '@koa/bodyparser'
 import { mount as mountExpress } from '../../adapters/express.js'
 import { mount as mountFastify } from '../../adapters/fastify.js'
 import { mount as mountKoa } from '../../adapters/koa.js'
+import { createHandler } from '../../adapters/node.js'
 import type { MountOptions } from '../../src/http/dispatch.js'
 import type { Principal } from '../../src/core/context.js'
 import type { HostObjects } from '../../src/http/route.js'
@@ -36,6 +37,8 @@ export function hostUser(host: HostObjects): Principal | undefined {
       return host.request.user
     case 'koa':
       return host.ctx.state.user
+    case 'node':
+      return (host.req as IncomingMessage & { user?: Principal }).user
   }
 }
 
@@ -52,7 +55,7 @@ export interface TestHost {
 }
 
 export interface HostFactory {
-  name: 'express4' | 'express5' | 'fastify5' | 'koa2' | 'koa3'
+  name: 'express4' | 'express5' | 'fastify5' | 'koa2' | 'koa3' | 'node'
   create(options: HostOptions): Promise<TestHost>
 }
 
@@ -146,15 +149,43 @@ const fastifyFactory: HostFactory = {
   },
 }
 
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+}
+
+/** A plain `node:http` app: its own routing, auth and (optionally) body-parser's JSON parser. */
+const nodeFactory: HostFactory = {
+  name: 'node',
+  async create({ runtime, mount: options, parser }) {
+    const api = createHandler(runtime, { ...options, prefix: PREFIX })
+    const json = parser ? express5.json({ limit: '5mb' }) : undefined
+    const app = (req: IncomingMessage & { user?: Principal }, res: ServerResponse) => {
+      res.setHeader('x-host-app', 'node')
+      req.user = userFromHeader(req.headers.authorization)
+      const path = (req.url ?? '/').split('?', 1)[0]
+      if (path === '/health') return sendJson(res, 200, { ok: true, host: 'node' })
+      const next = (err?: unknown) => {
+        if (err) sendJson(res, (err as { status?: number }).status ?? 500, { hostError: true })
+        else if (path === `${PREFIX}/host-owned`) sendJson(res, 200, { owner: 'node' })
+        else sendJson(res, 404, { hostNotFound: true })
+      }
+      if (!json) return api(req, res, next)
+      json(req as never, res as never, (err?: unknown) => (err ? next(err) : api(req, res, next)))
+    }
+    return listen(createServer(app))
+  },
+}
+
 const ALL: HostFactory[] = [
   expressFactory('express4', express4 as unknown as typeof express5),
   expressFactory('express5', express5),
   fastifyFactory,
   koaFactory('koa2', Koa2 as unknown as typeof Koa3),
   koaFactory('koa3', Koa3),
+  nodeFactory,
 ]
 
-/** The hosts this test run covers (`AGENTMOUNT_HOSTS=express4,koa3`), default all five. */
+/** The hosts this test run covers (`AGENTMOUNT_HOSTS=express4,koa3`), default all six. */
 export const hosts: HostFactory[] = (() => {
   const only = process.env.AGENTMOUNT_HOSTS?.split(',').filter(Boolean)
   return only ? ALL.filter((h) => only.includes(h.name)) : ALL

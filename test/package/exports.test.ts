@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { publint } from 'publint'
 
 const root = resolve(import.meta.dirname, '../..')
-const subpaths = ['agentmount', 'agentmount/express', 'agentmount/fastify', 'agentmount/koa', 'agentmount/postgres']
+const subpaths = ['agentmount', 'agentmount/express', 'agentmount/fastify', 'agentmount/koa', 'agentmount/node', 'agentmount/postgres']
 
 /** Runs a one-line program in a fresh Node, from the package directory (self-reference by name). */
 function probe(flag: '--input-type=module' | '--input-type=commonjs', code: string): string {
@@ -24,7 +24,7 @@ describe('the built package', () => {
   })
 
   it.each(subpaths)('resolves %s from both import and require', (specifier) => {
-    const name = { agentmount: 'createRuntime', 'agentmount/postgres': 'PostgresStore' }[specifier] ?? 'mount'
+    const name = { agentmount: 'createRuntime', 'agentmount/node': 'createHandler', 'agentmount/postgres': 'PostgresStore' }[specifier] ?? 'mount'
     const spec = JSON.stringify(specifier)
     expect(probe('--input-type=module', `import(${spec}).then((m) => console.log(typeof m.${name}))`)).toBe('function')
     expect(probe('--input-type=commonjs', `console.log(typeof require(${spec}).${name})`)).toBe('function')

@@ -14,6 +14,7 @@ import { Agent, createRuntime, createTool, Memory, SqliteStore, type RequestCont
 import { mount as mountExpress } from 'agentmount/express'
 import { mount as mountFastify } from 'agentmount/fastify'
 import { mount as mountKoa } from 'agentmount/koa'
+import { createHandler } from 'agentmount/node'
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible'
 import { z } from 'zod'
 
@@ -26,7 +27,7 @@ const weather = createTool({
 })
 const support = new Agent({ id: 'support', instructions: 'Help.', model: local('llama3.2'), tools: { weather }, memory: new Memory() })
 export const runtime = createRuntime({ agents: { support }, store: new SqliteStore(':memory:') })
-export const mounts = [mountExpress(runtime), mountFastify(runtime), mountKoa(runtime, { prefix: '/api' })]
+export const mounts = [mountExpress(runtime), mountFastify(runtime), mountKoa(runtime, { prefix: '/api' }), createHandler(runtime, { prefix: '/api' })]
 `
 
 /**

@@ -1,17 +1,13 @@
 import { tool } from 'ai'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { Agent } from '../../../src/agents/agent.js'
 import { createTool } from '../../../src/agents/tool.js'
-import type { HttpError } from '../../../src/core/errors.js'
-import { resultKind, type HandlerArgs, type Route } from '../../../src/http/route.js'
 import { agentRoutes } from '../../../src/routes/agents.js'
-import { toolRoutes } from '../../../src/routes/tools.js'
-import { createRuntime } from '../../../src/runtime.js'
-import type { Services } from '../../../src/services/services.js'
+import { createRuntime, type Runtime } from '../../../src/runtime.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
-import { collect, generatingModel, readSse, streamingModel, textParts } from './fixtures.js'
-import { reportToStderr } from '../../../src/core/report.js'
+import { callRoute as call, closeServers, failure, frames, send } from '../../harness/node-client.js'
+import { generatingModel, streamingModel, textParts } from './fixtures.js'
 
 const greet = createTool({
   id: 'greet',
@@ -22,83 +18,61 @@ const greet = createTool({
 const clock = createTool({ id: 'clock', description: 'Time', inputSchema: z.object({}), execute: async () => 'noon' })
 const add = tool({ description: 'adds', inputSchema: z.object({ a: z.number(), b: z.number() }), execute: async ({ a, b }) => a + b })
 
-function fakeRuntime(agents: Record<string, Agent>): Services {
-  return createRuntime({ agents, tools: { clock }, store: new SqliteStore({ path: ':memory:' }) }).services
+const runtimes: Runtime[] = []
+function runtimeWith(agents: Record<string, Agent>): Runtime {
+  const runtime = createRuntime({ agents, tools: { clock }, store: new SqliteStore({ path: ':memory:' }) })
+  runtimes.push(runtime)
+  return runtime
 }
 
-function route(routes: Route[], method: string, path: string): Route {
-  const found = routes.find((r) => r.method === method && r.path === path)
-  if (!found) throw new Error(`no route ${method} ${path}`)
-  return found
-}
-
-async function call(r: Route, runtime: Services, args: Partial<HandlerArgs>) {
-  return r.handler({
-    params: {},
-    query: {},
-    body: undefined,
-    context: {},
-    principal: null,
-    resourceId: undefined,
-    signal: new AbortController().signal,
-    runtime,
-    request: {} as HandlerArgs['request'],
-    mount: {} as HandlerArgs['mount'],
-    onError: reportToStderr,
-    ...args,
-  })
-}
+afterAll(async () => {
+  await closeServers()
+  for (const runtime of runtimes) await runtime.close()
+})
 
 describe('agent routes', () => {
-  const runtime = fakeRuntime({
+  const runtime = runtimeWith({
     helper: new Agent({ id: 'helper', instructions: 'x', model: generatingModel('Hi!'), tools: { greet, add } }),
   })
+  const generate = (body: unknown, agentId = 'helper') => call(runtime, 'POST', '/agents/:agentId/generate', { params: { agentId }, body })
 
   it('lists agents keyed by id and gets one without the key', async () => {
-    const list = (await call(route(agentRoutes, 'GET', '/agents'), runtime, {})) as Record<string, { tools: object }>
+    const list = await call(runtime, 'GET', '/agents')
     expect(Object.keys(list)).toEqual(['helper'])
     expect(Object.keys(list.helper.tools)).toEqual(['greet', 'add'])
-    const one = await call(route(agentRoutes, 'GET', '/agents/:agentId'), runtime, { params: { agentId: 'helper' } })
-    expect(one).toBe(list.helper)
+    expect(await call(runtime, 'GET', '/agents/:agentId', { params: { agentId: 'helper' } })).toEqual(list.helper)
   })
 
   it('answers 404 for an unknown agent', async () => {
-    const r = route(agentRoutes, 'POST', '/agents/:agentId/generate')
-    await expect(call(r, runtime, { params: { agentId: 'nope' }, body: { messages: 'hi' } })).rejects.toMatchObject({ status: 404 })
+    expect(await failure(generate({ messages: 'hi' }, 'nope'))).toMatchObject({ status: 404, code: 'NOT_FOUND' })
   })
 
-  it('generates with the body, context and signal', async () => {
-    const r = route(agentRoutes, 'POST', '/agents/:agentId/generate')
-    const result = (await call(r, runtime, { params: { agentId: 'helper' }, body: { messages: 'hi' } })) as { text: string }
-    expect(result.text).toBe('Hi!')
+  it('generates with the body', async () => {
+    expect((await generate({ messages: 'hi' })).text).toBe('Hi!')
   })
 
-  it('streams Mastra chunks through sse()', async () => {
-    const streaming = fakeRuntime({ s: new Agent({ id: 's', instructions: 'x', model: streamingModel(textParts(['a', 'b'])) }) })
-    const r = route(agentRoutes, 'POST', '/agents/:agentId/stream')
-    const result = (await call(r, streaming, { params: { agentId: 's' }, body: { messages: 'hi' } })) as { source: AsyncIterable<{ data: { type: string } }> }
-    expect(resultKind(result)).toBe('sse')
-    const types = (await collect(result.source)).map((c) => c.data.type)
+  it('streams Mastra chunks over SSE', async () => {
+    const streaming = runtimeWith({ s: new Agent({ id: 's', instructions: 'x', model: streamingModel(textParts(['a', 'b'])) }) })
+    const res = await send(streaming, 'POST', '/agents/:agentId/stream', { params: { agentId: 's' }, body: { messages: 'hi' } })
+    expect(res.headers.get('content-type')).toBe('text/event-stream')
+    const types = (await frames(res)).map((chunk) => chunk.type)
     expect(types[0]).toBe('start')
-    expect(types[types.length - 1]).toBe('finish')
+    expect(types.at(-1)).toBe('finish')
   })
 
-  it('chats through uiMessageStream()', async () => {
-    const chatting = fakeRuntime({ c: new Agent({ id: 'c', instructions: 'x', model: streamingModel(textParts(['yo'])) }) })
-    const r = route(agentRoutes, 'POST', '/agents/:agentId/chat')
+  it('chats with the AI SDK UI message stream', async () => {
+    const chatting = runtimeWith({ c: new Agent({ id: 'c', instructions: 'x', model: streamingModel(textParts(['yo'])) }) })
     const body = { id: 'chat', trigger: 'submit-message', messages: [{ id: 'u1', role: 'user', parts: [{ type: 'text', text: 'hi' }] }] }
-    const result = (await call(r, chatting, { params: { agentId: 'c' }, body })) as { stream: ReadableStream<string> }
-    expect(resultKind(result)).toBe('ui-message')
-    const frames = await readSse(result.stream)
-    expect(frames[frames.length - 1]).toBe('[DONE]')
+    const res = await send(chatting, 'POST', '/agents/:agentId/chat', { params: { agentId: 'c' }, body })
+    expect(res.headers.get('x-vercel-ai-ui-message-stream')).toBe('v1')
+    expect((await frames(res)).at(-1)).toBe('[DONE]')
   })
 
-  it('validates the call body envelope', () => {
-    const schema = route(agentRoutes, 'POST', '/agents/:agentId/generate').body!
-    expect(schema.safeParse({ messages: 'hi', requestContext: { a: 1 } }).success).toBe(true)
-    expect(schema.safeParse({ messages: 'hi', memory: { thread: { id: 't' }, resource: 'r' }, maxSteps: 50 }).success).toBe(true)
+  it('validates the call body envelope', async () => {
+    expect((await generate({ messages: 'hi', requestContext: { a: 1 } })).text).toBe('Hi!')
+    expect((await generate({ messages: 'hi', memory: { thread: { id: 't' }, resource: 'r' }, maxSteps: 50 })).text).toBe('Hi!')
     for (const bad of [{}, { messages: '' }, { messages: [] }, { messages: 'hi', maxSteps: 51 }, { messages: 'hi', maxSteps: 1.5 }, { messages: 'hi', output: 'x' }]) {
-      expect(schema.safeParse(bad).success).toBe(false)
+      expect(await failure(generate(bad)), JSON.stringify(bad)).toMatchObject({ status: 400, code: 'VALIDATION_ERROR' })
     }
   })
 
@@ -117,33 +91,28 @@ describe('agent routes', () => {
 })
 
 describe('tool routes', () => {
-  const runtime = fakeRuntime({ helper: new Agent({ id: 'helper', instructions: 'x', model: generatingModel('x'), tools: { greet, add } }) })
+  const runtime = runtimeWith({ helper: new Agent({ id: 'helper', instructions: 'x', model: generatingModel('x'), tools: { greet, add } }) })
+  const execute = (toolId: string, body: unknown, context = {}) =>
+    call(runtime, 'POST', '/tools/:toolId/execute', { params: { toolId }, body, context })
 
   it("lists the runtime's tools and every agent's static tools", async () => {
-    const list = (await call(route(toolRoutes, 'GET', '/tools'), runtime, {})) as Record<string, { id: string; inputSchema: object }>
+    const list = await call(runtime, 'GET', '/tools')
     expect(Object.keys(list).sort()).toEqual(['add', 'clock', 'greet'])
     expect(list.greet.inputSchema).toMatchObject({ type: 'object', required: ['name'] })
   })
 
   it('gets one tool, or 404', async () => {
-    const r = route(toolRoutes, 'GET', '/tools/:toolId')
-    await expect(call(r, runtime, { params: { toolId: 'add' } })).resolves.toMatchObject({ id: 'add', description: 'adds' })
-    await expect(call(r, runtime, { params: { toolId: 'nope' } })).rejects.toMatchObject({ status: 404 })
+    expect(await call(runtime, 'GET', '/tools/:toolId', { params: { toolId: 'add' } })).toMatchObject({ id: 'add', description: 'adds' })
+    expect(await failure(call(runtime, 'GET', '/tools/:toolId', { params: { toolId: 'nope' } }))).toMatchObject({ status: 404 })
   })
 
   it('executes a tool with data and the request context', async () => {
-    const r = route(toolRoutes, 'POST', '/tools/:toolId/execute')
-    const result = (await call(r, runtime, { params: { toolId: 'greet' }, body: { data: { name: 'Ada' } }, context: { tenant: 'acme' } })) as {
-      value: unknown
-    }
-    expect(result.value).toBe('hello Ada from acme')
-    const sum = (await call(r, runtime, { params: { toolId: 'add' }, body: { data: { a: 1, b: 2 } } })) as { value: unknown }
-    expect(sum.value).toBe(3)
+    expect(await execute('greet', { data: { name: 'Ada' } }, { tenant: 'acme' })).toBe('hello Ada from acme')
+    expect(await execute('add', { data: { a: 1, b: 2 } })).toBe(3)
   })
 
   it('answers 400 naming data fields for bad tool input', async () => {
-    const r = route(toolRoutes, 'POST', '/tools/:toolId/execute')
-    const err = (await call(r, runtime, { params: { toolId: 'greet' }, body: { data: {} } }).catch((e) => e)) as HttpError
+    const err = await failure(execute('greet', { data: {} }))
     expect(err.status).toBe(400)
     expect(err.issues).toEqual([{ field: 'data.name', message: expect.any(String) }])
   })

@@ -5,7 +5,7 @@ import { Agent } from '../../../src/agents/agent.js'
 import { Memory } from '../../../src/memory/memory.js'
 import { createRuntime, type Runtime } from '../../../src/runtime.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
-import { callMemoryRoute as call, failure } from './route-harness.js'
+import { callRoute as call, closeServers, failure } from '../../harness/node-client.js'
 
 let store: SqliteStore
 let agentStore: SqliteStore
@@ -24,6 +24,7 @@ beforeEach(() => {
   runtime = createRuntime({ store, agents })
 })
 afterEach(async () => {
+  await closeServers()
   await store.close()
   await agentStore.close()
 })
@@ -115,8 +116,8 @@ describe('resource scoping', () => {
       call(runtime, 'POST', '/memory/threads/:threadId/working-memory', { ...asAlice, body: { workingMemory: 'x' } }),
       save('bob-t', ['injected'], 'alice', 'alice'),
       call(runtime, 'POST', '/memory/messages/delete', { resourceId: 'alice', body: { messageIds: ['bob-t-secret'] } }),
-    ]
-    for (const attempt of attempts) expect(await failure(attempt)).toMatchObject({ status: 404, code: 'NOT_FOUND' })
+    ].map(failure)
+    for (const attempt of attempts) expect(await attempt).toMatchObject({ status: 404, code: 'NOT_FOUND' })
     expect(await store.threads.getThread('bob-t')).toMatchObject({ title: null })
     expect(await store.threads.getMessages(['bob-t-secret', 'bob-t-injected'])).toHaveLength(1)
   })

@@ -1,14 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
-import { HttpError } from '../../../src/core/errors.js'
-import { resultKind, type StreamResult } from '../../../src/http/route.js'
-import { workflowRoutes } from '../../../src/routes/workflows.js'
 import { createRuntime, type Runtime } from '../../../src/runtime.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
 import { createStep, createWorkflow } from '../../../src/workflows/workflow.js'
-import { approvalWorkflow, callRoute, deferred, findRoute, mathWorkflow } from './fixtures/workflows.js'
+import { callRoute as call, closeServers, failure, frames, send, type RouteCall } from '../../harness/node-client.js'
+import { approvalWorkflow, deferred, mathWorkflow } from './fixtures/workflows.js'
 
-const route = (method: string, path: string) => findRoute(workflowRoutes, method, path)
+type Route = readonly [method: string, path: string]
+const route = (method: string, path: string): Route => [method, path]
+/** Calls the route on the node host serving this test's runtime. */
+const callRoute = (r: Route, runtime: Runtime, input?: RouteCall) => call(runtime, r[0], r[1], input)
 const createRun = route('POST', '/workflows/:workflowId/create-run')
 const startAsync = route('POST', '/workflows/:workflowId/start-async')
 const start = route('POST', '/workflows/:workflowId/start')
@@ -21,21 +22,6 @@ const cancel = route('POST', '/workflows/:workflowId/runs/:runId/cancel')
 const restart = route('POST', '/workflows/:workflowId/runs/:runId/restart')
 
 const num = z.object({ n: z.number() })
-
-async function failure(promise: Promise<unknown>): Promise<HttpError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  if (!(error instanceof HttpError)) throw new Error(`expected an HttpError, got ${String(error)}`)
-  return error
-}
-
-async function drain(source: AsyncIterable<unknown>): Promise<Array<{ type: string; payload: any }>> {
-  const items: Array<{ type: string; payload: any }> = []
-  for await (const item of source) items.push(item as { type: string; payload: any })
-  return items
-}
 
 let runtime: Runtime
 let gate: ReturnType<typeof deferred<void>>
@@ -69,6 +55,7 @@ beforeEach(() => {
 })
 
 afterEach(async () => {
+  await closeServers()
   gate.resolve()
   vi.restoreAllMocks()
   await runtime.close()
@@ -98,7 +85,7 @@ describe('workflow routes', () => {
     const state = await callRoute(getRun, runtime, { params: { workflowId: 'mathWorkflow', runId } })
     expect(state).toMatchObject({ runId, workflowName: 'math-workflow', resourceId: null, status: 'success', result: { result: 18 }, payload: { a: 4, b: 5 } })
     expect(state.steps.add.output).toEqual({ sum: 9 })
-    expect(state.createdAt).toBeInstanceOf(Date)
+    expect(new Date(state.createdAt).toISOString()).toBe(state.createdAt)
     const again = await failure(callRoute(startAsync, runtime, { params: { workflowId: 'mathWorkflow' }, query: { runId }, body: { inputData: { a: 1, b: 1 } } }))
     expect(again.status).toBe(409)
   })
@@ -121,21 +108,22 @@ describe('workflow routes', () => {
     expect(errors).not.toHaveBeenCalled()
   })
 
-  it('requires ?runId on /start', () => {
-    expect(() => start.query!.parse({})).toThrow()
+  it('requires ?runId on /start', async () => {
+    const error = await failure(callRoute(start, runtime, { params: { workflowId: 'held' }, body: { inputData: { n: 1 } } }))
+    expect(error).toMatchObject({ status: 400, issues: [{ field: 'runId' }] })
   })
 
   it('streams records by default and SSE when asked, each event in Mastra’s envelope', async () => {
-    const records = await callRoute(stream, runtime, { params: { workflowId: 'mathWorkflow' }, query: { runId: 's1' }, body: { inputData: { a: 1, b: 1 } } })
-    expect(resultKind(records)).toBe('records')
-    const events = await drain((records as StreamResult).source)
+    const records = await send(runtime, ...stream, { params: { workflowId: 'mathWorkflow' }, query: { runId: 's1' }, body: { inputData: { a: 1, b: 1 } } })
+    expect(records.headers.get('content-type')).toBe('text/plain; charset=utf-8')
+    const events = await frames(records)
     expect(events.map((e) => e.type)).toEqual(['workflow-start', 'workflow-step-start', 'workflow-step-result', 'workflow-step-start', 'workflow-step-result', 'workflow-finish'])
     expect(events[5].payload.finalWorkflowResult).toEqual({ result: 4 })
 
-    const request = { headers: { accept: 'text/event-stream' } } as never
-    const sse = await callRoute(stream, runtime, { params: { workflowId: 'mathWorkflow' }, body: { inputData: { a: 1, b: 1 } }, request })
-    expect(resultKind(sse)).toBe('sse')
-    expect((await drain((sse as StreamResult).source)).at(-1)?.type).toBe('workflow-finish')
+    const headers = { accept: 'text/event-stream' }
+    const sse = await send(runtime, ...stream, { params: { workflowId: 'mathWorkflow' }, body: { inputData: { a: 1, b: 1 } }, headers })
+    expect(sse.headers.get('content-type')).toBe('text/event-stream')
+    expect((await frames(sse)).at(-1)?.type).toBe('workflow-finish')
   })
 
   it('refuses a stream with bad input as a 400 before streaming', async () => {
@@ -145,10 +133,9 @@ describe('workflow routes', () => {
 
   it('keeps a streamed run going after a disconnect, unless cancelOnDisconnect', async () => {
     const client = new AbortController()
-    const kept = await callRoute(stream, runtime, { params: { workflowId: 'held' }, query: { runId: 'keep' }, body: { inputData: { n: 1 } }, signal: client.signal })
+    await send(runtime, ...stream, { params: { workflowId: 'held' }, query: { runId: 'keep' }, body: { inputData: { n: 1 } }, signal: client.signal })
     await gateStarted.promise
     client.abort()
-    await (kept as StreamResult).source[Symbol.asyncIterator]().return?.()
     gate.resolve()
     await settled('held', 'keep')
     expect((await callRoute(getRun, runtime, { params: { workflowId: 'held', runId: 'keep' } })).status).toBe('success')
@@ -157,7 +144,7 @@ describe('workflow routes', () => {
     gateStarted = deferred()
     const leaving = new AbortController()
     const query = { runId: 'drop', cancelOnDisconnect: 'true' }
-    await callRoute(stream, runtime, { params: { workflowId: 'held' }, query, body: { inputData: { n: 1 } }, signal: leaving.signal })
+    await send(runtime, ...stream, { params: { workflowId: 'held' }, query, body: { inputData: { n: 1 } }, signal: leaving.signal })
     await gateStarted.promise
     leaving.abort()
     await settled('held', 'drop')
@@ -235,8 +222,8 @@ describe('workflow routes', () => {
         callRoute(stream, runtime, { params, query: { runId }, body: { inputData: { value: 1 } }, ...asBob }),
         callRoute(startAsync, runtime, { params, query: { runId }, body: { inputData: { value: 1 } }, ...asBob }),
         callRoute(start, runtime, { params, query: { runId }, body: { inputData: { value: 1 } }, ...asBob }),
-      ]
-      for (const attempt of attempts) expect((await failure(attempt)).status).toBe(404)
+      ].map(failure)
+      for (const attempt of attempts) expect((await attempt).status).toBe(404)
       expect((await callRoute(getRun, runtime, { params: { ...params, runId }, resourceId: 'alice' })).status).toBe('suspended')
       const done = await callRoute(resumeAsync, runtime, { params, query: { runId }, body: { resumeData: { approved: true } }, resourceId: 'alice' })
       expect(done.status).toBe('success')
