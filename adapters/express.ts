@@ -1,11 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import express from 'express'
-import type { Router } from 'express'
-import type { MountOptions } from '../src/http/dispatch.js'
+import type { Request, Response, Router } from 'express'
+import type { MountOptions as CoreMountOptions } from '../src/http/dispatch.js'
 import { createMount } from '../src/mount.js'
 import type { Runtime } from '../src/runtime.js'
 
-export type { MountOptions }
+/** What `req.host` holds in this mount's hooks. */
+export interface ExpressHost {
+  framework: 'express'
+  req: Request
+  res: Response
+}
+
+export type MountOptions = CoreMountOptions<ExpressHost>
 
 /**
  * Mounts the runtime's routes on an Express (4 or 5) router.
@@ -19,8 +26,9 @@ export function mount(runtime: Runtime, options: MountOptions = {}): Router {
     const method = mounted.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete'
     router[method](mounted.path, (req, res) => {
       const raw = req as unknown as IncomingMessage
+      const host: ExpressHost = { framework: 'express', req, res }
       void core.handle(mounted, {
-        host: { framework: 'express', req, res },
+        host,
         raw,
         res: res as unknown as ServerResponse,
         params: req.params as Record<string, string>,

@@ -1,9 +1,16 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import type { MountedRoute, MountOptions } from '../src/http/dispatch.js'
+import type { MountedRoute, MountOptions as CoreMountOptions } from '../src/http/dispatch.js'
 import { createMount } from '../src/mount.js'
 import type { Runtime } from '../src/runtime.js'
 
-export type { MountOptions }
+/** What `req.host` holds in this mount's hooks. */
+export interface FastifyHost {
+  framework: 'fastify'
+  request: FastifyRequest
+  reply: FastifyReply
+}
+
+export type MountOptions = CoreMountOptions<FastifyHost>
 
 /**
  * A Fastify plugin serving the runtime's routes; register it with a prefix.

@@ -1,10 +1,16 @@
 import Router from '@koa/router'
-import type { Middleware } from 'koa'
+import type { Context, Middleware } from 'koa'
 import type { MountOptions } from '../src/http/dispatch.js'
 import { createMount } from '../src/mount.js'
 import type { Runtime } from '../src/runtime.js'
 
-export interface KoaMountOptions extends MountOptions {
+/** What `req.host` holds in this mount's hooks. */
+export interface KoaHost {
+  framework: 'koa'
+  ctx: Context
+}
+
+export interface KoaMountOptions extends MountOptions<KoaHost> {
   /** Path the routes are served under, e.g. `/api`. */
   prefix?: string
 }

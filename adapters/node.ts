@@ -5,7 +5,14 @@ import { writeError } from '../src/http/write.js'
 import { createMount } from '../src/mount.js'
 import type { Runtime } from '../src/runtime.js'
 
-export interface NodeHandlerOptions extends MountOptions {
+/** What `req.host` holds in this handler's hooks. */
+export interface NodeHost {
+  framework: 'node'
+  req: IncomingMessage
+  res: ServerResponse
+}
+
+export interface NodeHandlerOptions extends MountOptions<NodeHost> {
   /** Path the routes are served under, e.g. `/api` (default: the server's root). */
   prefix?: string
 }
@@ -30,7 +37,7 @@ export function createHandler(runtime: Runtime, options: NodeHandlerOptions = {}
     if (!found) return next ? next() : writeError(res, notFound('Not found'))
     // A body parser that ran before (connect's `bodyParser.json()`) leaves `req.body`.
     const parsedBody = req.readableEnded ? (req as { body?: unknown }).body : undefined
-    const host = { framework: 'node' as const, req, res }
+    const host: NodeHost = { framework: 'node', req, res }
     void core.handle(found.route, { host, raw: req, res, params: found.params, parsedBody, basePath: prefix })
   }
 }

@@ -4,11 +4,20 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import express from 'express'
-import { mount } from 'agentmount/express'
-import { userFromAuthorization } from '../shared/auth.js'
+import { mount, type ExpressHost } from 'agentmount/express'
+import { demoHooks, userFromAuthorization, type DemoUser } from '../shared/auth.js'
 import { banner } from '../shared/banner.js'
 import { createDemoRuntime } from '../shared/runtime.js'
 import type { Store } from 'agentmount'
+
+// Where a passport-style middleware keeps the signed-in user.
+declare global {
+  namespace Express {
+    interface Request {
+      user?: DemoUser
+    }
+  }
+}
 
 export interface AppOptions {
   port?: number
@@ -26,11 +35,11 @@ export async function startExpressApp({ port = Number(process.env.PORT ?? 3000),
   })
   // The app's own auth: it only identifies; the kit decides what each route requires.
   app.use((req, _res, next) => {
-    ;(req as any).user = userFromAuthorization(req.headers.authorization)
+    req.user = userFromAuthorization(req.headers.authorization)
     next()
   })
   app.get('/health', (_req, res) => res.json({ ok: true }))
-  app.use('/api', mount(runtime, { console: true }))
+  app.use('/api', mount(runtime, { console: true, ...demoHooks<ExpressHost>((host) => host.req.user) }))
   const server = createServer(app)
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
   server.on('close', () => void runtime.close())

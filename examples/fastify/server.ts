@@ -3,8 +3,8 @@
 import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import Fastify from 'fastify'
-import { mount } from 'agentmount/fastify'
-import { userFromAuthorization, type DemoUser } from '../shared/auth.js'
+import { mount, type FastifyHost } from 'agentmount/fastify'
+import { demoHooks, userFromAuthorization, type DemoUser } from '../shared/auth.js'
 import { banner } from '../shared/banner.js'
 import { createDemoRuntime } from '../shared/runtime.js'
 import type { Store } from 'agentmount'
@@ -30,7 +30,7 @@ export async function startFastifyApp({ port = Number(process.env.PORT ?? 3001),
   })
   app.addHook('onClose', async () => runtime.close())
   app.get('/health', async () => ({ ok: true }))
-  await app.register(mount(runtime, { console: true }), { prefix: '/api' })
+  await app.register(mount(runtime, { console: true, ...demoHooks<FastifyHost>((host) => host.request.user) }), { prefix: '/api' })
   await app.listen({ port, host: '127.0.0.1' })
   return app
 }

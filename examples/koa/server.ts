@@ -5,11 +5,18 @@ import type { AddressInfo } from 'node:net'
 import { pathToFileURL } from 'node:url'
 import Koa from 'koa'
 import Router from '@koa/router'
-import { mount } from 'agentmount/koa'
-import { userFromAuthorization } from '../shared/auth.js'
+import { mount, type KoaHost } from 'agentmount/koa'
+import { demoHooks, userFromAuthorization, type DemoUser } from '../shared/auth.js'
 import { banner } from '../shared/banner.js'
 import { createDemoRuntime } from '../shared/runtime.js'
 import type { Store } from 'agentmount'
+
+// Where the app's auth middleware keeps the signed-in user.
+declare module 'koa' {
+  interface DefaultState {
+    user?: DemoUser
+  }
+}
 
 export interface AppOptions {
   port?: number
@@ -34,7 +41,7 @@ export async function startKoaApp({ port = Number(process.env.PORT ?? 3002), log
     ctx.body = { ok: true }
   })
   app.use(own.routes())
-  app.use(mount(runtime, { prefix: '/api', console: true }))
+  app.use(mount(runtime, { prefix: '/api', console: true, ...demoHooks<KoaHost>((host) => host.ctx.state.user) }))
   const server = createServer(app.callback())
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
   server.on('close', () => void runtime.close())

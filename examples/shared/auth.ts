@@ -1,6 +1,6 @@
 // The host apps' own (deliberately tiny) token auth: each host's middleware puts the user
 // where that framework usually keeps it; the kit reads it from there.
-import type { HostObjects } from 'agentmount'
+import type { AuthHooks, ContextHook, HostObjects } from 'agentmount'
 
 export interface DemoUser extends Record<string, unknown> {
   id: string
@@ -18,10 +18,24 @@ export function userFromAuthorization(header: string | undefined): DemoUser | un
   return header?.startsWith('Bearer ') ? DEMO_TOKENS[header.slice(7)] : undefined
 }
 
-/** Passport-style `req.user`, a Fastify request decoration, or Koa's `ctx.state.user`. */
-export function userOf(host: HostObjects): DemoUser | undefined {
-  if (host.framework === 'express') return host.req.user
-  if (host.framework === 'fastify') return host.request.user
-  if (host.framework === 'koa') return host.ctx.state.user
-  return undefined
+// The context every agent, tool and step receives carries the signed-in user, typed once here.
+declare module 'agentmount' {
+  interface RequestContext {
+    user?: DemoUser
+  }
+}
+
+/**
+ * The kit's auth and context hooks for a host whose own middleware put the user where
+ * `userOf` finds it (passport-style `req.user`, a Fastify decoration, Koa's `ctx.state.user`):
+ * the app already verified the token; the kit only reads the result.
+ */
+export function demoHooks<H extends HostObjects>(userOf: (host: H) => DemoUser | undefined): { auth: AuthHooks<H>; context: ContextHook<H> } {
+  return {
+    auth: {
+      authenticate: (req) => userOf(req.host) ?? null,
+      resourceId: (principal) => String(principal.id),
+    },
+    context: (req) => ({ user: userOf(req.host) }),
+  }
 }

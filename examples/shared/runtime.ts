@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { Agent, createRuntime, type Store, createStep, createTool, createWorkflow, defineRoute, HttpError, Memory } from 'agentmount'
 import type { RequestContext } from 'agentmount'
 import { pickDemoModel } from './model.js'
-import { userOf, type DemoUser } from './auth.js'
+import './auth.js'
 
 const ORDERS: Record<string, { id: string; item: string; amount: number; status: string }> = {
   'A-1001': { id: 'A-1001', item: 'Trail running shoes', amount: 129, status: 'delivered' },
@@ -16,7 +16,7 @@ const currentUser = createTool({
   description: 'Who is signed in: name, plan and email of the current customer.',
   inputSchema: z.object({}),
   execute: async (_input, { context }) => {
-    const user = context.user as DemoUser | undefined
+    const user = context.user
     return user ? { name: user.name, plan: user.plan, email: user.email } : { name: 'guest', plan: 'none' }
   },
 })
@@ -41,7 +41,7 @@ export async function createDemoRuntime(options: { store?: Store } = {}) {
     name: 'Support agent',
     description: 'Answers order questions for the signed-in customer.',
     instructions: ({ context }: { context: RequestContext }) => {
-      const user = context.user as DemoUser | undefined
+      const user = context.user
       return `You are a friendly support agent. The customer is ${user?.name ?? 'unknown'} on the ${user?.plan ?? 'free'} plan. Use tools to look up orders.`
     },
     model,
@@ -113,12 +113,6 @@ export async function createDemoRuntime(options: { store?: Store } = {}) {
     tools: { currentUser, lookupOrder },
     mcp: {},
     routes: [me],
-    // The app's own middleware already verified the token; the kit only reads the result.
-    auth: {
-      authenticate: (req) => userOf(req.host) ?? null,
-      resourceId: (principal) => String(principal.id),
-    },
-    context: (req) => ({ user: userOf(req.host) }),
     // A reply keeps going when its tab closes: reloading the page rejoins it (`useChat({ resume: true })`).
     onDisconnect: 'continue',
   })

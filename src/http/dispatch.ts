@@ -19,14 +19,14 @@ import { failureOf, reportSafely, reportToStderr, type ErrorReporter, type Failu
  * The mount's one reporting channel: every unexpected failure, with the request when there is
  * one (absent for a failure no request is waiting on) and what failed.
  */
-export type MountErrorHandler = (err: unknown, req: NeutralRequest | undefined, info: FailureInfo) => void
+export type MountErrorHandler<H extends HostObjects = HostObjects> = (err: unknown, req: NeutralRequest<H> | undefined, info: FailureInfo) => void
 
-/** Options every adapter's `mount(runtime, options)` accepts. */
-export interface MountOptions {
+/** Options every adapter's `mount(runtime, options)` accepts; `H` types `req.host` in the hooks. */
+export interface MountOptions<H extends HostObjects = HostObjects> {
   /** Overrides the runtime's auth hooks for this mount. */
-  auth?: AuthHooks
+  auth?: AuthHooks<H>
   /** Overrides the runtime's context hook for this mount. */
-  context?: ContextHook
+  context?: ContextHook<H>
   /** Keys a client may set via `requestContext` in a body; default the runtime's (none). */
   clientContextKeys?: string[]
   /** Default request body limit in bytes (1 MiB). */
@@ -41,7 +41,7 @@ export interface MountOptions {
    * that stopped. Also gets the runtime's failures that have no request (`req` undefined).
    * Default: written to standard error.
    */
-  onError?: MountErrorHandler
+  onError?: MountErrorHandler<H>
   /**
    * Serve the browser console at `<prefix>/_console` (default off). Refused when
    * `NODE_ENV=production` unless given as `{ production: true }`.
@@ -107,7 +107,8 @@ export class Mount implements MountInfo {
   readonly #openApi = new Map<string, OpenApiDocument>()
 
   /** `extraRoutes` are mount-level routes (the console) served beside the runtime's. */
-  constructor(runtime: MountSource, options: MountOptions = {}, extraRoutes: readonly Route[] = []) {
+  // Any host: the adapter that built the options hands the core its own host objects.
+  constructor(runtime: MountSource, options: MountOptions<any> = {}, extraRoutes: readonly Route[] = []) {
     this.#services = runtime.services
     this.#auth = options.auth ?? runtime.auth
     this.#context = options.context ?? runtime.context

@@ -1,11 +1,14 @@
 import type { Principal, RequestContext } from '../core/context.js'
 import type { ErrorChannel } from '../core/report.js'
 import type { Services } from '../services/services.js'
-import type { AuthorizeArgs, NeutralRequest, Route } from './route.js'
+import type { AuthorizeArgs, HostObjects, NeutralRequest, Route } from './route.js'
 
-/** Host-supplied identity hooks. Only headers are available when `authenticate` runs. */
-export interface AuthHooks {
-  authenticate?: (req: NeutralRequest) => Principal | null | undefined | Promise<Principal | null | undefined>
+/**
+ * Host-supplied identity hooks. Only headers are available when `authenticate` runs. `H` is the
+ * host's native objects: given to a host's `mount`, `req.host` has that framework's types.
+ */
+export interface AuthHooks<H extends HostObjects = HostObjects> {
+  authenticate?: (req: NeutralRequest<H>) => Principal | null | undefined | Promise<Principal | null | undefined>
   authorize?: (args: AuthorizeArgs) => boolean | Promise<boolean>
   /**
    * The resource a principal owns; memory threads and workflow runs are scoped to it. Without
@@ -15,7 +18,7 @@ export interface AuthHooks {
 }
 
 /** Builds the request context from the host request (`req.user`, `ctx.state` via `req.host`). */
-export type ContextHook = (req: NeutralRequest) => RequestContext | Promise<RequestContext>
+export type ContextHook<H extends HostObjects = HostObjects> = (req: NeutralRequest<H>) => RequestContext | Promise<RequestContext>
 
 /** What a client going away does to the agent run it started: stop it, or let it finish to be rejoined. */
 export type DisconnectPolicy = 'abort' | 'continue'

@@ -6,7 +6,10 @@ import type { Services } from '../services/services.js'
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
-/** The native objects of the host, for hooks that need `req.user` or `ctx.state`. */
+/**
+ * The native objects of the host, for hooks that need `req.user` or `ctx.state`. Loosely
+ * typed here; each adapter's options type them with its framework's own request.
+ */
 export type HostObjects =
   | { framework: 'express'; req: any; res: any }
   | { framework: 'fastify'; request: any; reply: any }
@@ -14,7 +17,7 @@ export type HostObjects =
   | { framework: 'node'; req: IncomingMessage; res: ServerResponse }
 
 /** A host request translated into the shape the core works on. */
-export interface NeutralRequest {
+export interface NeutralRequest<H extends HostObjects = HostObjects> {
   method: string
   /** Path below the mount prefix, e.g. `/agents/support/generate`. */
   path: string
@@ -23,7 +26,7 @@ export interface NeutralRequest {
   headers: IncomingHttpHeaders
   /** Fires when the client goes away before the response finished. */
   signal: AbortSignal
-  host: HostObjects
+  host: H
   /** The raw Node request, read by the core when no host parser consumed it. */
   raw: IncomingMessage
   /** The body a host parser produced, read only when that parser consumed the stream. */

@@ -88,7 +88,7 @@ export async function startMcpApp(factory: HostFactory, mcp: McpOptions = {}): P
     description: 'The signed-in user and tenant',
     inputSchema: z.object({ greeting: z.string().default('hello') }),
     outputSchema: z.object({ greeting: z.string(), user: z.string(), tenant: z.string() }),
-    execute: async ({ greeting }, { context }) => ({ greeting, user: String(context.user), tenant: String(context.tenant) }),
+    execute: async ({ greeting }, { context }) => ({ greeting, user: String(context.userId), tenant: String(context.tenant) }),
   })
   const count = createTool({
     id: 'count',
@@ -157,7 +157,7 @@ export async function startMcpApp(factory: HostFactory, mcp: McpOptions = {}): P
         authorize: ({ principal, permission, params }) =>
           permission === 'mcp:execute' ? principal?.id !== 'root' : !(principal?.id === 'bob' && params.toolId === 'count'),
       },
-      context: (req) => ({ user: hostUser(req.host)?.id, tenant: hostUser(req.host)?.tenant }),
+      context: (req) => ({ userId: hostUser(req.host)?.id, tenant: hostUser(req.host)?.tenant }),
       onError: (err) => unexpected.push(err),
     },
   })
