@@ -1,6 +1,7 @@
 import { MastraClient } from '@mastra/client-js'
+import { z } from 'zod'
 import { Agent } from '../../src/agents/agent.js'
-import type { AnyTool } from '../../src/agents/tool.js'
+import { createTool, type AnyTool } from '../../src/agents/tool.js'
 import type { MountOptions } from '../../src/http/dispatch.js'
 import { Memory } from '../../src/memory/memory.js'
 import { createRuntime, type Runtime } from '../../src/runtime.js'
@@ -20,6 +21,8 @@ export interface ClientApp {
   host: TestHost
   gates: Gates
   log: ExecutionLog
+  /** Orders the `cashier`'s refund tool really refunded, in order. */
+  refunds: string[]
   /** The store's file, for a second "process" that shares it. */
   storePath: string
   /** Errors the mount answered as 500; a passing test leaves this empty. */
@@ -30,16 +33,22 @@ export interface ClientApp {
 }
 
 /**
- * Agents: `support` (the weather tool, memory, per-tenant instructions) and `concierge`
- * (tools picked per request: acme gets weather and clock, everyone else only clock). The
- * runtime adds `clock`. Workflows: `math`, `refund` (suspends for approval), `pipeline`
- * (its `slow` step waits on a gate the test opens).
+ * Agents: `support` (the weather tool, memory, per-tenant instructions), `concierge` (tools
+ * picked per request: acme gets weather and clock, everyone else only clock) and `cashier`
+ * (memory, a refund tool that waits for approval). The runtime adds `clock`. Workflows:
+ * `math`, `refund` (suspends for approval), `pipeline` (its `slow` step waits on a gate the
+ * test opens).
  */
 export async function startClientApp(factory: HostFactory): Promise<ClientApp> {
   const dir = tempDir()
   const store = openTestStore(dir.file)
   const gates = new Gates()
   const log = new ExecutionLog()
+  const refunds: string[] = []
+  const refund = createTool({
+    id: 'refund', description: 'Refunds an order', inputSchema: z.object({ orderId: z.string().min(1) }), requireApproval: true,
+    execute: async ({ orderId }) => (refunds.push(orderId), { refunded: orderId }),
+  })
   const runtime = createRuntime({
     store,
     tools: { clock },
@@ -53,6 +62,7 @@ export async function startClientApp(factory: HostFactory): Promise<ClientApp> {
         id: 'concierge', name: 'Concierge', instructions: 'Be helpful.', model: scriptedModel(),
         tools: ({ context }): Record<string, AnyTool> => (context.tenant === 'acme' ? { weather, clock } : { clock }),
       }),
+      cashier: new Agent({ id: 'cashier', name: 'Cashier', instructions: 'Refund orders.', model: scriptedModel(), tools: { refund }, memory: new Memory() }),
     },
     workflows: { math: mathWorkflow(log), refund: refundWorkflow(log), pipeline: pipelineWorkflow(gates, log) },
     // Interrupted runs are restarted by the client's calls, not by a sweep.
@@ -70,6 +80,7 @@ export async function startClientApp(factory: HostFactory): Promise<ClientApp> {
     host,
     gates,
     log,
+    refunds,
     storePath: dir.file,
     unexpected,
     client: (token) =>
