@@ -137,14 +137,3 @@ export interface AgentRunStore {
   /** Deletes finished runs (and their events) that finished before `before`; returns how many. */
   prune(before: Date): Promise<number>
 }
-
-/** The stored form of a run's metrics (one JSON value), or undefined when a patch sets none. */
-export function metricsPatch(fields: { cost?: RunCost | null; timeToFirstTokenMs?: number | null }): Record<string, unknown> | undefined {
-  if (fields.cost == null && fields.timeToFirstTokenMs == null) return undefined
-  return { cost: fields.cost ?? null, timeToFirstTokenMs: fields.timeToFirstTokenMs ?? null }
-}
-
-/** A run's metrics read back from their stored form. */
-export function metricsOf(stored: { cost?: RunCost | null; timeToFirstTokenMs?: number | null } | null): Pick<AgentRunRecord, 'cost' | 'timeToFirstTokenMs'> {
-  return { cost: stored?.cost ?? null, timeToFirstTokenMs: stored?.timeToFirstTokenMs ?? null }
-}

@@ -8,65 +8,12 @@ import type {
   AgentRunStore,
   ListAgentRunsQuery,
 } from './agent-runs.js'
-import { metricsOf, metricsPatch } from './agent-runs.js'
+import { AGENT_RUN_COLUMNS, agentRunPatchValues, agentRunRecordOf, agentRunValues, type AgentRunRow } from './agent-run-rows.js'
 import { GroupCommit, isPrimaryKeyViolation } from './group-commit.js'
-
-interface RunRow {
-  run_id: string
-  agent_id: string
-  kind: AgentRunRecord['kind']
-  thread_id: string | null
-  resource_id: string | null
-  status: AgentRunRecord['status']
-  model: string
-  steps: string
-  usage: string
-  finish_reason: string | null
-  error: string
-  pending: string
-  state: string
-  last_seq: number
-  version: number
-  created_at: number
-  updated_at: number
-  finished_at: number | null
-  metrics: string | null
-}
-
-const COLUMNS =
-  'run_id, agent_id, kind, thread_id, resource_id, status, model, steps, usage, finish_reason, error, pending, state, ' +
-  'last_seq, version, created_at, updated_at, finished_at, metrics'
 
 const NO_LIMIT = -1
 
-function toRecord(row: RunRow): AgentRunRecord {
-  return {
-    runId: row.run_id,
-    agentId: row.agent_id,
-    kind: row.kind,
-    threadId: row.thread_id,
-    resourceId: row.resource_id,
-    status: row.status,
-    model: JSON.parse(row.model),
-    steps: JSON.parse(row.steps),
-    usage: JSON.parse(row.usage),
-    finishReason: row.finish_reason,
-    error: JSON.parse(row.error),
-    pendingApprovals: JSON.parse(row.pending),
-    state: JSON.parse(row.state),
-    lastSeq: row.last_seq,
-    version: row.version,
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-    finishedAt: row.finished_at === null ? null : new Date(row.finished_at),
-    ...metricsOf(row.metrics === null ? null : JSON.parse(row.metrics)),
-  }
-}
-
-/** A patch field as a column value: JSON text, or NULL to keep the stored one. */
-function jsonOrKeep(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value)
-}
+const epochMs = (date: Date) => date.getTime()
 
 /** The `agent_runs` and `agent_run_events` tables; writes share the store's group commit. */
 export class SqliteAgentRuns implements AgentRunStore {
@@ -85,8 +32,8 @@ export class SqliteAgentRuns implements AgentRunStore {
   constructor(db: Database.Database, writes: GroupCommit = new GroupCommit(db)) {
     this.#db = db
     this.#writes = writes
-    this.#insert = db.prepare(`INSERT INTO agent_runs (${COLUMNS}) VALUES (${COLUMNS.split(',').map(() => '?').join(', ')})`)
-    this.#get = db.prepare(`SELECT ${COLUMNS} FROM agent_runs WHERE run_id = ?`)
+    this.#insert = db.prepare(`INSERT INTO agent_runs (${AGENT_RUN_COLUMNS}) VALUES (${AGENT_RUN_COLUMNS.split(',').map(() => '?').join(', ')})`)
+    this.#get = db.prepare(`SELECT ${AGENT_RUN_COLUMNS} FROM agent_runs WHERE run_id = ?`)
     this.#touch = db.prepare("UPDATE agent_runs SET last_seq = ?, updated_at = ? WHERE run_id = ? AND status = 'running'")
     this.#insertEvent = db.prepare('INSERT INTO agent_run_events (run_id, seq, data) VALUES (?, ?, ?)')
     this.#events = db.prepare('SELECT seq, data FROM agent_run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?')
@@ -96,13 +43,7 @@ export class SqliteAgentRuns implements AgentRunStore {
   }
 
   async create(record: AgentRunRecord): Promise<void> {
-    const values = [
-      record.runId, record.agentId, record.kind, record.threadId, record.resourceId, record.status,
-      JSON.stringify(record.model), JSON.stringify(record.steps), JSON.stringify(record.usage), record.finishReason,
-      JSON.stringify(record.error), JSON.stringify(record.pendingApprovals), JSON.stringify(record.state),
-      record.lastSeq, record.version, record.createdAt.getTime(), record.updatedAt.getTime(), record.finishedAt?.getTime() ?? null,
-      jsonOrKeep(metricsPatch(record)),
-    ]
+    const values = agentRunValues(record, epochMs)
     try {
       await this.#writes.run(() => this.#insert.run(values))
     } catch (err) {
@@ -112,8 +53,8 @@ export class SqliteAgentRuns implements AgentRunStore {
   }
 
   async get(runId: string): Promise<AgentRunRecord | null> {
-    const row = this.#get.get(runId) as RunRow | undefined
-    return row ? toRecord(row) : null
+    const row = this.#get.get(runId) as AgentRunRow | undefined
+    return row ? agentRunRecordOf(row) : null
   }
 
   async list(query: ListAgentRunsQuery): Promise<{ runs: AgentRunRecord[]; total: number }> {
@@ -130,17 +71,13 @@ export class SqliteAgentRuns implements AgentRunStore {
     if (query.from !== undefined) filter('created_at >= ?', query.from.getTime())
     if (query.to !== undefined) filter('created_at <= ?', query.to.getTime())
     const { page, count } = this.#listStatements(clauses.length === 0 ? '' : `WHERE ${clauses.join(' AND ')}`)
-    const rows = page.all(...values, query.perPage, query.page * query.perPage) as RunRow[]
+    const rows = page.all(...values, query.perPage, query.page * query.perPage) as AgentRunRow[]
     const { total } = count.get(...values) as { total: number }
-    return { runs: rows.map(toRecord), total }
+    return { runs: rows.map(agentRunRecordOf), total }
   }
 
   async transition(runId: string, expect: AgentRunExpectation, patch: AgentRunPatch): Promise<boolean> {
-    const values: unknown[] = [
-      patch.status, jsonOrKeep(patch.model), jsonOrKeep(patch.steps), jsonOrKeep(patch.usage), patch.finishReason ?? null,
-      jsonOrKeep(patch.error), jsonOrKeep(patch.pendingApprovals), jsonOrKeep(patch.state), patch.finishedAt?.getTime() ?? null,
-      jsonOrKeep(metricsPatch(patch)), Date.now(), runId, expect.status,
-    ]
+    const values = [...agentRunPatchValues(patch, epochMs), Date.now(), runId, expect.status]
     if (expect.owner !== undefined) values.push(expect.owner)
     if (expect.version !== undefined) values.push(expect.version)
     const statement = this.#transition(expect.owner !== undefined, expect.version !== undefined)
@@ -174,7 +111,7 @@ export class SqliteAgentRuns implements AgentRunStore {
     let statements = this.#lists.get(where)
     if (!statements) {
       statements = {
-        page: this.#db.prepare(`SELECT ${COLUMNS} FROM agent_runs ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`),
+        page: this.#db.prepare(`SELECT ${AGENT_RUN_COLUMNS} FROM agent_runs ${where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?`),
         count: this.#db.prepare(`SELECT COUNT(*) AS total FROM agent_runs ${where}`),
       }
       this.#lists.set(where, statements)

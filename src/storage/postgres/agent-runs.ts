@@ -6,64 +6,11 @@ import type {
   AgentRunRecord,
   AgentRunStore,
   ListAgentRunsQuery,
-  RunCost,
 } from '../agent-runs.js'
-import { metricsOf, metricsPatch } from '../agent-runs.js'
+import { AGENT_RUN_COLUMNS, agentRunPatchValues, agentRunRecordOf, agentRunValues, type AgentRunRow } from '../agent-run-rows.js'
 import { query, sqlState, UNIQUE_VIOLATION, type PgContext } from './sql.js'
 
-interface RunRow {
-  run_id: string
-  agent_id: string
-  kind: AgentRunRecord['kind']
-  thread_id: string | null
-  resource_id: string | null
-  status: AgentRunRecord['status']
-  model: AgentRunRecord['model']
-  steps: AgentRunRecord['steps']
-  usage: AgentRunRecord['usage']
-  finish_reason: string | null
-  error: AgentRunRecord['error']
-  pending: AgentRunRecord['pendingApprovals']
-  state: AgentRunRecord['state']
-  last_seq: number
-  version: number
-  created_at: Date
-  updated_at: Date
-  finished_at: Date | null
-  metrics: { cost?: RunCost | null; timeToFirstTokenMs?: number | null } | null
-}
-
-const COLUMNS =
-  'run_id, agent_id, kind, thread_id, resource_id, status, model, steps, usage, finish_reason, error, pending, state, ' +
-  'last_seq, version, created_at, updated_at, finished_at, metrics'
-
-function toRecord(row: RunRow): AgentRunRecord {
-  return {
-    runId: row.run_id,
-    agentId: row.agent_id,
-    kind: row.kind,
-    threadId: row.thread_id,
-    resourceId: row.resource_id,
-    status: row.status,
-    model: row.model,
-    steps: row.steps,
-    usage: row.usage,
-    finishReason: row.finish_reason,
-    error: row.error,
-    pendingApprovals: row.pending,
-    state: row.state,
-    lastSeq: row.last_seq,
-    version: row.version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    finishedAt: row.finished_at,
-    ...metricsOf(row.metrics),
-  }
-}
-
-function jsonOrKeep(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value)
-}
+const asDate = (date: Date) => date
 
 /** The `agent_runs` and `agent_run_events` tables in PostgreSQL; an append is one statement. */
 export class PgAgentRuns implements AgentRunStore {
@@ -76,12 +23,7 @@ export class PgAgentRuns implements AgentRunStore {
   }
 
   async create(record: AgentRunRecord): Promise<void> {
-    const values = [
-      record.runId, record.agentId, record.kind, record.threadId, record.resourceId, record.status,
-      JSON.stringify(record.model), JSON.stringify(record.steps), JSON.stringify(record.usage), record.finishReason,
-      JSON.stringify(record.error), JSON.stringify(record.pendingApprovals), JSON.stringify(record.state),
-      record.lastSeq, record.version, record.createdAt, record.updatedAt, record.finishedAt, jsonOrKeep(metricsPatch(record)),
-    ]
+    const values = agentRunValues(record, asDate)
     try {
       await query(this.#pg, this.#sql.insert, values)
     } catch (err) {
@@ -91,8 +33,8 @@ export class PgAgentRuns implements AgentRunStore {
   }
 
   async get(runId: string): Promise<AgentRunRecord | null> {
-    const { rows } = await query<RunRow>(this.#pg, this.#sql.get, [runId])
-    return rows.length === 1 ? toRecord(rows[0]) : null
+    const { rows } = await query<AgentRunRow>(this.#pg, this.#sql.get, [runId])
+    return rows.length === 1 ? agentRunRecordOf(rows[0]) : null
   }
 
   async list(q: ListAgentRunsQuery): Promise<{ runs: AgentRunRecord[]; total: number }> {
@@ -109,20 +51,16 @@ export class PgAgentRuns implements AgentRunStore {
     const n = values.length
     const table = `${this.#pg.schema}.agent_runs`
     const [page, count] = await Promise.all([
-      query<RunRow>(this.#pg, `SELECT ${COLUMNS} FROM ${table} ${where} ORDER BY created_at DESC, seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [
+      query<AgentRunRow>(this.#pg, `SELECT ${AGENT_RUN_COLUMNS} FROM ${table} ${where} ORDER BY created_at DESC, seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [
         ...values, q.perPage, q.page * q.perPage,
       ]),
       query<{ total: number }>(this.#pg, `SELECT COUNT(*)::int AS total FROM ${table} ${where}`, values),
     ])
-    return { runs: page.rows.map(toRecord), total: count.rows[0].total }
+    return { runs: page.rows.map(agentRunRecordOf), total: count.rows[0].total }
   }
 
   async transition(runId: string, expect: AgentRunExpectation, patch: AgentRunPatch): Promise<boolean> {
-    const values: unknown[] = [
-      patch.status, jsonOrKeep(patch.model), jsonOrKeep(patch.steps), jsonOrKeep(patch.usage), patch.finishReason ?? null,
-      jsonOrKeep(patch.error), jsonOrKeep(patch.pendingApprovals), jsonOrKeep(patch.state), patch.finishedAt ?? null,
-      new Date(), runId, expect.status, jsonOrKeep(metricsPatch(patch)),
-    ]
+    const values = [...agentRunPatchValues(patch, asDate), new Date(), runId, expect.status]
     let text = this.#sql.transition
     if (expect.owner !== undefined) text += ` AND resource_id = $${values.push(expect.owner)}`
     if (expect.version !== undefined) text += ` AND version = $${values.push(expect.version)}`
@@ -150,13 +88,13 @@ export class PgAgentRuns implements AgentRunStore {
 
 function statements(S: string) {
   return {
-    insert: `INSERT INTO ${S}.agent_runs (${COLUMNS}) VALUES (${COLUMNS.split(',').map((_, i) => `$${i + 1}`).join(', ')})`,
-    get: `SELECT ${COLUMNS} FROM ${S}.agent_runs WHERE run_id = $1`,
+    insert: `INSERT INTO ${S}.agent_runs (${AGENT_RUN_COLUMNS}) VALUES (${AGENT_RUN_COLUMNS.split(',').map((_, i) => `$${i + 1}`).join(', ')})`,
+    get: `SELECT ${AGENT_RUN_COLUMNS} FROM ${S}.agent_runs WHERE run_id = $1`,
     transition: `UPDATE ${S}.agent_runs SET status = $1, model = COALESCE($2::json, model), steps = COALESCE($3::json, steps),
       usage = COALESCE($4::json, usage), finish_reason = COALESCE($5, finish_reason), error = COALESCE($6::json, error),
       pending = COALESCE($7::json, pending), state = COALESCE($8::json, state), finished_at = COALESCE($9, finished_at),
-      metrics = COALESCE($13::json, metrics), version = version + 1, updated_at = $10
-      WHERE run_id = $11 AND status = $12`,
+      metrics = COALESCE($10::json, metrics), version = version + 1, updated_at = $11
+      WHERE run_id = $12 AND status = $13`,
     append: `WITH run AS (
         UPDATE ${S}.agent_runs SET last_seq = $2, updated_at = $3 WHERE run_id = $1 AND status = 'running' RETURNING run_id)
       INSERT INTO ${S}.agent_run_events (run_id, seq, data)
