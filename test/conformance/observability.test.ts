@@ -92,7 +92,7 @@ function scriptedModel() {
       if (said.includes('explode')) throw new Error('model overloaded')
       const response = { id: 'r', modelId: 'mock-model-id-2026', timestamp: new Date(0) }
       if (last.role === 'tool') return { content: [{ type: 'text', text: 'Done.' }], finishReason: { unified: 'stop', raw: 'stop' }, usage: reported, response, warnings: [] }
-      const tool = said.includes('broken') ? 'broken' : 'weather'
+      const tool = said.includes('broken') ? 'broken' : said.includes('refund') ? 'refund' : 'weather'
       const call = { type: 'tool-call' as const, toolCallId: `call-${tool}`, toolName: tool, input: JSON.stringify({ city: 'Oslo' }) }
       return { content: [call], finishReason: { unified: 'tool-calls', raw: 'tool_calls' }, usage: reported, response, warnings: [] }
     },
@@ -126,9 +126,10 @@ function observedRuntime(finished: AgentRunRecord[], errors: unknown[]) {
       throw new Error('database password is hunter2')
     },
   })
+  const refund = createTool({ id: 'refund', description: 'Refunds an order', inputSchema: city, requireApproval: true, execute: async () => 'refunded' })
   const runtime = createRuntime({
     store: openTestStore(),
-    agents: { helper: new Agent({ id: 'helper', instructions: 'Help.', model: scriptedModel(), tools: { weather, broken } }) },
+    agents: { helper: new Agent({ id: 'helper', instructions: 'Help.', model: scriptedModel(), tools: { weather, broken, refund } }) },
     observability: {
       pricing: { 'mock-provider/mock-model-id': { inputPerMillion: 2, outputPerMillion: 10 } },
       onRunFinish: (run) => void finished.push(run),
@@ -210,6 +211,22 @@ describe.each(hosts)('agent run traces, usage and cost on $name', (factory) => {
     expect(toolSpan.parentSpanContext?.spanId).toBe(agent.spanContext().spanId)
     expect(agent.attributes['agentmount.run.status']).toBe('success')
     await eventually(() => finished.length === 1)
+  })
+
+  it('prices and announces a run canceled while it waits for an approval, once', async () => {
+    const res = await call(api('/agents/helper/generate'), { method: 'POST', token: 'alice-token', json: { messages: 'refund my order' } })
+    expect(res.status).toBe(200)
+    expect(res.body.finishReason).toBe('suspended')
+    expect(finished).toEqual([])
+    const canceled = await call(api(`/agents/helper/runs/${res.body.runId}/cancel`), { method: 'POST', token: 'alice-token' })
+    expect(canceled.status).toBe(200)
+    await eventually(() => finished.length === 1)
+    // One model call so far: 3 input tokens at 2 and 4 output tokens at 10 per million.
+    const cost = { amount: (3 * 2 + 4 * 10) / 1e6, currency: 'USD', source: 'mock-provider/mock-model-id', price: { inputPerMillion: 2, outputPerMillion: 10 } }
+    expect(finished[0]).toMatchObject({ runId: res.body.runId, status: 'canceled', cost })
+    const stored = await call(api(`/agents/helper/runs/${res.body.runId}`), { token: 'alice-token' })
+    expect(stored.body).toMatchObject({ status: 'canceled', cost })
+    expect(finished).toHaveLength(1)
   })
 
   it('marks a failing model call and its run as errors, and still announces the run once', async () => {

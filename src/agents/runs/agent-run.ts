@@ -155,7 +155,7 @@ export class AgentRun {
     record.state = outcome.state ?? null
     if (terminal) {
       record.finishedAt = new Date()
-      record.cost = this.#price()
+      record.cost = this.#telemetry.price(record, this.#report)
     }
     if (record.timeToFirstTokenMs === null && this.#telemetry.firstOutputMs !== undefined) record.timeToFirstTokenMs = this.#telemetry.firstOutputMs
     record.lastSeq = this.events.lastSeq
@@ -177,32 +177,12 @@ export class AgentRun {
       if (!stored && this.#writer.lost) record.status = 'canceled'
       if (stored) record.version++
       // Someone else's status is theirs to announce: only the change made here counts as this run's end.
-      if (stored && terminal) this.#announce(record)
-    } else if (terminal) this.#announce(record)
+      if (stored && terminal) this.#telemetry.announce(record, this.#report)
+    } else if (terminal) this.#telemetry.announce(record, this.#report)
     this.#telemetry.end(record)
     this.events.end()
     this.#release()
     this.#resolveDone(record)
     return record
-  }
-
-  #price() {
-    try {
-      return this.#telemetry.price(this.record)
-    } catch (err) {
-      this.#report(err)
-      return null
-    }
-  }
-
-  /** Hands the final record to `onRunFinish`, once; what it throws or rejects with is reported. */
-  #announce(record: AgentRunRecord): void {
-    const hook = this.#telemetry.onRunFinish
-    if (!hook) return
-    try {
-      Promise.resolve(hook(structuredClone(record))).catch(this.#report)
-    } catch (err) {
-      this.#report(err)
-    }
   }
 }

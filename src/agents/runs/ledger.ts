@@ -9,7 +9,7 @@ import {
 } from '../../storage/agent-runs.js'
 import { AgentRun, type RunStart } from './agent-run.js'
 import type { RunEventEntry } from './run-events.js'
-import type { RunObservability } from './observer.js'
+import { announceRunFinish, priceOrReport, type RunObservability } from './observer.js'
 import { reportToStderr } from '../../core/report.js'
 
 export interface AgentRunsOptions {
@@ -125,19 +125,14 @@ export class AgentRunLedger {
       throw conflict(`Agent run ${runId} already finished (status: ${record.status})`)
     }
     const finishedAt = new Date()
+    // Its usage is final now: price it with the cancel, in the same guarded write.
+    const cost = priceOrReport(this.#observability.pricing, record, report)
     const expect = { status: record.status, owner: scope.resourceId, version: record.version }
-    if (!(await this.store.transition(runId, expect, { status: 'canceled', finishedAt }))) {
+    if (!(await this.store.transition(runId, expect, { status: 'canceled', finishedAt, ...(cost ? { cost } : {}) }))) {
       throw conflict(`Agent run ${runId} changed state while being canceled`)
     }
-    const canceled: AgentRunRecord = { ...record, status: 'canceled', finishedAt, version: record.version + 1 }
-    const hook = this.#observability.onRunFinish
-    if (hook) {
-      try {
-        Promise.resolve(hook(structuredClone(canceled))).catch(report)
-      } catch (err) {
-        report(err)
-      }
-    }
+    const canceled: AgentRunRecord = { ...record, status: 'canceled', finishedAt, cost, version: record.version + 1 }
+    announceRunFinish(this.#observability, canceled, report)
     return canceled
   }
 

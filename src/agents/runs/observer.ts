@@ -56,6 +56,27 @@ function providerKey(provider: string): string {
   return dot === -1 ? provider : provider.slice(0, dot)
 }
 
+/** `priceRun`, with what an app's pricing function throws reported and the run left unpriced. */
+export function priceOrReport(pricing: Pricing | undefined, record: Pick<AgentRunRecord, 'model' | 'usage'>, report: (err: unknown) => void): RunCost | null {
+  try {
+    return priceRun(pricing, record)
+  } catch (err) {
+    report(err)
+    return null
+  }
+}
+
+/** Hands a finished run's final record to `onRunFinish`; what it throws or rejects with goes to `report`. */
+export function announceRunFinish(options: RunObservability, record: AgentRunRecord, report: (err: unknown) => void): void {
+  const hook = options.onRunFinish
+  if (!hook) return
+  try {
+    Promise.resolve(hook(structuredClone(record))).catch(report)
+  } catch (err) {
+    report(err)
+  }
+}
+
 /**
  * What one activation of a run reports beyond its record: its `invoke_agent` span (with the
  * model and tool spans under it), the time to its first output, and its cost and finish hook.
@@ -89,8 +110,8 @@ export class RunTelemetry {
   }
 
   /** The cost of the run as it stands. */
-  price(record: AgentRunRecord): RunCost | null {
-    return priceRun(this.#options.pricing, record)
+  price(record: AgentRunRecord, report: (err: unknown) => void): RunCost | null {
+    return priceOrReport(this.#options.pricing, record, report)
   }
 
   /** Ends the span with the run's totals. */
@@ -101,7 +122,8 @@ export class RunTelemetry {
     endAgentSpan(this.#span, { usage: record.usage, finishReason: record.finishReason ?? undefined, error })
   }
 
-  get onRunFinish(): RunObservability['onRunFinish'] {
-    return this.#options.onRunFinish
+  /** Hands the final record to `onRunFinish`, once per finished run. */
+  announce(record: AgentRunRecord, report: (err: unknown) => void): void {
+    announceRunFinish(this.#options, record, report)
   }
 }
