@@ -135,6 +135,7 @@ export class Runtime implements MountSource {
       store: () => this.store,
       agentRuns: {
         retentionMs: config.runs?.retentionMs,
+        logFlushMs: config.runs?.logFlushMs,
         observability: config.observability,
         onError: (err: unknown) => this.errors.report(err, { kind: 'agent' }),
       },

@@ -12,6 +12,11 @@ function agentRuntime() {
   return { agents: { bench: new Agent({ id: 'bench', instructions: INSTRUCTIONS, model: new BenchModel() }) } }
 }
 
+/** The same agent keeping no run records (`runs: false`): what the run ledger costs, measured against it. */
+function unrecordedRuntime() {
+  return { agents: { bench: new Agent({ id: 'bench', instructions: INSTRUCTIONS, model: new BenchModel(), runs: false }) } }
+}
+
 /** What the hand-written generate route answers: the same Mastra-shaped body as the mount. */
 async function handGenerate(prompt: string) {
   const result = await generateText({ model: new BenchModel(), system: INSTRUCTIONS, prompt, stopWhen: stepCountIs(5) })
@@ -112,4 +117,19 @@ export const streamScenario: Scenario = {
       })
     },
   },
+}
+
+/** Side B keeps no run records: the CPU per request apart is what recording one run and its log costs. */
+export const generateLedgerScenario: Scenario = {
+  name: 'agent generate, run ledger on vs off',
+  request: generateScenario.request,
+  runtime: agentRuntime,
+  baseline: { runtime: unrecordedRuntime },
+}
+
+export const streamLedgerScenario: Scenario = {
+  name: 'agent stream (50 chunks), run ledger on vs off',
+  request: streamScenario.request,
+  runtime: agentRuntime,
+  baseline: { runtime: unrecordedRuntime },
 }

@@ -1,7 +1,7 @@
 // Every scenario `npm run bench` knows, by the key `--scenarios` takes. To add one, write a
 // `Scenario` (./types.ts) in a file of its own here and add one line below; the harness runs it
 // on every host, in the memory scenario too, and prints its ratio next to its target.
-import { generateScenario, streamScenario } from './agents.js'
+import { generateLedgerScenario, generateScenario, streamLedgerScenario, streamScenario } from './agents.js'
 import { jsonRoute } from './json-route.js'
 import { mcpToolScenario } from './mcp.js'
 import { listMessagesScenario, listThreadsScenario } from './memory.js'
@@ -13,6 +13,8 @@ export const scenarios: Record<string, Scenario> = {
   json: jsonRoute,
   generate: generateScenario,
   stream: streamScenario,
+  'generate-ledger': generateLedgerScenario,
+  'stream-ledger': streamLedgerScenario,
   threads: listThreadsScenario,
   messages: listMessagesScenario,
   workflow: workflowScenario,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../core/ids.js'
 import type { LanguageModel, ModelMessage, StepResult, ToolSet, UIMessage } from 'ai'
 import { conflict, HttpError, invalid } from '../core/errors.js'
 import { markFailure, reportSafely, reportToStderr, type ErrorReporter, type FailureInfo } from '../core/report.js'
@@ -262,7 +262,7 @@ export class Agent {
       // A failed tool's error is already safe to show ("Tool weather failed"): it says which tool.
       onError: (err) => safeErrorMessage(err, 'The agent run failed'),
       originalMessages: conversation,
-      generateMessageId: replyId ? () => replyId : randomUUID,
+      generateMessageId: replyId ? () => replyId : newId,
       // Also runs when the stream is canceled. A model that failed before any output leaves nothing to store.
       onFinish: async ({ responseMessage, isAborted }) => {
         reply = responseMessage
@@ -428,7 +428,7 @@ export class Agent {
     run.link(signal)
     const report = this.#reporter(options.onError, run.runId)
     const done: StepResult<ToolSet>[] = []
-    const replyId = continued?.reply.id ?? randomUUID()
+    const replyId = continued?.reply.id ?? newId()
     let result
     let object: unknown
     try {
@@ -489,7 +489,7 @@ export class Agent {
     const reportFailure = (err: unknown) => {
       if (!run.signal.aborted && !isAbortError(err)) report(err, { kind: 'agent' })
     }
-    const messageId = continued?.reply.id ?? randomUUID()
+    const messageId = continued?.reply.id ?? newId()
     const recorder = new ReplyRecorder(messageId, continued?.reply)
     if (continued) recorder.answer(continued.answered.map((c) => ({ ...c, approved: c.decision?.approved === true, reason: c.decision?.reason })))
     let result

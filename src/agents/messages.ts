@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../core/ids.js'
 import type { ModelMessage, ToolSet, UIMessage } from 'ai'
 import { z } from 'zod'
 import { HttpError, invalid } from '../core/errors.js'
@@ -45,7 +45,7 @@ const uiMessageSchema = z.looseObject({
 
 function parseUIMessage(value: unknown, field: string): UIMessage {
   const message = parseOrThrow(uiMessageSchema, value, 'messages', field) as UIMessage
-  return message.id ? message : { ...message, id: randomUUID() }
+  return message.id ? message : { ...message, id: newId() }
 }
 
 function parseOne(value: unknown, index: number): CallerMessage {

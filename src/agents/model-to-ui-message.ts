@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../core/ids.js'
 import type { ModelMessage, UIMessage } from 'ai'
 
 type Part = UIMessage['parts'][number]
@@ -87,7 +87,7 @@ export function modelToUIMessages(messages: readonly ModelMessage[]): UIMessage[
       applyToolResults(last?.role === 'assistant' ? last : undefined, message.content)
       continue
     }
-    out.push({ id: randomUUID(), role: message.role, parts: uiPartsOf(message.content) })
+    out.push({ id: newId(), role: message.role, parts: uiPartsOf(message.content) })
   }
   return out
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../core/ids.js'
 import type { UIMessage } from 'ai'
 import type { StoredMessage, StoredMessageContent } from '../storage/types.js'
 import { isRecord } from '../core/is-record.js'
@@ -68,7 +68,7 @@ export function fromUIMessage(
 ): StoredMessage {
   const metadata = isRecord(message.metadata) ? message.metadata : undefined
   return {
-    id: message.id || randomUUID(),
+    id: message.id || newId(),
     content: contentFromParts([...message.parts], metadata),
     role: message.role,
     createdAt: target.createdAt ?? new Date(),

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../core/ids.js'
 import { conflict, HttpError, invalid, notFound } from '../core/errors.js'
 import { assertMessageCount, type RuntimeLimits } from '../core/limits.js'
 import { newThread } from '../memory/threads.js'
@@ -55,7 +55,7 @@ export class ThreadService {
     const { store } = this.#spaceOf(caller.agentId)
     const owner = caller.resourceId ?? input.resourceId
     if (owner === undefined) throw invalid('resourceId', 'Required')
-    const thread = newThread(input.threadId ?? randomUUID(), owner, input)
+    const thread = newThread(input.threadId ?? newId(), owner, input)
     if (!(await store.threads.createThread(thread))) throw conflict(`Thread ${thread.id} already exists`)
     return thread
   }
@@ -139,7 +139,7 @@ export class ThreadService {
     const now = new Date()
     const title = input.title !== undefined ? input.title : source.title === null ? null : `Clone of ${source.title}`
     const clone = { sourceThreadId: source.id, clonedAt: now.toISOString() }
-    const thread = newThread(input.newThreadId ?? randomUUID(), caller.resourceId ?? input.resourceId ?? source.resourceId, {
+    const thread = newThread(input.newThreadId ?? newId(), caller.resourceId ?? input.resourceId ?? source.resourceId, {
       title,
       metadata: { ...(input.metadata ?? source.metadata), clone },
       at: now,

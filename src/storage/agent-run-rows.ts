@@ -1,4 +1,4 @@
-import type { AgentRunPatch, AgentRunRecord, RunCost } from './agent-runs.js'
+import type { AgentRunEvent, AgentRunPatch, AgentRunRecord, RunCost } from './agent-runs.js'
 
 /** The columns of `agent_runs` every read and insert uses, in both stores. */
 export const AGENT_RUN_COLUMNS =
@@ -96,4 +96,30 @@ export function agentRunPatchValues<T>(patch: AgentRunPatch, time: (date: Date) 
     jsonOrKeep(patch.error), jsonOrKeep(patch.pendingApprovals), jsonOrKeep(patch.state),
     patch.finishedAt == null ? null : time(patch.finishedAt), jsonOrKeep(metricsPatch(patch)),
   ]
+}
+
+/** One row of `agent_run_log`: the events `first_seq`..`last_seq` of one write, as a JSON array of their data. */
+export interface AgentRunLogRow {
+  first_seq: number
+  events: Json<unknown[]>
+}
+
+/** The log row of one write: consecutive events, stored as one JSON array. */
+export function agentRunLogValues(events: readonly AgentRunEvent[]): { firstSeq: number; lastSeq: number; events: string } {
+  const data = new Array<unknown>(events.length)
+  for (let i = 0; i < events.length; i++) data[i] = events[i].data
+  return { firstSeq: events[0].seq, lastSeq: events[events.length - 1].seq, events: JSON.stringify(data) }
+}
+
+/** The events of log rows (oldest first) with `seq > after`, at most `limit` (negative: all). */
+export function agentRunEventsOf(rows: readonly AgentRunLogRow[], after: number, limit: number): AgentRunEvent[] {
+  const out: AgentRunEvent[] = []
+  for (const row of rows) {
+    const data = parsed(row.events)
+    for (let i = Math.max(0, after + 1 - row.first_seq); i < data.length; i++) {
+      if (limit >= 0 && out.length >= limit) return out
+      out.push({ seq: row.first_seq + i, data: data[i] })
+    }
+  }
+  return out
 }

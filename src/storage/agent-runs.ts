@@ -120,16 +120,21 @@ export interface ListAgentRunsQuery {
  * instances) racing to approve or cancel one run agree on who won.
  */
 export interface AgentRunStore {
-  /** Inserts a run; throws a 409 HttpError when the id is taken. */
-  create(record: AgentRunRecord): Promise<void>
+  /**
+   * Inserts a run, with its first events (consecutive seqs up to `record.lastSeq`) in the same
+   * write; throws a 409 HttpError when the id is taken. A run that finished before it was first
+   * written is inserted finished, events and all, in this one write.
+   */
+  create(record: AgentRunRecord, events?: AgentRunEvent[]): Promise<void>
   get(runId: string): Promise<AgentRunRecord | null>
   /** Newest first. */
   list(query: ListAgentRunsQuery): Promise<{ runs: AgentRunRecord[]; total: number }>
   /** Applies `patch` (and bumps `version`) only if the run matches `expect`; true when this call made the change. */
   transition(runId: string, expect: AgentRunExpectation, patch: AgentRunPatch): Promise<boolean>
   /**
-   * Appends events (consecutive seqs after `lastSeq`) while the run is `running`, in one write.
-   * False, with nothing written, once the run is not running (canceled elsewhere).
+   * Appends events (consecutive seqs after `lastSeq`) while the run is `running`, in one write
+   * (stored as one batch: a run's log is a few rows, not one per chunk). False, with nothing
+   * written, once the run is not running (canceled elsewhere).
    */
   append(runId: string, events: AgentRunEvent[]): Promise<boolean>
   /** Events with `seq > after`, oldest first, at most `limit`. */

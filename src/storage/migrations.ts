@@ -149,6 +149,24 @@ export const migrations: Migration[] = [
       db.exec('ALTER TABLE agent_runs ADD COLUMN metrics TEXT')
     },
   },
+  {
+    version: 6,
+    description: 'agent run events stored in batches',
+    up: (db) => {
+      // One row per write of a run's log: the events first_seq..last_seq, as one JSON array.
+      db.exec(`
+        CREATE TABLE agent_run_log (
+          run_id TEXT NOT NULL REFERENCES agent_runs (run_id) ON DELETE CASCADE,
+          first_seq INTEGER NOT NULL,
+          last_seq INTEGER NOT NULL,
+          events TEXT NOT NULL,
+          PRIMARY KEY (run_id, first_seq)) WITHOUT ROWID;
+        INSERT INTO agent_run_log (run_id, first_seq, last_seq, events)
+          SELECT run_id, seq, seq, '[' || data || ']' FROM agent_run_events;
+        DROP TABLE agent_run_events;
+      `)
+    },
+  },
 ]
 
 /**

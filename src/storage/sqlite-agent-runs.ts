@@ -8,21 +8,30 @@ import type {
   AgentRunStore,
   ListAgentRunsQuery,
 } from './agent-runs.js'
-import { AGENT_RUN_COLUMNS, agentRunPatchValues, agentRunRecordOf, agentRunValues, type AgentRunRow } from './agent-run-rows.js'
+import {
+  AGENT_RUN_COLUMNS,
+  agentRunEventsOf,
+  agentRunLogValues,
+  agentRunPatchValues,
+  agentRunRecordOf,
+  agentRunValues,
+  type AgentRunLogRow,
+  type AgentRunRow,
+} from './agent-run-rows.js'
 import { GroupCommit, isPrimaryKeyViolation } from './group-commit.js'
 
 const NO_LIMIT = -1
 
 const epochMs = (date: Date) => date.getTime()
 
-/** The `agent_runs` and `agent_run_events` tables; writes share the store's group commit. */
+/** The `agent_runs` and `agent_run_log` tables; writes share the store's group commit. */
 export class SqliteAgentRuns implements AgentRunStore {
   readonly #db: Database.Database
   readonly #writes: GroupCommit
   readonly #insert: Database.Statement
   readonly #get: Database.Statement
   readonly #touch: Database.Statement
-  readonly #insertEvent: Database.Statement
+  readonly #insertLog: Database.Statement
   readonly #events: Database.Statement
   readonly #prune: Database.Statement
   readonly #transitions = new Map<string, Database.Statement>()
@@ -35,17 +44,21 @@ export class SqliteAgentRuns implements AgentRunStore {
     this.#insert = db.prepare(`INSERT INTO agent_runs (${AGENT_RUN_COLUMNS}) VALUES (${AGENT_RUN_COLUMNS.split(',').map(() => '?').join(', ')})`)
     this.#get = db.prepare(`SELECT ${AGENT_RUN_COLUMNS} FROM agent_runs WHERE run_id = ?`)
     this.#touch = db.prepare("UPDATE agent_runs SET last_seq = ?, updated_at = ? WHERE run_id = ? AND status = 'running'")
-    this.#insertEvent = db.prepare('INSERT INTO agent_run_events (run_id, seq, data) VALUES (?, ?, ?)')
-    this.#events = db.prepare('SELECT seq, data FROM agent_run_events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?')
+    this.#insertLog = db.prepare('INSERT INTO agent_run_log (run_id, first_seq, last_seq, events) VALUES (?, ?, ?, ?)')
+    this.#events = db.prepare('SELECT first_seq, events FROM agent_run_log WHERE run_id = ? AND last_seq > ? ORDER BY first_seq')
     this.#prune = db.prepare(
       "DELETE FROM agent_runs WHERE finished_at < ? AND status IN ('success', 'failed', 'canceled')",
     )
   }
 
-  async create(record: AgentRunRecord): Promise<void> {
+  async create(record: AgentRunRecord, events: AgentRunEvent[] = []): Promise<void> {
     const values = agentRunValues(record, epochMs)
+    const log = events.length === 0 ? undefined : agentRunLogValues(events)
     try {
-      await this.#writes.run(() => this.#insert.run(values))
+      await this.#writes.run(() => {
+        this.#insert.run(values)
+        if (log) this.#insertLog.run(record.runId, log.firstSeq, log.lastSeq, log.events)
+      })
     } catch (err) {
       if (isPrimaryKeyViolation(err)) throw conflict(`Agent run ${record.runId} already exists`)
       throw err
@@ -87,18 +100,16 @@ export class SqliteAgentRuns implements AgentRunStore {
 
   async append(runId: string, events: AgentRunEvent[]): Promise<boolean> {
     if (events.length === 0) return (await this.get(runId))?.status === 'running'
-    const rows = events.map((event) => [runId, event.seq, JSON.stringify(event.data)])
-    const lastSeq = events[events.length - 1].seq
+    const log = agentRunLogValues(events)
     return this.#writes.run(() => {
-      if (this.#touch.run(lastSeq, Date.now(), runId).changes === 0) return false
-      for (const row of rows) this.#insertEvent.run(row)
+      if (this.#touch.run(log.lastSeq, Date.now(), runId).changes === 0) return false
+      this.#insertLog.run(runId, log.firstSeq, log.lastSeq, log.events)
       return true
     })
   }
 
   async events(runId: string, after: number, limit = NO_LIMIT): Promise<AgentRunEvent[]> {
-    const rows = this.#events.all(runId, after, limit) as Array<{ seq: number; data: string }>
-    return rows.map((row) => ({ seq: row.seq, data: JSON.parse(row.data) }))
+    return agentRunEventsOf(this.#events.all(runId, after) as AgentRunLogRow[], after, limit)
   }
 
   async prune(before: Date): Promise<number> {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../core/ids.js'
 import type Database from 'better-sqlite3'
 import { conflict, notFound } from '../core/errors.js'
 import { searchTerms } from './search-terms.js'
@@ -217,7 +217,7 @@ export class SqliteThreadStore implements ThreadStore {
           : this.#lastMessages.all(args.sourceThreadId, args.messageLimit).reverse()
       const copies = source.map((row) => {
         const copy = toMessage(row)
-        copy.id = randomUUID()
+        copy.id = newId()
         copy.threadId = args.thread.id
         copy.resourceId = args.thread.resourceId
         return copy

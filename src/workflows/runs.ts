@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../core/ids.js'
 import { parseOrThrow } from '../core/validate.js'
 import { reportSafely, reportToStderr, type ErrorReporter } from '../core/report.js'
 import type { DeleteRunOutcome, ListWorkflowRunsQuery, WorkflowRunRecord, WorkflowRunStore } from '../storage/workflow-runs.js'
@@ -59,7 +59,7 @@ export class WorkflowRuns<TInput = any, TOutput = any> {
     if (!this.workflow.committed) {
       throw new Error(`Workflow ${this.workflow.id} is not committed: call .commit() after its last step`)
     }
-    const runId = options.runId ?? randomUUID()
+    const runId = options.runId ?? newId()
     return new WorkflowRun<TInput, TOutput>(this.#target, runId, options.resourceId, options.runId === undefined)
   }
 

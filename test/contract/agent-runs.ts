@@ -133,6 +133,34 @@ export function agentRunsContract(makeStore: () => AgentRunStore | Promise<Agent
     expect(await runs.events('r2', 0)).toEqual([{ seq: 1, data: { other: true } }])
   })
 
+  it('inserts a run with its first events in one write, running or already finished', async () => {
+    const runs = await makeStore()
+    await runs.create(agentRun('live', { lastSeq: 2 }), [1, 2].map((seq) => ({ seq, data: chunk(seq) })))
+    expect(await runs.append('live', [{ seq: 3, data: chunk(3) }])).toBe(true)
+    expect(await runs.events('live', 0)).toEqual([1, 2, 3].map((seq) => ({ seq, data: chunk(seq) })))
+    const finishedAt = new Date(1_700_000_100_000)
+    await runs.create(agentRun('whole', { status: 'success', lastSeq: 4, version: 1, finishedAt }), [1, 2, 3, 4].map((seq) => ({ seq, data: chunk(seq) })))
+    expect(await runs.get('whole')).toMatchObject({ status: 'success', lastSeq: 4, version: 1, finishedAt })
+    expect(await runs.append('whole', [{ seq: 5, data: chunk(5) }])).toBe(false)
+    expect((await runs.events('whole', 2)).map((e) => e.seq)).toEqual([3, 4])
+    // A taken id refuses the events with the run.
+    await expect(runs.create(agentRun('whole'), [{ seq: 1, data: { other: true } }])).rejects.toMatchObject({ status: 409 })
+    expect(await runs.events('whole', 0, 1)).toEqual([{ seq: 1, data: chunk(1) }])
+  })
+
+  it('reads a log written in several batches from any sequence number, with a limit across batches', async () => {
+    const runs = await makeStore()
+    await runs.create(agentRun('r1', { lastSeq: 3 }), [1, 2, 3].map((seq) => ({ seq, data: chunk(seq) })))
+    await runs.append('r1', [4].map((seq) => ({ seq, data: chunk(seq) })))
+    await runs.append('r1', [5, 6, 7].map((seq) => ({ seq, data: chunk(seq) })))
+    for (let after = 0; after <= 7; after++) {
+      expect((await runs.events('r1', after)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7].filter((seq) => seq > after))
+    }
+    expect((await runs.events('r1', 2, 3)).map((e) => e.seq)).toEqual([3, 4, 5])
+    expect((await runs.events('r1', 3, 1)).map((e) => e.seq)).toEqual([4])
+    expect(await runs.events('r1', 6, 5)).toEqual([{ seq: 7, data: chunk(7) }])
+  })
+
   it('appends nothing once the run stopped running', async () => {
     const runs = await makeStore()
     await runs.create(agentRun('r1'))

@@ -54,6 +54,22 @@ describe('PostgresStore', () => {
     expect(hits.map((hit) => hit.message.id)).toEqual(['m1'])
   })
 
+  it('keeps the event logs an older schema holds when events move to batches', async () => {
+    const schema = testSchema()
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 1 })
+    opened.push({ close: () => pool.end() })
+    const client = await pool.connect()
+    await migratePg(client, schema, pgMigrations.slice(0, 5))
+    await client.query(`INSERT INTO "${schema}".agent_runs (run_id, agent_id, kind, status, model, steps, usage, error, pending, state, last_seq, created_at, updated_at)
+      VALUES ('r1', 'support', 'stream', 'running', 'null', '[]', '{}', 'null', '[]', 'null', 2, now(), now())`)
+    await client.query(`INSERT INTO "${schema}".agent_run_events (run_id, seq, data) VALUES ('r1', 1, '{"type":"start"}'), ('r1', 2, '"two"')`)
+    client.release()
+    const runs = store(schema).agentRuns
+    expect(await runs.events('r1', 0)).toEqual([{ seq: 1, data: { type: 'start' } }, { seq: 2, data: 'two' }])
+    expect(await runs.append('r1', [{ seq: 3, data: { type: 'finish' } }])).toBe(true)
+    expect((await runs.events('r1', 1)).map((e) => e.seq)).toEqual([2, 3])
+  })
+
   it('rolls a failing save back as a whole', async () => {
     const s = store(testSchema())
     const now = new Date()

@@ -82,7 +82,7 @@ export class AgentRun {
   /** @internal Built by the ledger, or standalone (unrecorded) when `store` is undefined. */
   constructor(
     record: AgentRunRecord,
-    recording: { store: AgentRunStore; created: Promise<void>; report: (err: unknown) => void } | undefined,
+    recording: { store: AgentRunStore; inserted: boolean; report: (err: unknown) => void; flushMs?: number } | undefined,
     release: () => void,
     observability: RunObservability = {},
     report: (err: unknown) => void = recording?.report ?? (() => {}),
@@ -95,9 +95,10 @@ export class AgentRun {
     this.#release = release
     this.done = new Promise((resolve) => (this.#resolveDone = resolve))
     this.#writer = recording
-      ? new RunLogWriter(recording.store, record.runId, recording.created, {
+      ? new RunLogWriter(recording.store, record, recording.inserted, {
           onLost: () => this.controller.abort(new RunCanceled()),
           report: recording.report,
+          flushMs: recording.flushMs,
         })
       : undefined
   }

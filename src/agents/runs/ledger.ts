@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../../core/ids.js'
 import { conflict, notFound } from '../../core/errors.js'
 import {
   FINISHED_AGENT_RUN_STATUSES,
@@ -19,6 +19,12 @@ export interface AgentRunsOptions {
   observability?: RunObservability
   /** Where a failure goes when the call named no reporter (a finish hook that threw on a cancel by id); default standard error. */
   onError?: (err: unknown) => void
+  /**
+   * How long a running run's events wait to be stored together (default 100 ms). Readers in
+   * this process see every event at once; another instance following the run sees them this
+   * much later, and a process that dies loses at most this much of a run's log.
+   */
+  logFlushMs?: number
 }
 
 /** Who asks about a run: the agent in the path and the caller's resource (undefined: unscoped). */
@@ -50,6 +56,7 @@ export class AgentRunLedger {
   readonly #retentionMs: number
   readonly #observability: RunObservability
   readonly #onError: (err: unknown) => void
+  readonly #logFlushMs: number | undefined
   readonly #active = new Map<string, AgentRun>()
   #pruner: NodeJS.Timeout | undefined
 
@@ -58,6 +65,7 @@ export class AgentRunLedger {
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION
     this.#observability = options.observability ?? {}
     this.#onError = options.onError ?? ((err) => reportToStderr(err, { kind: 'agent' }))
+    this.#logFlushMs = options.logFlushMs
     if (!(this.#retentionMs > 0)) throw new TypeError('runs.retentionMs must be a positive number of milliseconds')
   }
 
@@ -65,30 +73,32 @@ export class AgentRunLedger {
     return this.#store()
   }
 
-  /** Starts a recorded run; `report` receives store failures, which never break the reply. */
+  /**
+   * Starts a recorded run; `report` receives store failures, which never break the reply. The
+   * run is stored from the next turn of the event loop (until then only this process knows it).
+   */
   begin(start: RunStart, report: (err: unknown) => void): AgentRun {
     this.#schedulePruning(report)
-    const record = freshRecord(start, randomUUID())
-    const store = this.store
-    const created = store.create({ ...record })
-    return this.#register(new AgentRun(record, { store, created, report }, () => this.#forget(record.runId), this.#observability))
+    const record = freshRecord(start, newId())
+    const recording = { store: this.store, inserted: false, report, flushMs: this.#logFlushMs }
+    return this.#register(new AgentRun(record, recording, () => this.#forget(record.runId), this.#observability))
   }
 
   /** A run nobody can look up or rejoin (an agent with `runs: false`, or called without a runtime). */
   static unrecorded(start: RunStart): AgentRun {
-    return new AgentRun(freshRecord(start, randomUUID()), undefined, () => {})
+    return new AgentRun(freshRecord(start, newId()), undefined, () => {})
   }
 
   /** An unrecorded run of this runtime: traced, priced and announced like the others, but not stored. */
   unrecorded(start: RunStart, report: (err: unknown) => void): AgentRun {
-    return new AgentRun(freshRecord(start, randomUUID()), undefined, () => {}, this.#observability, report)
+    return new AgentRun(freshRecord(start, newId()), undefined, () => {}, this.#observability, report)
   }
 
   /** Continues a run this caller just claimed (suspended → running), numbering events on from its log. */
   resume(record: AgentRunRecord, report: (err: unknown) => void): AgentRun {
     const copy: AgentRunRecord = { ...record, status: 'running', steps: [...record.steps], pendingApprovals: [], state: null }
     return this.#register(
-      new AgentRun(copy, { store: this.store, created: Promise.resolve(), report }, () => this.#forget(record.runId), this.#observability),
+      new AgentRun(copy, { store: this.store, inserted: true, report, flushMs: this.#logFlushMs }, () => this.#forget(record.runId), this.#observability),
     )
   }
 

@@ -1,31 +1,57 @@
-import type { AgentRunPatch, AgentRunStore } from '../../storage/agent-runs.js'
+import type { AgentRunPatch, AgentRunRecord, AgentRunStore } from '../../storage/agent-runs.js'
 import type { RunEventEntry } from './run-events.js'
 
 // Taken at load so a test's fake timers cannot stall the log.
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+const later = setTimeout
+const cancelLater = clearTimeout
+const nextTurn = setImmediate
+
+/** How long events wait to be written together, by default: a fast stream is a few rows, not one per chunk. */
+export const DEFAULT_LOG_FLUSH_MS = 100
 
 /**
- * Writes one run's record and events without making the stream wait: events gathered during
- * a turn of the event loop go out as one append, one append at a time, in order. An append
- * refused because the run stopped running (canceled from elsewhere) calls `onLost` once.
+ * Writes one run's record and events without making the stream wait. A new run is inserted on
+ * the next turn of the event loop with whatever it produced by then; after that, events go out
+ * together at most every `flushMs`, one append at a time, in order. A run that finishes before
+ * its first write is inserted once, finished, with all its events. An append refused because
+ * the run stopped running (canceled from elsewhere) calls `onLost` once.
  */
 export class RunLogWriter {
   readonly #store: AgentRunStore
-  readonly #runId: string
+  readonly #record: AgentRunRecord
   readonly #onLost: () => void
   readonly #report: (err: unknown) => void
-  #tail: Promise<void>
+  readonly #flushMs: number
+  #tail: Promise<void> = Promise.resolve()
   #pending: RunEventEntry[] = []
   #scheduled = false
+  /** Ends the current wait early (the run is settling). */
+  #hurry: (() => void) | undefined
+  /** False until the record is in the store. */
+  #inserted: boolean
+  #settling = false
+  /** True when the insert already wrote the settled state. */
+  #insertedSettled = false
   #lost = false
   #failed = false
 
-  constructor(store: AgentRunStore, runId: string, first: Promise<void>, hooks: { onLost: () => void; report: (err: unknown) => void }) {
+  /**
+   * `record` is the run's live record; `inserted` says whether the store already has it (a
+   * continued run) or this writer inserts it.
+   */
+  constructor(
+    store: AgentRunStore,
+    record: AgentRunRecord,
+    inserted: boolean,
+    hooks: { onLost: () => void; report: (err: unknown) => void; flushMs?: number },
+  ) {
     this.#store = store
-    this.#runId = runId
+    this.#record = record
+    this.#inserted = inserted
     this.#onLost = hooks.onLost
     this.#report = hooks.report
-    this.#tail = first.catch((err: unknown) => this.#fail(err))
+    this.#flushMs = hooks.flushMs ?? DEFAULT_LOG_FLUSH_MS
+    if (!inserted) this.#schedule(0)
   }
 
   /** True once the store said the run is no longer this process's to write. */
@@ -35,36 +61,78 @@ export class RunLogWriter {
 
   add(entry: RunEventEntry): void {
     this.#pending.push(entry)
-    if (this.#scheduled) return
-    this.#scheduled = true
-    this.#tail = this.#tail.then(nextTurn).then(() => this.#flush())
+    this.#schedule(this.#flushMs)
   }
 
-  /** Writes what is pending, then the state change; false when the run was not in `from` any more. */
+  /**
+   * Writes what is pending, then the state change (the record already holds it); false when
+   * the run was not in `from` any more.
+   */
   async settle(from: AgentRunPatch['status'], patch: AgentRunPatch): Promise<boolean> {
+    this.#settling = true
+    this.#hurry?.()
     this.#tail = this.#tail.then(() => this.#flush())
     await this.#tail
     if (this.#lost || this.#failed) return false
+    if (this.#insertedSettled) return true
     try {
-      return await this.#store.transition(this.#runId, { status: from }, patch)
+      return await this.#store.transition(this.#record.runId, { status: from }, patch)
     } catch (err) {
       this.#report(err)
       return false
     }
   }
 
+  /** One write after `delayMs` (0: the next turn), unless one is already waiting. */
+  #schedule(delayMs: number): void {
+    if (this.#scheduled) return
+    this.#scheduled = true
+    this.#tail = this.#tail.then(() => this.#wait(delayMs)).then(() => this.#flush())
+  }
+
+  #wait(delayMs: number): Promise<void> {
+    if (this.#settling) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = delayMs === 0 ? undefined : later(done, delayMs)
+      const immediate = delayMs === 0 ? nextTurn(done) : undefined
+      function done() {
+        if (timer) cancelLater(timer)
+        if (immediate) clearImmediate(immediate)
+        resolve()
+      }
+      this.#hurry = () => {
+        this.#hurry = undefined
+        done()
+      }
+    })
+  }
+
   async #flush(): Promise<void> {
     this.#scheduled = false
+    this.#hurry = undefined
     const batch = this.#pending
     this.#pending = []
-    if (batch.length === 0 || this.#lost || this.#failed) return
+    if (this.#lost || this.#failed) return
     try {
-      if (await this.#store.append(this.#runId, batch)) return
+      if (!this.#inserted) return await this.#insert(batch)
+      if (batch.length === 0) return
+      if (await this.#store.append(this.#record.runId, batch)) return
       this.#lost = true
       this.#onLost()
     } catch (err) {
       this.#fail(err)
     }
+  }
+
+  /** The first write: the record as it is now (finished, when the run is settling) with the events so far. */
+  async #insert(batch: RunEventEntry[]): Promise<void> {
+    this.#inserted = true
+    const record = this.#record
+    const settled = this.#settling
+    const lastSeq = batch.length > 0 ? batch[batch.length - 1].seq : record.lastSeq
+    // A settled run's version counts the state change the insert stands for.
+    await this.#store.create({ ...record, lastSeq, version: settled ? record.version + 1 : record.version }, batch)
+    if (settled) this.#insertedSettled = true
   }
 
   /** A store that failed once is not asked again for this run: the reply still reaches its client. */

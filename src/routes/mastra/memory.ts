@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../../core/ids.js'
 import { z } from 'zod'
 import { invalid } from '../../core/errors.js'
 import { idSchema } from '../../core/limits.js'
@@ -204,7 +204,7 @@ function dateOf(value: string | number | undefined, field: string): Date {
 /** The save-messages body as messages to store; the owner is settled by the thread service. */
 export function messagesToSave(body: z.infer<typeof saveMessagesBody>): MessageToSave[] {
   return body.messages.map((m, i) => ({
-    id: m.id ?? randomUUID(),
+    id: m.id ?? newId(),
     content: contentFromInput({ content: m.content, parts: m.parts, metadata: m.metadata }),
     role: m.role,
     createdAt: dateOf(m.createdAt, `messages.${i}.createdAt`),

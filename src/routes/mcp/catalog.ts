@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../../core/ids.js'
 import { z } from 'zod'
 import type { Agent } from '../../agents/agent.js'
 import type { Tool, ToolProgress } from '../../agents/tool.js'
@@ -90,7 +90,7 @@ function agentEntry(key: string, agent: Agent, services: Services): McpEntry {
     outputSchema: agentOutput,
     call: async (args, caller) => {
       const { message, threadId: given } = parseOrThrow(input, args, 'arguments') as { message: string; threadId?: string }
-      const threadId = agent.memory ? (given ?? randomUUID()) : undefined
+      const threadId = agent.memory ? (given ?? newId()) : undefined
       // Unscoped callers own the thread by its id, as `/chat` does.
       const memory = threadId ? { thread: threadId, resource: caller.resourceId ?? threadId } : undefined
       const { context, signal, resourceId, onError } = caller

@@ -7,12 +7,21 @@ import type {
   AgentRunStore,
   ListAgentRunsQuery,
 } from '../agent-runs.js'
-import { AGENT_RUN_COLUMNS, agentRunPatchValues, agentRunRecordOf, agentRunValues, type AgentRunRow } from '../agent-run-rows.js'
+import {
+  AGENT_RUN_COLUMNS,
+  agentRunEventsOf,
+  agentRunLogValues,
+  agentRunPatchValues,
+  agentRunRecordOf,
+  agentRunValues,
+  type AgentRunLogRow,
+  type AgentRunRow,
+} from '../agent-run-rows.js'
 import { query, sqlState, UNIQUE_VIOLATION, type PgContext } from './sql.js'
 
 const asDate = (date: Date) => date
 
-/** The `agent_runs` and `agent_run_events` tables in PostgreSQL; an append is one statement. */
+/** The `agent_runs` and `agent_run_log` tables in PostgreSQL; a create, with its first events, and an append are one statement each. */
 export class PgAgentRuns implements AgentRunStore {
   readonly #pg: PgContext
   readonly #sql: ReturnType<typeof statements>
@@ -22,10 +31,14 @@ export class PgAgentRuns implements AgentRunStore {
     this.#sql = statements(pg.schema)
   }
 
-  async create(record: AgentRunRecord): Promise<void> {
+  async create(record: AgentRunRecord, events: AgentRunEvent[] = []): Promise<void> {
     const values = agentRunValues(record, asDate)
     try {
-      await query(this.#pg, this.#sql.insert, values)
+      if (events.length === 0) await query(this.#pg, this.#sql.insert, values)
+      else {
+        const log = agentRunLogValues(events)
+        await query(this.#pg, this.#sql.insertWithLog, [...values, log.firstSeq, log.lastSeq, log.events])
+      }
     } catch (err) {
       if (sqlState(err) === UNIQUE_VIOLATION) throw conflict(`Agent run ${record.runId} already exists`)
       throw err
@@ -69,16 +82,15 @@ export class PgAgentRuns implements AgentRunStore {
 
   async append(runId: string, events: AgentRunEvent[]): Promise<boolean> {
     if (events.length === 0) return (await this.get(runId))?.status === 'running'
-    const seqs = events.map((event) => event.seq)
-    const data = events.map((event) => JSON.stringify(event.data))
+    const log = agentRunLogValues(events)
     // The guard and the insert are one statement: nothing is appended to a run that stopped running.
-    const { rowCount } = await query(this.#pg, this.#sql.append, [runId, seqs[seqs.length - 1], new Date(), seqs, data])
+    const { rowCount } = await query(this.#pg, this.#sql.append, [runId, log.lastSeq, new Date(), log.firstSeq, log.events])
     return rowCount > 0
   }
 
   async events(runId: string, after: number, limit?: number): Promise<AgentRunEvent[]> {
-    const { rows } = await query<{ seq: number; data: unknown }>(this.#pg, this.#sql.events, [runId, after, limit ?? null])
-    return rows
+    const { rows } = await query<AgentRunLogRow>(this.#pg, this.#sql.events, [runId, after])
+    return agentRunEventsOf(rows, after, limit ?? -1)
   }
 
   async prune(before: Date): Promise<number> {
@@ -87,8 +99,13 @@ export class PgAgentRuns implements AgentRunStore {
 }
 
 function statements(S: string) {
+  const columns = AGENT_RUN_COLUMNS.split(',').length
+  const insert = `INSERT INTO ${S}.agent_runs (${AGENT_RUN_COLUMNS}) VALUES (${Array.from({ length: columns }, (_, i) => `$${i + 1}`).join(', ')})`
+  const n = columns
   return {
-    insert: `INSERT INTO ${S}.agent_runs (${AGENT_RUN_COLUMNS}) VALUES (${AGENT_RUN_COLUMNS.split(',').map((_, i) => `$${i + 1}`).join(', ')})`,
+    insert,
+    insertWithLog: `WITH run AS (${insert} RETURNING run_id)
+      INSERT INTO ${S}.agent_run_log (run_id, first_seq, last_seq, events) SELECT run_id, $${n + 1}, $${n + 2}, $${n + 3}::json FROM run`,
     get: `SELECT ${AGENT_RUN_COLUMNS} FROM ${S}.agent_runs WHERE run_id = $1`,
     transition: `UPDATE ${S}.agent_runs SET status = $1, model = COALESCE($2::json, model), steps = COALESCE($3::json, steps),
       usage = COALESCE($4::json, usage), finish_reason = COALESCE($5, finish_reason), error = COALESCE($6::json, error),
@@ -97,9 +114,8 @@ function statements(S: string) {
       WHERE run_id = $12 AND status = $13`,
     append: `WITH run AS (
         UPDATE ${S}.agent_runs SET last_seq = $2, updated_at = $3 WHERE run_id = $1 AND status = 'running' RETURNING run_id)
-      INSERT INTO ${S}.agent_run_events (run_id, seq, data)
-      SELECT run.run_id, e.seq, e.data::json FROM run, unnest($4::int[], $5::text[]) AS e(seq, data)`,
-    events: `SELECT seq, data FROM ${S}.agent_run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      INSERT INTO ${S}.agent_run_log (run_id, first_seq, last_seq, events) SELECT run_id, $4, $2, $5::json FROM run`,
+    events: `SELECT first_seq, events FROM ${S}.agent_run_log WHERE run_id = $1 AND last_seq > $2 ORDER BY first_seq`,
     prune: `DELETE FROM ${S}.agent_runs WHERE finished_at < $1 AND status IN ('success', 'failed', 'canceled')`,
   }
 }

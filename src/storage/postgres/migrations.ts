@@ -144,6 +144,22 @@ export const pgMigrations: PgMigration[] = [
     // One JSON object: { cost, timeToFirstTokenMs }, written when a run finishes.
     sql: (S) => `ALTER TABLE ${S}.agent_runs ADD COLUMN metrics JSON;`,
   },
+  {
+    version: 6,
+    description: 'agent run events stored in batches',
+    // One row per write of a run's log: the events first_seq..last_seq, as one JSON array.
+    sql: (S) => `
+      CREATE TABLE ${S}.agent_run_log (
+        run_id TEXT NOT NULL REFERENCES ${S}.agent_runs (run_id) ON DELETE CASCADE,
+        first_seq INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        events JSON NOT NULL,
+        PRIMARY KEY (run_id, first_seq));
+      INSERT INTO ${S}.agent_run_log (run_id, first_seq, last_seq, events)
+        SELECT run_id, seq, seq, json_build_array(data) FROM ${S}.agent_run_events;
+      DROP TABLE ${S}.agent_run_events;
+    `,
+  },
 ]
 
 // Arbitrary constant namespacing our advisory locks from the app's own.

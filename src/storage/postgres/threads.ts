@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { newId } from '../../core/ids.js'
 import type { PoolClient } from 'pg'
 import { conflict, notFound } from '../../core/errors.js'
 import type {
@@ -125,7 +125,7 @@ export class PgThreadStore implements ThreadStore {
           ? await client.query<MessageRow>(this.#sql.allMessages, [args.sourceThreadId])
           : await client.query<MessageRow>(this.#sql.lastMessages, [args.sourceThreadId, args.messageLimit])
       if (args.messageLimit !== undefined) rows.reverse()
-      const copies = rows.map((row) => ({ ...toMessage(row), id: randomUUID(), threadId: args.thread.id, resourceId: args.thread.resourceId }))
+      const copies = rows.map((row) => ({ ...toMessage(row), id: newId(), threadId: args.thread.id, resourceId: args.thread.resourceId }))
       for (const message of copies) await this.#upsert(client, message)
       await client.query(this.#sql.copyWorkingMemory, [args.thread.id, new Date(), args.sourceThreadId])
       return copies

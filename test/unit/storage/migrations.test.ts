@@ -31,7 +31,7 @@ describe('migrations', () => {
     const db = new Database(':memory:')
     expect(migrate(db)).toBe(latest)
     expect(db.pragma('user_version', { simple: true })).toBe(latest)
-    expect(tables(db)).toEqual(['agent_run_events', 'agent_runs', 'message_search', 'messages', 'threads', 'workflow_runs', 'working_memory'])
+    expect(tables(db)).toEqual(['agent_run_log', 'agent_runs', 'message_search', 'messages', 'threads', 'workflow_runs', 'working_memory'])
     const indexes = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").pluck().all()
     expect(indexes).toEqual(
       expect.arrayContaining([
@@ -57,6 +57,21 @@ describe('migrations', () => {
     const store = new SqliteStore(file)
     const hits = await store.threads.searchMessages({ text: 'parcel', resourceId: 'u1', limit: 5 })
     expect(hits.map((hit) => hit.message.id)).toEqual(['m1'])
+    await store.close()
+  })
+
+  it('keeps the event logs an older database holds when events move to batches', async () => {
+    const file = tempFile()
+    const old = new Database(file)
+    migrate(old, migrations.slice(0, 5))
+    old.exec(`INSERT INTO agent_runs (run_id, agent_id, kind, status, model, steps, usage, error, pending, state, last_seq, created_at, updated_at)
+      VALUES ('r1', 'support', 'stream', 'running', 'null', '[]', '{}', 'null', '[]', 'null', 2, 1, 1);
+      INSERT INTO agent_run_events (run_id, seq, data) VALUES ('r1', 1, '{"type":"start"}'), ('r1', 2, '"two"')`)
+    old.close()
+    const store = new SqliteStore(file)
+    expect(await store.agentRuns.events('r1', 0)).toEqual([{ seq: 1, data: { type: 'start' } }, { seq: 2, data: 'two' }])
+    expect(await store.agentRuns.append('r1', [{ seq: 3, data: { type: 'finish' } }])).toBe(true)
+    expect((await store.agentRuns.events('r1', 1)).map((e) => e.seq)).toEqual([2, 3])
     await store.close()
   })
 
