@@ -590,7 +590,7 @@ async function* chunksOf(run: AgentRun): AsyncGenerator<MastraChunk, void, undef
 
 /** A run's UI message chunks as SSE text ending `data: [DONE]`, for `useChat`; `id:` lines carry the seqs. */
 export function encodeUiStream(
-  entries: AsyncIterable<{ seq: number; data: unknown }>,
+  entries: AsyncIterable<{ seq: number; data: unknown; json?: string }>,
   options: { ids: boolean; onCancel?: () => void },
 ): ReadableStream<string> {
   const iterator = entries[Symbol.asyncIterator]()
@@ -602,8 +602,9 @@ export function encodeUiStream(
         controller.close()
         return
       }
-      const { seq, data } = step.value
-      controller.enqueue(`${options.ids ? `id: ${seq}\n` : ''}data: ${JSON.stringify(data)}\n\n`)
+      const entry = step.value
+      // Serialized once: the run's log reuses it.
+      controller.enqueue(`${options.ids ? `id: ${entry.seq}\n` : ''}data: ${(entry.json ??= JSON.stringify(entry.data))}\n\n`)
     },
     async cancel() {
       options.onCancel?.()

@@ -38,6 +38,44 @@ export function raceAbort<T>(work: () => Promise<T>, signal: AbortSignal): Promi
   })
 }
 
+/**
+ * Many `raceAbort`s in a row against one signal (a stream's chunks) with one listener for them
+ * all, instead of adding and removing one per chunk. Call `dispose` when done.
+ */
+export class AbortRaces {
+  readonly #signal: AbortSignal
+  readonly #onAbort = () => this.#settle?.(ABORTED)
+  #settle: ((value: typeof ABORTED) => void) | undefined
+
+  constructor(signal: AbortSignal) {
+    this.#signal = signal
+    if (!signal.aborted) signal.addEventListener('abort', this.#onAbort, { once: true })
+  }
+
+  /** Like `raceAbort`; one race at a time. */
+  race<T>(work: () => Promise<T>): Promise<T | typeof ABORTED> {
+    if (this.#signal.aborted) return Promise.resolve(ABORTED)
+    return new Promise((resolve, reject) => {
+      this.#settle = resolve
+      work().then(
+        (value) => {
+          this.#settle = undefined
+          resolve(value)
+        },
+        (err: unknown) => {
+          this.#settle = undefined
+          reject(err)
+        },
+      )
+    })
+  }
+
+  dispose(): void {
+    this.#settle = undefined
+    this.#signal.removeEventListener('abort', this.#onAbort)
+  }
+}
+
 /** Waits `ms`, or resolves `ABORTED` early when `signal` fires; the timer never outlives an abort. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void | typeof ABORTED> {
   if (signal?.aborted) return Promise.resolve(ABORTED)

@@ -106,9 +106,13 @@ export interface AgentRunLogRow {
 
 /** The log row of one write: consecutive events, stored as one JSON array. */
 export function agentRunLogValues(events: readonly AgentRunEvent[]): { firstSeq: number; lastSeq: number; events: string } {
-  const data = new Array<unknown>(events.length)
-  for (let i = 0; i < events.length; i++) data[i] = events[i].data
-  return { firstSeq: events[0].seq, lastSeq: events[events.length - 1].seq, events: JSON.stringify(data) }
+  let text = '['
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]
+    // Serialized once per event: a stream's frame already holds it.
+    text += (i === 0 ? '' : ',') + (event.json ?? JSON.stringify(event.data) ?? 'null')
+  }
+  return { firstSeq: events[0].seq, lastSeq: events[events.length - 1].seq, events: text + ']' }
 }
 
 /** The events of log rows (oldest first) with `seq > after`, at most `limit` (negative: all). */

@@ -85,6 +85,8 @@ export interface AgentRunRecord {
 export interface AgentRunEvent {
   seq: number
   data: unknown
+  /** `data` as JSON, once something (the SSE writer) serialized it: the store writes it as is. */
+  json?: string
 }
 
 /** The fields a state change may set; absent fields keep their stored value. */

@@ -2,6 +2,8 @@
 export interface RunEventEntry {
   seq: number
   data: unknown
+  /** `data` serialized, kept by the first writer that needed it (the SSE frame) for the next (the log). */
+  json?: string
 }
 
 /**
@@ -83,6 +85,12 @@ class Follower implements AsyncIterableIterator<RunEventEntry> {
         this.#wakers.add(resolve)
       })
     }
+  }
+
+  /** The next event if it is already here, without waiting; undefined otherwise. */
+  takeReady(): RunEventEntry | undefined {
+    if (this.#done || this.#index >= this.#events.length) return undefined
+    return this.#events[this.#index++]
   }
 
   async return(): Promise<IteratorResult<RunEventEntry>> {
