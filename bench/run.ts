@@ -4,6 +4,7 @@
 //   --hosts express,fastify,koa        --scenarios <keys of bench/scenarios/index.ts>
 //   --parts throughput,memory,startup  --reps 3  --seconds 5  --warmup 2  --connections 50
 //   --cpu-prof <dir>    write a CPU profile of every server process into <dir>
+//   --semi-space 32     both throughput servers' young generation, MiB (--max-semi-space-size); 0: V8's own sizing
 //   --memory-host express  --memory-rounds 5  --memory-requests 500  --idle 60
 //   --heap-snapshots <dir> heap snapshots of both memory-scenario servers at start and end
 //   --json <file>       every sample, as JSON          --markdown   tables for BENCHMARKS.md
@@ -29,6 +30,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '50' },
     'cpu-prof': { type: 'string' },
+    'semi-space': { type: 'string', default: '32' },
     'memory-host': { type: 'string', default: 'express' },
     'memory-rounds': { type: 'string', default: '5' },
     'memory-requests': { type: 'string', default: '500' },
@@ -115,6 +117,11 @@ function markdown(comparisons: Comparison[], phases: Phase[], startup: StartupRe
 async function main() {
   const started = new Date()
   const nodeFlags = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['cpu-prof'])}`] : []
+  // V8 sizes the young generation from how much survives, and a server under 50 concurrent
+  // streams can settle on a small one for its whole life: the same build then measures one
+  // of two CPU costs, 30 % apart, from run to run. Both sides get the same fixed size instead.
+  const semiSpace = Number(args['semi-space'])
+  const throughputFlags = semiSpace > 0 ? [...nodeFlags, `--max-semi-space-size=${semiSpace}`] : nodeFlags
   console.log(
     `${started.toISOString()}  Node ${process.version}, ${cpus().length} cores, ${n(totalmem() / 2 ** 30)} GiB; load average ${loadAverage().map(r2).join(' ')}`,
   )
@@ -125,10 +132,10 @@ async function main() {
       seconds: Number(args.seconds),
       warmup: Number(args.warmup),
       connections: Number(args.connections),
-      nodeFlags,
+      nodeFlags: throughputFlags,
     }
     console.log(
-      `\nA = mounted, B = hand-written; ${options.repetitions} × ${options.seconds} s each after ${options.warmup} s of warm-up, B A / A B alternating; ratio = A/B req/s, cpu ratio = B/A CPU per request (medians of the paired runs, min–max)`,
+      `\nA = mounted, B = hand-written; ${options.repetitions} × ${options.seconds} s each after ${options.warmup} s of warm-up, B A / A B alternating; ratio = A/B req/s, cpu ratio = B/A CPU per request (medians of the paired runs, min–max); young generation ${semiSpace > 0 ? `${semiSpace} MiB semi-spaces on both sides` : "V8's own sizing"}`,
     )
     for (const host of hosts) {
       for (const key of keys) {

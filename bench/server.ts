@@ -9,7 +9,8 @@ import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks'
 import { writeHeapSnapshot } from 'node:v8'
 import { scenarios } from './scenarios/index.js'
 import type { HandWritten, HostName, MountedBaseline, Scenario } from './scenarios/types.js'
-import { createRuntime, type RuntimeConfig } from '../src/index.js'
+import type { RuntimeConfig } from '../src/index.js'
+import { adapters, kit } from './kit.js'
 import type { ServerReply, ServerRequest } from './harness/protocol.js'
 
 const [host, names, side, dbPath] = process.argv.slice(2) as [HostName, string, 'mounted' | 'baseline', string]
@@ -43,11 +44,11 @@ async function build() {
     else if ('runtime' in scenario.baseline) configs.push(await (scenario.baseline as MountedBaseline).runtime(dbPath))
     else handWritten.push(scenario.baseline as HandWritten)
   }
-  const runtime = configs.length > 0 ? createRuntime(merge(configs)) : undefined
+  const runtime = configs.length > 0 ? kit.createRuntime(merge(configs)) : undefined
 
   if (host === 'express') {
     const { default: express } = await import('express')
-    const { mount } = await import('../adapters/express.js')
+    const { mount } = await adapters.express()
     const app = express()
     if (runtime) app.use('/api', mount(runtime))
     if (handWritten.length > 0) {
@@ -58,7 +59,7 @@ async function build() {
   }
   if (host === 'fastify') {
     const { default: Fastify } = await import('fastify')
-    const { mount } = await import('../adapters/fastify.js')
+    const { mount } = await adapters.fastify()
     const app = Fastify()
     if (runtime) await app.register(mount(runtime), { prefix: '/api' })
     for (const routes of handWritten) routes.fastify(app, dbPath)
@@ -68,7 +69,7 @@ async function build() {
   const { default: Koa } = await import('koa')
   const { default: Router } = await import('@koa/router')
   const { bodyParser } = await import('@koa/bodyparser')
-  const { mount } = await import('../adapters/koa.js')
+  const { mount } = await adapters.koa()
   const app = new Koa()
   // The load generator drops connections mid-stream at the end of a run; that EPIPE is expected.
   app.silent = true

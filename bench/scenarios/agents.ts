@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import { generateText, stepCountIs, streamText, type TextStreamPart, type ToolSet } from 'ai'
-import { Agent } from '../../src/index.js'
+import { kit } from '../kit.js'
 import { BenchModel } from './bench-model.js'
 import type { Scenario } from './types.js'
+
+const { Agent } = kit
 
 const INSTRUCTIONS = 'You are a load-test agent.'
 const BODY = { messages: 'hello there' }

@@ -1,6 +1,8 @@
 import { z } from 'zod'
-import { defineRoute } from '../../src/index.js'
+import { kit } from '../kit.js'
 import type { Scenario } from './types.js'
+
+const { defineRoute } = kit
 
 const Body = z.object({
   name: z.string().min(1),

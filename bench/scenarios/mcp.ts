@@ -1,6 +1,8 @@
 import { z } from 'zod'
-import { createTool } from '../../src/index.js'
+import { kit } from '../kit.js'
 import type { Scenario } from './types.js'
+
+const { createTool } = kit
 
 const quote = createTool({
   id: 'quote',

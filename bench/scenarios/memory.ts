@@ -1,6 +1,9 @@
 import Database from 'better-sqlite3'
-import { SqliteStore, type StoredMessage } from '../../src/index.js'
+import type { StoredMessage } from '../../src/index.js'
+import { kit } from '../kit.js'
 import type { Scenario } from './types.js'
+
+const { SqliteStore } = kit
 
 const RESOURCE = 'bench-user'
 const BIG_THREAD = 'bench-thread-big'

@@ -5,9 +5,11 @@ import { createHash, randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { z } from 'zod'
 import type { StoredMessage } from '../../src/index.js'
-import { PostgresStore } from '../../src/postgres.js'
+import { postgresKit } from '../kit.js'
 import type { HandWritten, Scenario } from './types.js'
 import { mathWorkflow } from './workflow.js'
+
+const { PostgresStore } = postgresKit
 
 const RESOURCE = 'bench-user'
 const BIG_THREAD = 'bench-thread-big'

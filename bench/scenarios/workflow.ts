@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import Database from 'better-sqlite3'
 import { z } from 'zod'
-import { createStep, createWorkflow, SqliteStore } from '../../src/index.js'
+import { kit } from '../kit.js'
 import type { Scenario } from './types.js'
+
+const { createStep, createWorkflow, SqliteStore } = kit
 
 const Input = z.object({ a: z.number(), b: z.number() })
 
