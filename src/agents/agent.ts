@@ -458,8 +458,9 @@ export class Agent {
       if (run.canceled && !signal?.aborted) throw conflict(`Agent run ${run.runId} was canceled`)
       throw failure
     }
-    const reply = call.turn || result.steps.length > 0 ? await this.#saveSteps(call.turn, result.steps, false, replyId, continued) : undefined
     const pending = pendingIn(result.steps.at(-1))
+    // The reply as a UI message: memory stores it, and a suspended run keeps it to go on with.
+    const reply = call.turn || pending.length > 0 ? await this.#saveSteps(call.turn, result.steps, false, replyId, continued) : undefined
     if (pending.length > 0) {
       const state: SuspendedCall = {
         messages: [...call.messages, ...result.response.messages],
