@@ -32,8 +32,8 @@ export const workflowRoutes: Route[] = [
     method: 'POST', path: '/workflows/:workflowId/start-async', summary: 'Run a workflow and wait for its result', tags,
     permission: execute, params: wire.workflowParams, query: wire.optionalRunIdQuery, body: wire.startBody,
     response: wire.runResult,
-    handler: ({ params, query, body, context, resourceId, runtime }) =>
-      runtime.workflowRuns.start(params.workflowId, { resourceId, context }, { runId: query.runId, inputData: body?.inputData }),
+    handler: ({ params, query, body, context, resourceId, runtime, onError }) =>
+      runtime.workflowRuns.start(params.workflowId, { resourceId, context, onError }, { runId: query.runId, inputData: body?.inputData }),
   }),
   defineRoute({
     method: 'POST', path: '/workflows/:workflowId/start', summary: 'Start a workflow run in the background', tags,
@@ -58,8 +58,8 @@ export const workflowRoutes: Route[] = [
     method: 'POST', path: '/workflows/:workflowId/resume-async', summary: 'Resume a suspended run and wait for its result',
     tags, permission: execute, params: wire.workflowParams, query: wire.runIdQuery, body: wire.resumeBody,
     response: wire.runResult,
-    handler: ({ params, query, body, context, resourceId, runtime }) =>
-      runtime.workflowRuns.resume(params.workflowId, { resourceId, context }, { runId: query.runId, ...body }),
+    handler: ({ params, query, body, context, resourceId, runtime, onError }) =>
+      runtime.workflowRuns.resume(params.workflowId, { resourceId, context, onError }, { runId: query.runId, ...body }),
   }),
   defineRoute({
     method: 'POST', path: '/workflows/:workflowId/resume', summary: 'Resume a suspended run in the background', tags,
@@ -72,9 +72,9 @@ export const workflowRoutes: Route[] = [
   defineRoute({
     method: 'POST', path: '/workflows/:workflowId/resume-stream', summary: 'Resume a suspended run and stream the rest of it',
     tags, permission: execute, params: wire.workflowParams, query: wire.resumeStreamQuery, body: wire.resumeBody,
-    handler: async ({ params, query, body, context, resourceId, runtime, signal, request }) => {
+    handler: async ({ params, query, body, context, resourceId, runtime, signal, request, onError }) => {
       // As for stream: a disconnect ends the response only, unless the client asked otherwise.
-      const caller = { resourceId, context, signal: query.cancelOnDisconnect === 'true' ? signal : undefined }
+      const caller = { resourceId, context, signal: query.cancelOnDisconnect === 'true' ? signal : undefined, onError }
       const events = await runtime.workflowRuns.resumeStream(params.workflowId, caller, { runId: query.runId, ...body })
       return String(request.headers.accept ?? '').includes('text/event-stream') ? sse(events) : records(events)
     },
@@ -106,8 +106,8 @@ export const workflowRoutes: Route[] = [
   defineRoute({
     method: 'POST', path: '/workflows/:workflowId/restart-async', summary: 'Restart an interrupted run and wait for its result',
     tags, permission: execute, params: wire.workflowParams, query: wire.runIdQuery, body: wire.restartBody, response: wire.runResult,
-    handler: ({ params, query, context, resourceId, runtime }) =>
-      runtime.workflowRuns.restart(params.workflowId, { resourceId, context }, query.runId),
+    handler: ({ params, query, context, resourceId, runtime, onError }) =>
+      runtime.workflowRuns.restart(params.workflowId, { resourceId, context, onError }, query.runId),
   }),
   defineRoute({
     method: 'POST', path: '/workflows/:workflowId/restart-all-active-workflow-runs',
@@ -122,8 +122,8 @@ export const workflowRoutes: Route[] = [
     method: 'POST', path: '/workflows/:workflowId/restart-all-active-workflow-runs-async',
     summary: 'Restart every interrupted run the caller can see and wait for them', tags, permission: execute,
     params: wire.workflowParams, body: wire.restartBody, response: wire.restartedRuns,
-    handler: async ({ params, context, resourceId, runtime }) => {
-      const runIds = await runtime.workflowRuns.restartInterrupted(params.workflowId, { resourceId, context }, { wait: true })
+    handler: async ({ params, context, resourceId, runtime, onError }) => {
+      const runIds = await runtime.workflowRuns.restartInterrupted(params.workflowId, { resourceId, context, onError }, { wait: true })
       return { message: `Restarted ${runIds.length} interrupted workflow run${runIds.length === 1 ? '' : 's'}`, runIds }
     },
   }),

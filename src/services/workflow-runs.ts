@@ -16,7 +16,10 @@ export interface RunCaller {
   resourceId: string | undefined
   context?: RequestContext
   signal?: AbortSignal
-  /** Receives the failure of a run nobody awaits (started in the background, a stream whose reader left). */
+  /**
+   * Receives the failure of a run nobody awaits (started in the background, a stream whose
+   * reader left) and what fails without failing a step (a tool of an agent step).
+   */
   onError?: ErrorReporter
 }
 
@@ -104,7 +107,7 @@ export class WorkflowRunService {
   /** Runs to the end (or a suspend) and returns the result. */
   async start(workflowId: string, caller: RunCaller, input: StartInput): Promise<WorkflowRunResult> {
     const run = await this.#runToStart(workflowId, input.runId, caller.resourceId)
-    return run.start({ inputData: input.inputData, context: caller.context, signal: caller.signal })
+    return run.start({ inputData: input.inputData, context: caller.context, signal: caller.signal, onError: caller.onError })
   }
 
   /** Resolves once the run is stored as started; it goes on without the caller. */
@@ -127,7 +130,7 @@ export class WorkflowRunService {
   /** Resumes a suspended run and returns its result: 409 unless it is suspended. */
   async resume(workflowId: string, caller: RunCaller, input: ResumeInput): Promise<WorkflowRunResult> {
     const run = await this.#handle(workflowId, input.runId, caller.resourceId)
-    return run.resume({ step: input.step, resumeData: input.resumeData, context: caller.context, signal: caller.signal })
+    return run.resume({ step: input.step, resumeData: input.resumeData, context: caller.context, signal: caller.signal, onError: caller.onError })
   }
 
   /**
@@ -136,7 +139,7 @@ export class WorkflowRunService {
    */
   async resumeStream(workflowId: string, caller: RunCaller, input: ResumeInput): Promise<AsyncIterable<WorkflowEvent>> {
     const run = await this.#handle(workflowId, input.runId, caller.resourceId)
-    const events = run.resumeStream({ step: input.step, resumeData: input.resumeData, context: caller.context, signal: caller.signal })
+    const events = run.resumeStream({ step: input.step, resumeData: input.resumeData, context: caller.context, signal: caller.signal, onError: caller.onError })
     return startingWith(await events.next(), events)
   }
 
@@ -175,7 +178,7 @@ export class WorkflowRunService {
   /** Continues an interrupted run (its lease expired) from its last completed step; 409 while its lease is live. */
   async restart(workflowId: string, caller: RunCaller, runId: string): Promise<WorkflowRunResult> {
     const run = await this.#handle(workflowId, runId, caller.resourceId)
-    return run.restart({ context: caller.context, signal: caller.signal })
+    return run.restart({ context: caller.context, signal: caller.signal, onError: caller.onError })
   }
 
   /** Claims an interrupted run as `restart` does; it then goes on without the caller. */
@@ -197,7 +200,7 @@ export class WorkflowRunService {
     for (const { runId } of interrupted) {
       const run = await this.#handle(workflowId, runId, caller.resourceId)
       try {
-        if (options.wait) executions.push(run.restart({ context: caller.context }).catch(ignoreConflict))
+        if (options.wait) executions.push(run.restart({ context: caller.context, onError: caller.onError }).catch(ignoreConflict))
         else await run.restartInBackground({ context: caller.context, onError: caller.onError })
         restarted.push(runId)
       } catch (err) {

@@ -1,4 +1,5 @@
 import type { RequestContext } from '../core/context.js'
+import type { ErrorReporter } from '../core/report.js'
 import { backoff, orCanceled } from './abortable.js'
 import type { EmitEvent } from './events.js'
 import { RunCanceled, StepFailure, checkSchema, errorMessage } from './failures.js'
@@ -17,6 +18,8 @@ export interface ExecutionEnv {
   emit?: EmitEvent
   /** Where step spans hang (the run's span), when the app traces. */
   trace?: TraceParent
+  /** Where a step reports what fails without failing it; adds the run's ids. */
+  report: ErrorReporter
 }
 
 /** How a graph stopped. Errors other than step failures (a store going down) are thrown instead. */
@@ -230,6 +233,7 @@ async function runAttempts(step: Step, inputData: unknown, entry: StepResult, sc
         // The same for every execution of this step in this run, after a crash or on another instance.
         idempotencyKey: `${env.runId}:${scope.path}${step.id}`,
         attempt: attempt + 1,
+        onError: env.report,
       })
       const output = await orCanceled(() => Promise.race([execution, suspended]), env.signal)
       return suspension ? { suspended: true, payload: suspension.payload } : { suspended: false, output }

@@ -47,7 +47,8 @@ export interface RunStartOptions<TInput> {
   signal?: AbortSignal
   /**
    * Receives the failure of a run nobody awaits (`startInBackground`, a stream whose reader
-   * left) that stopped unexpectedly; default the runtime's error channel.
+   * left) that stopped unexpectedly, and what fails without failing a step (a tool of an agent
+   * step); default the runtime's error channel.
    */
   onError?: ErrorReporter
 }
@@ -58,14 +59,14 @@ export interface RunResumeOptions {
   resumeData?: unknown
   context?: RequestContext
   signal?: AbortSignal
-  /** As for a start: where `resumeInBackground` reports a run that stopped unexpectedly. */
+  /** As for a start: where `resumeInBackground` reports a run that stopped unexpectedly, and steps report. */
   onError?: ErrorReporter
 }
 
 export interface RunRestartOptions {
   context?: RequestContext
   signal?: AbortSignal
-  /** As for a start: where `restartInBackground` reports a run that stopped unexpectedly. */
+  /** As for a start: where `restartInBackground` reports a run that stopped unexpectedly, and steps report. */
   onError?: ErrorReporter
 }
 
@@ -300,7 +301,7 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
   async #execute(
     snapshot: WorkflowSnapshot,
     active: ActiveRun,
-    options: { context?: RequestContext; signal?: AbortSignal },
+    options: { context?: RequestContext; signal?: AbortSignal; onError?: ErrorReporter },
     onEvent?: (event: WorkflowEvent) => void,
   ): Promise<WorkflowRunResult<TOutput>> {
     const target = this.#target
@@ -319,7 +320,8 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     const span = startRunSpan(target.id, runId, this.resourceId, snapshot)
     try {
       emit('workflow-start', { workflowId: target.id })
-      const env = { runId, context: options.context ?? {}, signal: controller.signal, checkpoint: () => writer.checkpoint(), emit, trace: childOf(span) }
+      const report = this.#stepReporter(options.onError)
+      const env = { runId, context: options.context ?? {}, signal: controller.signal, checkpoint: () => writer.checkpoint(), emit, trace: childOf(span), report }
       const status = settle(await runGraph(target.nodes, snapshot, snapshot.input, env), snapshot, target)
       const result = (await writer.finish(status)) ? toRunResult<TOutput>(runId, status, snapshot) : await this.#storedResult()
       span?.setAttribute('agentmount.workflow.status', result.status)
@@ -347,6 +349,16 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
   #detach({ done }: Execution<TOutput>, onError: ErrorReporter | undefined): void {
     // Nobody awaits a background run: report it. The run stays `running` and can be restarted.
     done.catch((err: unknown) => this.#report(err, onError))
+  }
+
+  /**
+   * Where steps report what fails without failing them: the caller's `onError`, else the
+   * target's. The run's ids come last, so a nested agent's own run id gives way to the run's.
+   */
+  #stepReporter(onError: ErrorReporter | undefined): ErrorReporter {
+    const ids = { workflowId: this.workflowId, runId: this.runId }
+    if (onError) return (err, info) => reportSafely(onError, err, { ...info, ...ids })
+    return (err, info) => this.#target.report(err, { ...info, ...ids })
   }
 
   #report(err: unknown, onError: ErrorReporter | undefined): void {

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { RequestContext } from '../core/context.js'
+import type { ErrorReporter } from '../core/report.js'
 
 /** Reads the output of a step that already succeeded in this run (undefined otherwise). */
 export interface GetStepResult {
@@ -29,6 +30,13 @@ export interface StepExecuteArgs<TIn = unknown, TResume = unknown, TSuspend = un
   idempotencyKey: string
   /** 1 on the first call, 2 on the first retry, … (restarts at 1 when a run is re-driven). */
   attempt: number
+  /**
+   * Receives what fails without failing the step, such as a tool of an agent the step calls
+   * (pass it on as the agent call's `onError`). It adds the run's `workflowId` and `runId` and
+   * goes where the run reports: the `onError` of whoever started or resumed it (a mount's,
+   * with the request), else the runtime's error channel.
+   */
+  onError: ErrorReporter
 }
 
 /** A unit of work with validated input and output. */
@@ -99,7 +107,7 @@ export function createStep<
 export interface AgentLike {
   readonly id: string
   readonly description?: string
-  generate(args: { messages: string; context: RequestContext; signal: AbortSignal }): Promise<{ text: string }>
+  generate(args: { messages: string; context: RequestContext; signal: AbortSignal; onError?: ErrorReporter }): Promise<{ text: string }>
 }
 
 export function isAgentLike(value: unknown): value is AgentLike {
@@ -117,15 +125,18 @@ export function isStep(value: unknown): value is Step {
 const agentInput = z.object({ prompt: z.string() })
 const agentOutput = z.object({ text: z.string() })
 
-/** An agent as a step: `{ prompt }` in, `{ text }` out, with the run's context and signal. */
+/**
+ * An agent as a step: `{ prompt }` in, `{ text }` out, with the run's context and signal; what
+ * fails without failing the call (a tool that throws) is reported with the run's ids.
+ */
 export function agentStep(agent: AgentLike): Step<string, { prompt: string }, { text: string }> {
   return createStep({
     id: agent.id,
     description: agent.description,
     inputSchema: agentInput,
     outputSchema: agentOutput,
-    execute: async ({ inputData, context, signal }) => {
-      const { text } = await agent.generate({ messages: inputData.prompt, context, signal })
+    execute: async ({ inputData, context, signal, onError }) => {
+      const { text } = await agent.generate({ messages: inputData.prompt, context, signal, onError })
       return { text }
     },
   })

@@ -1,6 +1,9 @@
 import type { LanguageModelV3CallOptions } from '@ai-sdk/provider'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { Agent } from '../../src/agents/agent.js'
 import { ToolError } from '../../src/core/errors.js'
+import type { FailureInfo } from '../../src/core/report.js'
 import type { MountOptions } from '../../src/http/dispatch.js'
 import { createRuntime, type Runtime } from '../../src/runtime.js'
 import type { Store } from '../../src/storage/types.js'
@@ -8,7 +11,19 @@ import type { WorkflowRunStore } from '../../src/storage/workflow-runs.js'
 import { hostUser, hosts, PREFIX, type TestHost } from '../harness/hosts.js'
 import { call, eventually, sseFrames } from '../harness/http.js'
 import { openTestStore } from '../harness/stores.js'
-import { ALICE, SECRET, startAgentApp, userMessage, type AgentApp, type AgentClient, type Report } from './agents-fixture.js'
+import { createWorkflow } from '../../src/workflows/workflow.js'
+import {
+  agentMountOptions,
+  ALICE,
+  scriptedModel,
+  SECRET,
+  startAgentApp,
+  userMessage,
+  weather,
+  type AgentApp,
+  type AgentClient,
+  type Report,
+} from './agents-fixture.js'
 import { echoWorkflow } from './safety-fixture.js'
 
 /** What the model was shown as each tool's result in one call. */
@@ -229,5 +244,77 @@ describe.each(hosts)('background workflow failures reach onError on $name', (fac
     await events.return!()
     await eventually(() => reports.length > 0)
     expect(reports.map((r) => r.info)).toEqual([{ kind: 'workflow-run', workflowId: 'echo', runId: 'bg-3' }])
+  })
+})
+
+/** A workflow whose only step is an agent with the weather tool: `{ prompt }` in, the agent's `{ text }` out. */
+function forecastWorkflow() {
+  const forecaster = new Agent({ id: 'forecaster', instructions: 'Forecast.', model: scriptedModel(), tools: { weather } })
+  const io = z.object({ prompt: z.string() })
+  return createWorkflow({ id: 'forecast', inputSchema: io, outputSchema: z.object({ text: z.string() }) }).then(forecaster).commit()
+}
+
+describe.each(hosts)('failures inside a workflow agent step reach onError on $name', (factory) => {
+  let runtime: Runtime
+  let host: TestHost
+  let unexpected: unknown[]
+  let reports: Report[]
+  const post = (path: string, json: unknown) => call(`${host.url}${PREFIX}${path}`, { method: 'POST', token: ALICE, json })
+  /** What a tool failure in run `runId`'s agent step is reported with. */
+  const toolFailure = (runId: string, route?: string): FailureInfo => ({
+    kind: 'tool',
+    ...(route ? { route } : {}),
+    agentId: 'forecaster',
+    toolId: 'weather',
+    workflowId: 'forecast',
+    runId,
+  })
+
+  beforeEach(async () => {
+    runtime = createRuntime({ store: openTestStore(), workflows: { forecast: forecastWorkflow() } })
+    unexpected = []
+    reports = []
+    host = await factory.create({ runtime, mount: agentMountOptions(unexpected, reports) })
+  })
+  afterEach(async () => {
+    await host.close()
+    await runtime.close()
+  })
+
+  it('reports a tool that throws in a run awaited over HTTP, with the request, the original error and the run ids; the run goes on', async () => {
+    const res = await post('/workflows/forecast/start-async?runId=wf-tool-1', { inputData: { prompt: 'weather in Atlantis?' } })
+    expect(res.status).toBe(200)
+    expect(res.body.status).toBe('success')
+    expect(res.body.result).toEqual({ text: 'Tool said: [error-text]' })
+    expect(reports.map((r) => r.info)).toEqual([toolFailure('wf-tool-1', 'POST /workflows/:workflowId/start-async')])
+    const [{ err, req }] = reports
+    expect(err).toBeInstanceOf(Error)
+    expect((err as Error).message).toBe(`weather backend refused key ${SECRET}`)
+    expect(req?.params).toEqual({ workflowId: 'forecast' })
+    expect(req?.headers.authorization).toBe(`Bearer ${ALICE}`)
+  })
+
+  it('reports it from a run started in the background, with the request that started it', async () => {
+    const res = await post('/workflows/forecast/start?runId=wf-tool-2', { inputData: { prompt: 'weather in Hyperborea?' } })
+    expect(res.status).toBe(200)
+    await eventually(() => reports.length > 0)
+    expect(reports.map((r) => r.info)).toEqual([toolFailure('wf-tool-2', 'POST /workflows/:workflowId/start')])
+    expect((reports[0].err as Error).message).toBe(`weather cache down, key ${SECRET}`)
+    expect(reports[0].req?.params).toEqual({ workflowId: 'forecast' })
+    await eventually(async () => (await runtime.runs('forecast').getRun('wf-tool-2'))?.status === 'success')
+  })
+
+  it('reports it from a run app code started through the runtime’s error channel, or to the start’s own onError', async () => {
+    const runs = runtime.runs('forecast')
+    const result = await (await runs.createRun({ runId: 'wf-tool-3' })).start({ inputData: { prompt: 'weather in Atlantis?' } })
+    expect(result.status).toBe('success')
+    expect(reports.map((r) => [r.info, r.req])).toEqual([[toolFailure('wf-tool-3'), undefined]])
+    expect((reports[0].err as Error).message).toBe(`weather backend refused key ${SECRET}`)
+
+    const own: Array<{ err: unknown; info: FailureInfo }> = []
+    const onError = (err: unknown, info: FailureInfo) => void own.push({ err, info })
+    await (await runs.createRun({ runId: 'wf-tool-4' })).start({ inputData: { prompt: 'weather in Atlantis?' }, onError })
+    expect(own.map((r) => r.info)).toEqual([toolFailure('wf-tool-4')])
+    expect(reports).toHaveLength(1)
   })
 })

@@ -158,7 +158,7 @@ function workflowEntries(key: string, workflow: Workflow, services: Services): M
           const runId = await services.workflowRuns.startInBackground(key, { resourceId, context, onError }, input)
           return { runId, status: 'running' }
         }
-        return runSummary(await services.workflowRuns.start(key, { resourceId, context, signal }, input))
+        return runSummary(await services.workflowRuns.start(key, { resourceId, context, signal, onError }, input))
       },
     },
     {
@@ -167,9 +167,9 @@ function workflowEntries(key: string, workflow: Workflow, services: Services): M
       description: `Resume a suspended run of the ${workflow.id} workflow with resumeData`,
       inputSchema: async () => resumeSchema,
       outputSchema: runOutput,
-      call: async (args, { context, resourceId, signal }) => {
+      call: async (args, { context, resourceId, signal, onError }) => {
         const input = parseOrThrow(resume, args, 'arguments')
-        return runSummary(await services.workflowRuns.resume(key, { resourceId, context, signal }, input))
+        return runSummary(await services.workflowRuns.resume(key, { resourceId, context, signal, onError }, input))
       },
     },
   ]
