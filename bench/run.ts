@@ -3,6 +3,7 @@
 // Options (defaults in brackets):
 //   --hosts express,fastify,koa        --scenarios <keys of bench/scenarios/index.ts>
 //   --parts throughput,memory,startup  --reps 3  --seconds 5  --warmup 2  --connections 50
+//   --parts instances   the PostgreSQL scenarios on 1 and on --instances 3 mounted instances sharing one database
 //   --cpu-prof <dir>    write a CPU profile of every server process into <dir>
 //   --semi-space 32     both throughput servers' young generation, MiB (--max-semi-space-size); 0: V8's own sizing
 //   --memory-host express  --memory-rounds 5  --memory-requests 500  --idle 60
@@ -13,6 +14,7 @@ import { cpus, totalmem } from 'node:os'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { compare, type Comparison } from './harness/compare.js'
+import { compareInstances, type InstancesResult } from './harness/instances.js'
 import { footprint, type Phase } from './harness/footprint.js'
 import { loadAverage, median } from './harness/stats.js'
 import { scenarios } from './scenarios/index.js'
@@ -31,6 +33,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     'cpu-prof': { type: 'string' },
     'semi-space': { type: 'string', default: '32' },
+    instances: { type: 'string', default: '3' },
     'memory-host': { type: 'string', default: 'express' },
     'memory-rounds': { type: 'string', default: '5' },
     'memory-requests': { type: 'string', default: '500' },
@@ -146,6 +149,22 @@ async function main() {
       }
     }
   }
+  const instances: InstancesResult[] = []
+  if (parts.has('instances')) {
+    const count = Number(args.instances)
+    const options = { instances: count, repetitions: Number(args.reps), seconds: Number(args.seconds), warmup: Number(args.warmup), connections: Number(args.connections), nodeFlags: throughputFlags }
+    console.log(`\nOne instance, then ${count} instances of the mount on one PostgreSQL database (${options.connections} connections split between them), ${options.repetitions} × ${options.seconds} s alternating; req/s is the total over the instances`)
+    for (const host of hosts) {
+      for (const key of keys.filter((k) => k.startsWith('pg-'))) {
+        const r = await compareInstances(host, key, scenarios[key], options)
+        instances.push(r)
+        console.log(
+          `${host.padEnd(8)}${key.padEnd(12)} 1 instance ${n(r.single).padStart(6)} req/s ${n(r.singleCpu).padStart(5)} µs/req | ${count} instances ${n(r.many).padStart(6)} req/s ${n(r.manyCpu).padStart(5)} µs/req | ×${r2(r.many / r.single)}${r.errors ? `, ${r.errors} ERRORS` : ''} (load ${r2(r.load[0])} → ${r2(r.load[1])})`,
+        )
+        save({ comparisons, instances })
+      }
+    }
+  }
   let phases: Phase[] = []
   if (parts.has('memory')) {
     // One server per side serves every scenario there, on one store: the SQLite ones (the PostgreSQL
@@ -179,11 +198,11 @@ async function main() {
   }
   console.log(`\nfinished ${new Date().toISOString()}; load average ${loadAverage().map(r2).join(' ')}`)
   if (args.markdown) console.log(`\n${markdown(comparisons, phases, startup)}`)
-  save({ comparisons, phases, startup })
+  save({ comparisons, instances, phases, startup })
 }
 
 /** Written after every scenario too, so a long run that is cut short keeps what it measured. */
-function save(results: { comparisons: Comparison[]; phases?: Phase[]; startup?: StartupResult[] }) {
+function save(results: { comparisons: Comparison[]; instances?: InstancesResult[]; phases?: Phase[]; startup?: StartupResult[] }) {
   if (args.json) writeFileSync(args.json, JSON.stringify({ node: process.version, ...results }, null, 2))
 }
 
