@@ -18,7 +18,8 @@ import { agentRunRoutes } from './routes/agent-runs.js'
 import { approvalRoutes } from './routes/agent-approvals.js'
 import { usageRoutes } from './routes/usage.js'
 import type { AgentRunsOptions } from './agents/runs/ledger.js'
-import type { RunObservability } from './agents/runs/observer.js'
+import { announceRunFinish, type RunObservability } from './agents/runs/observer.js'
+import type { AnnounceWorkflowRun } from './workflows/run-finish.js'
 import { mcpEndpoint } from './routes/mcp/endpoint.js'
 import type { McpOptions } from './routes/mcp/catalog.js'
 import { RunLeases } from './workflows/run-leases.js'
@@ -54,8 +55,8 @@ export interface RuntimeConfig {
   onError?: ErrorReporter
   /**
    * Agent runs as the app's OpenTelemetry SDK sees them (spans need no option: they follow the
-   * registered tracer provider), their prices, and a hook called once per finished run
-   * (README "Observability").
+   * registered tracer provider), their prices, and a hook called once per finished agent or
+   * workflow run (README "Observability").
    */
   observability?: RunObservability
 }
@@ -97,6 +98,8 @@ export class Runtime implements MountSource {
   readonly #sweeper: RunSweeper
   readonly #runs = new Map<Workflow, WorkflowRuns>()
   readonly #mcp: ReturnType<typeof mcpEndpoint> | undefined
+  /** Hands each ended workflow run to `observability.onRunFinish`, when there is one. */
+  readonly #announce: AnnounceWorkflowRun | undefined
 
   constructor(config: RuntimeConfig = {}) {
     this.agents = { ...config.agents }
@@ -123,6 +126,10 @@ export class Runtime implements MountSource {
       ...(config.routes ?? []),
     ]
     if (config.onError) this.errors.listen(config.onError)
+    const observability = config.observability
+    this.#announce = observability?.onRunFinish
+      ? (run) => announceRunFinish(observability, run, (err) => this.errors.report(err, { kind: 'workflow-run', workflowId: run.workflowId, runId: run.runId }))
+      : undefined
     const onError = (error: unknown, ids?: { workflowId: string; runId: string }) => this.errors.report(error, { kind: 'workflow-run', ...ids })
     const { leaseMs, instanceId, sweepMs = DEFAULT_SWEEP_MS } = config.runs ?? {}
     this.#leases = new RunLeases(() => this.store.workflowRuns, { leaseMs, instanceId, onError })
@@ -183,7 +190,10 @@ export class Runtime implements MountSource {
   /** One set of runs per definition, even when it is registered under two keys. */
   #runsOf(workflow: Workflow): WorkflowRuns {
     let runs = this.#runs.get(workflow)
-    if (!runs) this.#runs.set(workflow, (runs = new WorkflowRuns(workflow, () => this.store.workflowRuns, this.#leases, this.errors.report)))
+    if (!runs) {
+      runs = new WorkflowRuns(workflow, () => this.store.workflowRuns, this.#leases, this.errors.report, this.#announce)
+      this.#runs.set(workflow, runs)
+    }
     return runs
   }
 

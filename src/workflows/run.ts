@@ -8,9 +8,16 @@ import { childOf, failSpan, linkTo, spanReference, startSpan, type Span } from '
 import { runGraph, type GraphOutcome } from './engine.js'
 import { EventChannel, type EmitEvent, type WorkflowEvent } from './events.js'
 import { finishPayload } from './observe.js'
+import { finishedWorkflowRun, isRunEnd, type AnnounceWorkflowRun, type WorkflowRunEnd } from './run-finish.js'
 import { checkSchema, StepFailure } from './failures.js'
 import { findStep, isNestedWorkflow, type GraphNode } from './graph.js'
-import { TERMINAL_STATUSES, type ClaimOptions, type WorkflowRunStatus, type WorkflowRunStore } from '../storage/workflow-runs.js'
+import {
+  TERMINAL_STATUSES,
+  type ClaimOptions,
+  type WorkflowRunRecord,
+  type WorkflowRunStatus,
+  type WorkflowRunStore,
+} from '../storage/workflow-runs.js'
 import type { RunEventLogs } from './run-events.js'
 import type { ActiveRun, RunLeases } from './run-leases.js'
 import { SnapshotWriter } from './snapshot-writer.js'
@@ -38,6 +45,8 @@ export interface RunTarget {
   runStore(): WorkflowRunStore
   /** Where a failure nobody awaits goes when the start named no `onError`. */
   report: ErrorReporter
+  /** Told once per run that ended with a write of this instance (the runtime's `onRunFinish`); must not throw. */
+  announce?: AnnounceWorkflowRun
 }
 
 export interface RunStartOptions<TInput> {
@@ -71,6 +80,16 @@ export interface RunRestartOptions {
 }
 
 type Execution<T> = { done: Promise<WorkflowRunResult<T>> }
+
+/** What the finish hook says of a run beside its ids. */
+type StoredRun = Pick<WorkflowRunRecord, 'resourceId' | 'createdAt'>
+
+/** A run this instance claimed: its lease here, its state, and its owner and creation time when known without a read. */
+interface Claimed {
+  active: ActiveRun
+  snapshot: WorkflowSnapshot
+  stored: StoredRun | undefined
+}
 
 /** One run of a workflow. State lives in the store, so any process can resume it. */
 export class WorkflowRun<TInput = unknown, TOutput = unknown> {
@@ -148,15 +167,14 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
    * 409 while the run's lease is live, wherever it runs.
    */
   async restart(options: RunRestartOptions = {}): Promise<WorkflowRunResult<TOutput>> {
-    const { active, snapshot } = await this.#claim('running', 'interrupted')
-    return this.#execute(snapshot, active, options)
+    return this.#execute(await this.#claim('running', 'interrupted'), options)
   }
 
   /**
    * @internal Re-drives a run this instance's sweep just took over (under `token`) from its last
    * completed step. A stale execution of it here, whose lease lapsed, is stopped first.
    */
-  async continueClaimed(snapshot: WorkflowSnapshot, token: number): Promise<WorkflowRunResult<TOutput>> {
+  async continueClaimed(snapshot: WorkflowSnapshot, token: number, stored?: StoredRun): Promise<WorkflowRunResult<TOutput>> {
     const leases = this.#target.leases()
     const stale = leases.get(this.workflowId, this.runId)
     if (stale) {
@@ -165,13 +183,13 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     }
     const active = leases.claim(this.workflowId, this.runId)
     active.hold(token)
-    return this.#execute(snapshot, active, {})
+    return this.#execute({ active, snapshot, stored }, {})
   }
 
   /** Claims an interrupted run as `restart` does, then lets it go on in the background. */
   async restartInBackground(options: RunRestartOptions = {}): Promise<void> {
-    const { active, snapshot } = await this.#claim('running', 'interrupted')
-    this.#detach({ done: this.#execute(snapshot, active, options) }, options.onError)
+    const claimed = await this.#claim('running', 'interrupted')
+    this.#detach({ done: this.#execute(claimed, options) }, options.onError)
   }
 
   /** False when this handle acts for a resource and the stored run belongs to another. */
@@ -188,7 +206,7 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     status: WorkflowRunStatus,
     described: string,
     prepare?: (snapshot: WorkflowSnapshot) => void,
-  ): Promise<{ active: ActiveRun; snapshot: WorkflowSnapshot }> {
+  ): Promise<Claimed> {
     const store = this.#target.runStore()
     // Another resource's run is reported as missing before anything says whether it is running.
     const owned = await store.get(this.workflowId, this.runId)
@@ -205,7 +223,7 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
       // Lost a race (another resume, restart or cancel), or the run is live on another instance.
       if (token === null) throw conflict(await this.#refusal(status, described))
       active.hold(token)
-      return { active, snapshot: record.snapshot }
+      return { active, snapshot: record.snapshot, stored: record }
     } catch (err) {
       active.release()
       throw err
@@ -236,6 +254,8 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
     if (!(await store.compareAndSetStatus(this.workflowId, this.runId, record.status, 'canceled', undefined, this.resourceId))) {
       throw conflict(`Workflow run ${this.runId} changed state while being canceled`)
     }
+    // This write ended the run (pending, suspended, or running on another instance, whose own finish now fails).
+    this.#target.announce?.(finishedWorkflowRun(record, 'canceled', undefined))
   }
 
   /** Stores the run as `pending`, so another request or instance can start it by id. */
@@ -247,47 +267,55 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
   async #beginStart(options: RunStartOptions<TInput>, onEvent?: (event: WorkflowEvent) => void): Promise<Execution<TOutput>> {
     const snapshot = initialSnapshot(this.#target.parseInput(options.inputData))
     // A stored run of another resource answers 404 before anything says whether it runs here;
-    // the claim below checks the owner again, atomically.
-    if (!this.#fresh && this.resourceId !== undefined) {
-      const existing = await this.#target.runStore().get(this.workflowId, this.runId)
+    // the claim below checks the owner again, atomically. A finish hook also needs its creation time.
+    let existing: StoredRun | null = null
+    if (!this.#fresh && (this.resourceId !== undefined || this.#target.announce)) {
+      existing = await this.#target.runStore().get(this.workflowId, this.runId)
       if (existing && !this.#owns(existing)) throw notFound(`Workflow run ${this.runId} not found`)
     }
     const active = this.#target.leases().claim(this.workflowId, this.runId)
+    let stored: StoredRun | undefined
     try {
-      active.hold(await this.#storeStarted(snapshot))
+      const started = await this.#storeStarted(snapshot)
+      active.hold(started.token)
+      stored = started.createdAt ? { resourceId: this.resourceId ?? null, createdAt: started.createdAt } : (existing ?? undefined)
     } catch (err) {
       active.release()
       throw err
     }
     this.#fresh = false
-    return { done: this.#execute(snapshot, active, options, onEvent) }
+    return { done: this.#execute({ active, snapshot, stored }, options, onEvent) }
   }
 
-  /** One write, under this instance's lease: an insert for a new run, or pending → running for a saved one. Returns the fencing token. */
-  async #storeStarted(snapshot: WorkflowSnapshot): Promise<number> {
+  /**
+   * One write, under this instance's lease: an insert for a new run, or pending → running for a
+   * saved one. Returns the fencing token, and the creation time of a run it inserted.
+   */
+  async #storeStarted(snapshot: WorkflowSnapshot): Promise<{ token: number; createdAt?: Date }> {
     const store = this.#target.runStore()
     const { lease } = this.#target.leases()
     if (!this.#fresh) {
       const token = await store.claim(this.workflowId, this.runId, 'pending', lease, { snapshot, owner: this.resourceId })
-      if (token !== null) return token
+      if (token !== null) return { token }
       const existing = await store.get(this.workflowId, this.runId)
       // Another resource's run answers like a missing one, here as on every route.
       if (existing && !this.#owns(existing)) throw notFound(`Workflow run ${this.runId} not found`)
       if (existing) throw conflict(`Workflow run ${this.runId} was already started (status: ${existing.status})`)
     }
-    await this.#create('running', snapshot)
-    return 1
+    return { token: 1, createdAt: await this.#create('running', snapshot) }
   }
 
-  async #create(status: WorkflowRunStatus, snapshot: WorkflowSnapshot): Promise<void> {
+  /** Inserts the run; returns its creation time. */
+  async #create(status: WorkflowRunStatus, snapshot: WorkflowSnapshot): Promise<Date> {
     const now = new Date()
     const record = { workflowId: this.workflowId, runId: this.runId, resourceId: this.resourceId ?? null, status, snapshot, createdAt: now, updatedAt: now }
     await this.#target.runStore().create(record, this.#target.leases().lease)
+    return now
   }
 
   async #beginResume(options: RunResumeOptions, onEvent?: (event: WorkflowEvent) => void): Promise<Execution<TOutput>> {
     // The race between two resumers (here or in another instance) is decided by the claim's write.
-    const { active, snapshot } = await this.#claim('suspended', 'suspended', (snapshot) => {
+    const claimed = await this.#claim('suspended', 'suspended', (snapshot) => {
       const path = pickSuspendedPath(suspendedPaths(snapshot), options.step)
       const step = findStep(this.#target.nodes, path)
       const schema = step && !isNestedWorkflow(step) ? step.resumeSchema : undefined
@@ -295,12 +323,11 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
       const resumeData = schema ? parseOrThrow(schema, options.resumeData, what, 'resumeData') : options.resumeData
       markResumed(snapshot, path, resumeData, Date.now())
     })
-    return { done: this.#execute(snapshot, active, options, onEvent) }
+    return { done: this.#execute(claimed, options, onEvent) }
   }
 
   async #execute(
-    snapshot: WorkflowSnapshot,
-    active: ActiveRun,
+    { active, snapshot, stored }: Claimed,
     options: { context?: RequestContext; signal?: AbortSignal; onError?: ErrorReporter },
     onEvent?: (event: WorkflowEvent) => void,
   ): Promise<WorkflowRunResult<TOutput>> {
@@ -323,7 +350,10 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
       const report = this.#stepReporter(options.onError)
       const env = { runId, context: options.context ?? {}, signal: controller.signal, checkpoint: () => writer.checkpoint(), emit, trace: childOf(span), report }
       const status = settle(await runGraph(target.nodes, snapshot, snapshot.input, env), snapshot, target)
-      const result = (await writer.finish(status)) ? toRunResult<TOutput>(runId, status, snapshot) : await this.#storedResult()
+      const ended = await writer.finish(status)
+      // Only the write that ended the run announces it: a run another instance (or a cancel) took is theirs to announce.
+      if (ended && isRunEnd(status)) await this.#announce(status, snapshot.error, stored)
+      const result = ended ? toRunResult<TOutput>(runId, status, snapshot) : await this.#storedResult()
       span?.setAttribute('agentmount.workflow.status', result.status)
       if (result.status === 'failed') failSpan(span, new Error(result.error ?? 'The workflow run failed'), 'workflow_failed')
       else span?.end()
@@ -337,6 +367,26 @@ export class WorkflowRun<TInput = unknown, TOutput = unknown> {
       unlink()
       active.release()
     }
+  }
+
+  /**
+   * Tells the finish hook this run ended. When this execution does not know the run's owner
+   * and creation time (a saved run, saved again since it was read), it reads them; a failed
+   * read is reported and the hook still hears of the run.
+   */
+  async #announce(status: WorkflowRunEnd, error: string | undefined, stored: StoredRun | undefined): Promise<void> {
+    const announce = this.#target.announce
+    if (!announce) return
+    const finishedAt = new Date()
+    if (!stored) {
+      try {
+        stored = (await this.#target.runStore().get(this.workflowId, this.runId)) ?? undefined
+      } catch (err) {
+        this.#target.report(err, { kind: 'workflow-run', workflowId: this.workflowId, runId: this.runId })
+      }
+    }
+    const { resourceId, createdAt } = stored ?? { resourceId: this.resourceId ?? null, createdAt: finishedAt }
+    announce(finishedWorkflowRun({ workflowId: this.workflowId, runId: this.runId, resourceId, createdAt }, status, error, finishedAt))
   }
 
   /** The run as someone else left it, after this process lost its claim. */

@@ -7,6 +7,7 @@ import { RunEventLogs } from './run-events.js'
 import { tailRun } from './observe.js'
 import { RunLeases } from './run-leases.js'
 import { WorkflowRun, type RunRestartOptions, type RunTarget } from './run.js'
+import type { AnnounceWorkflowRun } from './run-finish.js'
 import type { WorkflowRunResult } from './snapshot.js'
 import type { Workflow } from './workflow.js'
 
@@ -30,13 +31,15 @@ export class WorkflowRuns<TInput = any, TOutput = any> {
    * `store` may be a function, for a runtime that opens its store on first use; `leases` are the
    * runtime's (one instance, one heartbeat), else this object's own. `onError` receives a run
    * nobody awaits that stopped unexpectedly, when its start named no `onError` (the runtime's
-   * error channel); default standard error.
+   * error channel); default standard error. `announce` is told once of each run that ended
+   * with a write of this instance (the runtime's `onRunFinish`); it must not throw.
    */
   constructor(
     workflow: Workflow<TInput, TOutput>,
     store: WorkflowRunStore | (() => WorkflowRunStore),
     leases?: RunLeases,
     onError: ErrorReporter = reportToStderr,
+    announce?: AnnounceWorkflowRun,
   ) {
     this.workflow = workflow
     const runStore = typeof store === 'function' ? store : () => store
@@ -51,6 +54,7 @@ export class WorkflowRuns<TInput = any, TOutput = any> {
       parseInput: (inputData) => parseOrThrow(workflow.inputSchema, inputData, 'input data', 'inputData'),
       runStore,
       report: (err, info) => reportSafely(onError, err, info),
+      announce,
     }
   }
 
@@ -84,7 +88,7 @@ export class WorkflowRuns<TInput = any, TOutput = any> {
   /** @internal Re-drives a run the runtime's sweep claimed under `token`; settles when the run stops. */
   recover(record: WorkflowRunRecord, token: number): Promise<WorkflowRunResult<TOutput>> {
     const run = new WorkflowRun<TInput, TOutput>(this.#target, record.runId, record.resourceId ?? undefined, false)
-    return run.continueClaimed(record.snapshot, token)
+    return run.continueClaimed(record.snapshot, token, record)
   }
 
   /**

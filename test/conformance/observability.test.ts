@@ -5,6 +5,8 @@ import { MockLanguageModelV3 } from 'ai/test'
 import { z } from 'zod'
 import { Agent } from '../../src/agents/agent.js'
 import { createTool } from '../../src/agents/tool.js'
+import type { FinishedRun } from '../../src/agents/runs/observer.js'
+import type { FailureInfo } from '../../src/core/report.js'
 import type { MountOptions } from '../../src/http/dispatch.js'
 import { createRuntime } from '../../src/runtime.js'
 import type { AgentRunRecord } from '../../src/storage/agent-runs.js'
@@ -13,6 +15,8 @@ import { call, eventually } from '../harness/http.js'
 import { installTracing } from '../harness/tracing.js'
 import { openTestStore } from '../harness/stores.js'
 import { coreMountOptions, coreRuntime } from './core-fixture.js'
+import { createStep, createWorkflow } from '../../src/workflows/workflow.js'
+import type { WorkflowRunFinish } from '../../src/workflows/run-finish.js'
 import { ALICE, startWorkflowApp, type WorkflowApp } from './workflows-fixture.js'
 
 const tracing = installTracing()
@@ -132,7 +136,7 @@ function observedRuntime(finished: AgentRunRecord[], errors: unknown[]) {
     agents: { helper: new Agent({ id: 'helper', instructions: 'Help.', model: scriptedModel(), tools: { weather, broken, refund } }) },
     observability: {
       pricing: { 'mock-provider/mock-model-id': { inputPerMillion: 2, outputPerMillion: 10 } },
-      onRunFinish: (run) => void finished.push(run),
+      onRunFinish: (run: FinishedRun) => void (run.kind !== 'workflow' && finished.push(run)),
     },
   })
   const mount: MountOptions = { auth: { authenticate: (req) => hostUser(req.host) ?? null }, onError: (err) => void errors.push(err) }
@@ -238,6 +242,120 @@ describe.each(hosts)('agent run traces, usage and cost on $name', (factory) => {
     expect(chat?.status).toMatchObject({ code: 2, message: 'model overloaded' })
     await eventually(() => finished.length === 1)
     expect(finished[0]).toMatchObject({ status: 'failed' })
+  })
+})
+
+/** A workflow whose one step throws: its runs fail. */
+function ledgerWorkflow() {
+  const post = createStep({
+    id: 'post',
+    inputSchema: z.object({ amount: z.number() }),
+    outputSchema: z.object({ posted: z.boolean() }),
+    execute: async (): Promise<{ posted: boolean }> => {
+      throw new Error('ledger offline')
+    },
+  })
+  return createWorkflow({ id: 'ledger', inputSchema: post.inputSchema, outputSchema: post.outputSchema }).then(post).commit()
+}
+
+describe.each(hosts)('workflow runs reach onRunFinish on $name', (factory) => {
+  let app: WorkflowApp
+  const finished: WorkflowRunFinish[] = []
+  /** The runs the hook was told of, by id; a run told twice shows twice. */
+  const announced = (runId: string) => finished.filter((run) => run.runId === runId)
+
+  beforeAll(async () => {
+    const onRunFinish = (run: FinishedRun) => {
+      if (run.kind !== 'workflow') return
+      finished.push(run)
+      if (run.runId.startsWith('throwing')) throw new Error(`hook broke on ${run.runId}`)
+      if (run.runId.startsWith('rejecting')) return Promise.reject(new Error(`hook rejected ${run.runId}`))
+    }
+    app = await startWorkflowApp(factory, { observability: { onRunFinish }, workflows: { ledger: ledgerWorkflow() } })
+  })
+  afterAll(() => app?.close())
+  beforeEach(() => {
+    finished.length = 0
+    app.unexpected.length = 0
+  })
+
+  it('announces a run that succeeds once, when it ends, with its ids, owner and times', async () => {
+    const alice = app.as(ALICE)
+    const res = await alice.post('/workflows/math/start-async?runId=fin-ok', { inputData: { a: 2, b: 3 } })
+    expect(res.body.status).toBe('success')
+    expect(announced('fin-ok')).toHaveLength(1)
+    const [run] = finished
+    expect(run).toEqual({
+      kind: 'workflow',
+      workflowId: 'math',
+      runId: 'fin-ok',
+      resourceId: 'alice',
+      status: 'success',
+      createdAt: expect.any(Date),
+      finishedAt: expect.any(Date),
+      durationMs: run.finishedAt.getTime() - run.createdAt.getTime(),
+    })
+    const stored = await app.runtime.runs('math').getRun('fin-ok')
+    expect(run.createdAt.getTime()).toBe(stored!.createdAt.getTime())
+    expect(run.finishedAt.getTime()).toBeGreaterThanOrEqual(run.createdAt.getTime())
+    expect(app.unexpected).toEqual([])
+  })
+
+  it('announces a failed run once, with why it failed', async () => {
+    const res = await app.as(ALICE).post('/workflows/ledger/start-async?runId=fin-failed', { inputData: { amount: 5 } })
+    expect(res.body.status).toBe('failed')
+    expect(finished).toEqual([
+      expect.objectContaining({ kind: 'workflow', workflowId: 'ledger', runId: 'fin-failed', status: 'failed', error: { message: expect.stringContaining('ledger offline') } }),
+    ])
+  })
+
+  it('does not announce a suspended run, then announces it once when its resume ends it', async () => {
+    const alice = app.as(ALICE)
+    const started = await alice.post('/workflows/refund/start-async?runId=fin-resumed', { inputData: { amount: 7 } })
+    expect(started.body.status).toBe('suspended')
+    expect(finished).toEqual([])
+    const resumed = await alice.post('/workflows/refund/resume-async?runId=fin-resumed', { step: 'approval', resumeData: { approved: true, approver: { name: 'Ada' } } })
+    expect(resumed.body.status).toBe('success')
+    expect(finished.map((run) => [run.runId, run.status])).toEqual([['fin-resumed', 'success']])
+  })
+
+  it('announces a suspended run canceled by id once, and a running run canceled by id once', async () => {
+    const alice = app.as(ALICE)
+    await alice.post('/workflows/refund/start-async?runId=fin-parked', { inputData: { amount: 9 } })
+    expect((await alice.post('/workflows/refund/runs/fin-parked/cancel')).status).toBe(200)
+    expect(finished.map((run) => [run.runId, run.status, run.resourceId])).toEqual([['fin-parked', 'canceled', 'alice']])
+    expect(finished[0].error).toBeUndefined()
+
+    await alice.post('/workflows/held/start?runId=fin-live', { inputData: { n: 1 } })
+    await app.gates.of('fin-live').started
+    expect((await alice.post('/workflows/held/runs/fin-live/cancel')).status).toBe(200)
+    await eventually(() => announced('fin-live').length > 0)
+    expect(announced('fin-live').map((run) => [run.workflowId, run.status])).toEqual([['held', 'canceled']])
+    // Canceling again changes nothing and announces nothing.
+    expect((await alice.post('/workflows/held/runs/fin-live/cancel')).status).toBe(200)
+    await app.as(ALICE).post('/workflows/math/start-async?runId=fin-after', { inputData: { a: 1, b: 1 } })
+    expect(finished.map((run) => run.runId)).toEqual(['fin-parked', 'fin-live', 'fin-after'])
+  })
+
+  it('reports a hook that throws or rejects to the error channel, and the run is unharmed', async () => {
+    const alice = app.as(ALICE)
+    const infos: FailureInfo[] = []
+    const stop = app.runtime.errors.listen((_err, info) => void infos.push(info))
+    const thrown = await alice.post('/workflows/math/start-async?runId=throwing-1', { inputData: { a: 1, b: 2 } })
+    expect(thrown.status).toBe(200)
+    expect(thrown.body).toMatchObject({ status: 'success', result: { result: 6 } })
+    const rejected = await alice.post('/workflows/math/start-async?runId=rejecting-1', { inputData: { a: 1, b: 2 } })
+    expect(rejected.body.status).toBe('success')
+    await eventually(() => app.unexpected.some((err) => (err as Error).message === 'hook rejected rejecting-1'))
+    const messages = new Set(app.unexpected.map((err) => (err as Error).message))
+    expect(messages).toEqual(new Set(['hook broke on throwing-1', 'hook rejected rejecting-1']))
+    expect(finished.map((run) => run.runId)).toEqual(['throwing-1', 'rejecting-1'])
+    stop()
+    expect(infos).toEqual([
+      { kind: 'workflow-run', workflowId: 'math', runId: 'throwing-1' },
+      { kind: 'workflow-run', workflowId: 'math', runId: 'rejecting-1' },
+    ])
+    app.unexpected.length = 0
   })
 })
 

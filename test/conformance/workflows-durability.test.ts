@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
 import { eventually, recordFrames } from '../harness/http.js'
 import type { RunsOptions } from '../../src/runtime.js'
+import type { FinishedRun } from '../../src/agents/runs/observer.js'
+import type { WorkflowRunFinish } from '../../src/workflows/run-finish.js'
 import { abandonPipelineRun, ALICE, BOB, startWorkflowApp, tempDir, type WorkflowApp } from './workflows-fixture.js'
 
 const approve = { step: 'approval', resumeData: { approved: true, approver: { name: 'Ada' } } }
@@ -11,9 +13,10 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
   let dir: ReturnType<typeof tempDir>
   const apps: WorkflowApp[] = []
 
-  /** A host app over the shared database file, closed after the test. */
-  async function appOnFile(runs?: RunsOptions): Promise<WorkflowApp> {
-    const app = await startWorkflowApp(factory, { path: dir.file, runs })
+  /** A host app over the shared database file, closed after the test; `finished` collects what its `onRunFinish` is told. */
+  async function appOnFile(runs?: RunsOptions, finished?: WorkflowRunFinish[]): Promise<WorkflowApp> {
+    const onRunFinish = (run: FinishedRun) => void (run.kind === 'workflow' && finished?.push(run))
+    const app = await startWorkflowApp(factory, { path: dir.file, runs, observability: finished ? { onRunFinish } : undefined })
     apps.push(app)
     return app
   }
@@ -85,6 +88,48 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
     for (const runId of orphans) await runtimes[0].as(ALICE).waitFor('pipeline', runId, 'success')
     const finished = runtimes.flatMap((app) => app.log.entries.filter((entry) => entry.endsWith('/finish')))
     expect(finished.sort()).toEqual(orphans.map((runId) => `${runId}/finish`))
+  })
+
+  it('announces a run re-driven after its instance died once, from the runtime that finished it, with its first creation time', async () => {
+    await abandonPipelineRun(dir.file, 'orphan', 'alice')
+    const created = (await (await appOnFile({ sweepMs: 0 })).runtime.runs('pipeline').getRun('orphan'))!.createdAt
+    const finished: WorkflowRunFinish[] = []
+    const app = await appOnFile({ sweepMs: 25 }, finished)
+    app.gates.of('orphan').open()
+    await app.as(ALICE).waitFor('pipeline', 'orphan', 'success')
+    await eventually(() => finished.length > 0)
+    expect(finished).toEqual([
+      expect.objectContaining({ kind: 'workflow', workflowId: 'pipeline', runId: 'orphan', resourceId: 'alice', status: 'success', createdAt: created }),
+    ])
+    expect(finished[0].durationMs).toBe(finished[0].finishedAt.getTime() - created.getTime())
+  })
+
+  it('announces each of the runs three recovering runtimes share out exactly once', async () => {
+    const orphans = ['o1', 'o2', 'o3', 'o4']
+    for (const runId of orphans) await abandonPipelineRun(dir.file, runId, 'alice')
+    const finished: WorkflowRunFinish[] = []
+    const runtimes = [await appOnFile({ sweepMs: 0 }, finished), await appOnFile({ sweepMs: 0 }, finished), await appOnFile({ sweepMs: 0 }, finished)]
+    for (const app of runtimes) for (const runId of orphans) app.gates.of(runId).open()
+    await eventually(async () => (await runtimes[0].runtime.runs('pipeline').listInterruptedRuns()).length === orphans.length)
+    await Promise.all(runtimes.map((app) => app.runtime.recoverRuns()))
+    for (const runId of orphans) await runtimes[0].as(ALICE).waitFor('pipeline', runId, 'success')
+    await eventually(() => finished.length >= orphans.length)
+    expect(finished.map((run) => `${run.runId}:${run.status}`).sort()).toEqual(orphans.map((runId) => `${runId}:success`))
+  })
+
+  it('announces a run canceled from another runtime once, from the runtime whose write ended it', async () => {
+    const fromOne: WorkflowRunFinish[] = []
+    const fromTwo: WorkflowRunFinish[] = []
+    const one = await appOnFile(undefined, fromOne)
+    const two = await appOnFile(undefined, fromTwo)
+    await one.as(ALICE).post('/workflows/pipeline/start?runId=far-end', { inputData: { n: 1 } })
+    await one.gates.of('far-end').started
+    expect((await two.as(ALICE).post('/workflows/pipeline/runs/far-end/cancel')).status).toBe(200)
+    expect(fromTwo.map((run) => [run.runId, run.status, run.resourceId])).toEqual([['far-end', 'canceled', 'alice']])
+    await eventually(() => one.gates.of('far-end').stepAborted)
+    await eventually(() => !one.runtime.runs('pipeline').isRunning('far-end'))
+    expect(fromOne).toEqual([])
+    expect(fromTwo).toHaveLength(1)
   })
 
   it('hands a run it cannot finish within drainMs to another runtime at once when it shuts down', async () => {

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
 import type { MountOptions } from '../../src/http/dispatch.js'
+import type { RunObservability } from '../../src/agents/runs/observer.js'
 import { createRuntime, type Runtime, type RunsOptions } from '../../src/runtime.js'
 import { RunLeases } from '../../src/workflows/run-leases.js'
 import { openTestStore } from '../harness/stores.js'
-import { createStep, createWorkflow } from '../../src/workflows/workflow.js'
+import { createStep, createWorkflow, type Workflow } from '../../src/workflows/workflow.js'
 import { WorkflowRuns } from '../../src/workflows/runs.js'
 import { hostUser, PREFIX, type HostFactory, type TestHost } from '../harness/hosts.js'
 import { call, eventually, rawRequest, type JsonResponse } from '../harness/http.js'
@@ -225,7 +226,7 @@ export interface WorkflowApp {
 
 export async function startWorkflowApp(
   factory: HostFactory,
-  options: { path?: string; parser?: boolean; runs?: RunsOptions } = {},
+  options: { path?: string; parser?: boolean; runs?: RunsOptions; observability?: RunObservability; workflows?: Record<string, Workflow> } = {},
 ): Promise<WorkflowApp> {
   const store = openTestStore(options.path)
   const gates = new Gates()
@@ -234,6 +235,7 @@ export async function startWorkflowApp(
   const runtime = createRuntime({
     store,
     runs: options.runs,
+    observability: options.observability,
     onError: (err) => unexpected.push(err),
     workflows: {
       math: mathWorkflow(log),
@@ -241,6 +243,7 @@ export async function startWorkflowApp(
       review: reviewWorkflow(),
       held: heldWorkflow(gates, log),
       pipeline: pipelineWorkflow(gates, log),
+      ...options.workflows,
     },
   })
   const mount: MountOptions = {

@@ -2,6 +2,7 @@ import type { LanguageModel, ToolSet } from 'ai'
 import type { AgentRunRecord, AgentRunUsage, ModelPrice, RunCost } from '../../storage/agent-runs.js'
 import { endAgentSpan, runParent, startAgentSpan, traceModel, traceTools } from '../tracing.js'
 import type { Span } from '../../core/tracing.js'
+import type { WorkflowRunFinish } from '../../workflows/run-finish.js'
 
 /**
  * How runs are priced: a table keyed by `provider/modelId` or by `modelId` alone, or a
@@ -11,6 +12,12 @@ export type Pricing =
   | Record<string, ModelPrice>
   | ((args: { model: { provider: string; modelId: string }; usage: AgentRunUsage }) => { amount: number; currency?: string } | undefined)
 
+/**
+ * What `onRunFinish` receives: an agent run's final record (`kind` `'generate'`, `'stream'` or
+ * `'chat'`), or a workflow run's end (`kind: 'workflow'`).
+ */
+export type FinishedRun = AgentRunRecord | WorkflowRunFinish
+
 /** Observability options of a runtime. */
 export interface RunObservability {
   /** Records prompts and completions on model spans (`gen_ai.input.messages`, `gen_ai.output.messages`); default false. */
@@ -18,10 +25,11 @@ export interface RunObservability {
   /** Prices each run from its usage; the price used is stored with the run. */
   pricing?: Pricing
   /**
-   * Called exactly once per run, when its usage and cost are final: after success, failure or
-   * cancel (a run suspended for an approval is not final yet). Errors it throws are reported.
+   * Called exactly once per agent or workflow run, when it is final (an agent run's usage and
+   * cost included): after success, failure, cancel or a recovered crash, by the instance that
+   * stored its end. A suspended run is not final yet. Errors it throws are reported.
    */
-  onRunFinish?: (run: AgentRunRecord) => void | Promise<void>
+  onRunFinish?: (run: FinishedRun) => void | Promise<void>
 }
 
 const MILLION = 1_000_000
@@ -67,7 +75,7 @@ export function priceOrReport(pricing: Pricing | undefined, record: Pick<AgentRu
 }
 
 /** Hands a finished run's final record to `onRunFinish`; what it throws or rejects with goes to `report`. */
-export function announceRunFinish(options: RunObservability, record: AgentRunRecord, report: (err: unknown) => void): void {
+export function announceRunFinish(options: RunObservability, record: FinishedRun, report: (err: unknown) => void): void {
   const hook = options.onRunFinish
   if (!hook) return
   try {
