@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import type { HttpError } from '../../../src/core/errors.js'
 import type { WorkflowEvent } from '../../../src/workflows/events.js'
-import { InMemoryWorkflowRuns } from '../../../src/workflows/memory-run-store.js'
+import { InMemoryWorkflowRuns } from '../../harness/memory-workflow-runs.js'
 import { createStep, createWorkflow } from '../../../src/workflows/workflow.js'
 import { approvalWorkflow, runsIn, deferred, mathWorkflow } from './fixtures/workflows.js'
 

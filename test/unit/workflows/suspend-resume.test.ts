@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { HttpError } from '../../../src/core/errors.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
-import { InMemoryWorkflowRuns } from '../../../src/workflows/memory-run-store.js'
+import { InMemoryWorkflowRuns } from '../../harness/memory-workflow-runs.js'
 import { createStep, createWorkflow } from '../../../src/workflows/workflow.js'
 import { approvalWorkflow, runsIn } from './fixtures/workflows.js'
 

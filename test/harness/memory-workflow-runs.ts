@@ -1,4 +1,4 @@
-import { conflict, notFound } from '../core/errors.js'
+import { conflict, notFound } from '../../src/core/errors.js'
 import type {
   ClaimOptions,
   DeleteRunOutcome,
@@ -9,8 +9,8 @@ import type {
   WorkflowRunRecord,
   WorkflowRunStatus,
   WorkflowRunStore,
-} from '../storage/workflow-runs.js'
-import type { WorkflowSnapshot } from '../storage/workflow-snapshot.js'
+} from '../../src/storage/workflow-runs.js'
+import type { WorkflowSnapshot } from '../../src/storage/workflow-snapshot.js'
 
 interface StoredRun {
   workflowId: string
@@ -45,7 +45,10 @@ const leaseExpired = (run: StoredRun, now: number) => run.leaseExpiresAt === nul
 
 const newestFirst = (a: StoredRun, b: StoredRun) => b.createdAt - a.createdAt || b.seq - a.seq
 
-/** A process-local WorkflowRunStore with the same compare-and-set semantics as the SQLite one. */
+/**
+ * A process-local WorkflowRunStore with the same compare-and-set semantics as the SQLite one,
+ * for the engine's unit tests; it runs the store contract too, so it stays honest.
+ */
 export class InMemoryWorkflowRuns implements WorkflowRunStore {
   readonly #runs = new Map<string, StoredRun>()
   #seq = 0
