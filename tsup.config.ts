@@ -8,6 +8,7 @@ export default defineConfig({
     koa: 'adapters/koa.ts',
     node: 'adapters/node.ts',
     postgres: 'src/postgres.ts',
+    testing: 'src/testing.ts',
   },
   format: ['esm', 'cjs'],
   // Members marked @internal (the SQLite driver's handles) stay out of the published types, so

@@ -1,5 +1,5 @@
 import type { LanguageModel } from 'ai'
-import { OfflineEchoModel } from 'agentmount'
+import { OfflineEchoModel } from 'agentmount/testing'
 
 /**
  * The examples' model: an OpenAI-compatible server when `OPENAI_BASE_URL` is set, OpenAI

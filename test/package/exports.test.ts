@@ -5,7 +5,14 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { publint } from 'publint'
 
 const root = resolve(import.meta.dirname, '../..')
-const subpaths = ['agentmount', 'agentmount/express', 'agentmount/fastify', 'agentmount/koa', 'agentmount/node', 'agentmount/postgres']
+const subpaths = ['agentmount', 'agentmount/express', 'agentmount/fastify', 'agentmount/koa', 'agentmount/node', 'agentmount/postgres', 'agentmount/testing']
+/** One function each subpath exports; the host subpaths export `mount`. */
+const exported: Record<string, string> = {
+  agentmount: 'createRuntime',
+  'agentmount/node': 'createHandler',
+  'agentmount/postgres': 'PostgresStore',
+  'agentmount/testing': 'OfflineEchoModel',
+}
 
 /** Runs a one-line program in a fresh Node, from the package directory (self-reference by name). */
 function probe(flag: '--input-type=module' | '--input-type=commonjs', code: string): string {
@@ -24,9 +31,13 @@ describe('the built package', () => {
   })
 
   it.each(subpaths)('resolves %s from both import and require', (specifier) => {
-    const name = { agentmount: 'createRuntime', 'agentmount/node': 'createHandler', 'agentmount/postgres': 'PostgresStore' }[specifier] ?? 'mount'
+    const name = exported[specifier] ?? 'mount'
     const spec = JSON.stringify(specifier)
     expect(probe('--input-type=module', `import(${spec}).then((m) => console.log(typeof m.${name}))`)).toBe('function')
     expect(probe('--input-type=commonjs', `console.log(typeof require(${spec}).${name})`)).toBe('function')
+  })
+
+  it('keeps the demo and test helpers out of the main entry', () => {
+    expect(probe('--input-type=module', `import('agentmount').then((m) => console.log('OfflineEchoModel' in m))`)).toBe('false')
   })
 })
