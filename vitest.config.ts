@@ -37,6 +37,14 @@ export default defineConfig({
         test: { ...shared, name: 'unit', include: ['test/unit/**/*.test.ts', 'test/package/**/*.test.ts'] },
       },
       {
+        // Type tests: tsc checks the expectTypeOf assertions; a wrong type fails the run. Their own
+        // tsconfig keeps their RequestContext augmentation apart from the examples'.
+        test: {
+          name: 'types',
+          typecheck: { enabled: true, only: true, include: ['test/types/**/*.test-d.ts'], tsconfig: 'test/types/tsconfig.json' },
+        },
+      },
+      {
         test: {
           ...shared,
           ...postgres,
