@@ -14,57 +14,7 @@ import type {
   ThreadPatch,
   ThreadStore,
 } from './types.js'
-
-interface ThreadRow {
-  id: string
-  resource_id: string
-  title: string | null
-  metadata: string
-  created_at: number
-  updated_at: number
-}
-
-interface MessageRow {
-  id: string
-  thread_id: string
-  resource_id: string
-  role: string
-  content: string
-  created_at: number
-}
-
-const THREAD_COLUMNS = 'id, resource_id, title, metadata, created_at, updated_at'
-const MESSAGE_COLUMNS = 'id, thread_id, resource_id, role, content, created_at'
-const ORDER_COLUMN = { createdAt: 'created_at', updatedAt: 'updated_at' } as const
-
-// Key order matches Mastra's wire samples, since these objects are returned as they are.
-function toThread(row: ThreadRow): Thread {
-  return {
-    id: row.id,
-    resourceId: row.resource_id,
-    title: row.title,
-    metadata: JSON.parse(row.metadata),
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
-  }
-}
-
-function toMessage(row: MessageRow): StoredMessage {
-  return {
-    id: row.id,
-    content: JSON.parse(row.content),
-    role: row.role as MessageRole,
-    createdAt: new Date(row.created_at),
-    threadId: row.thread_id,
-    resourceId: row.resource_id,
-  }
-}
-
-function toMessages(rows: MessageRow[]): StoredMessage[] {
-  const out = new Array<StoredMessage>(rows.length)
-  for (let i = 0; i < rows.length; i++) out[i] = toMessage(rows[i])
-  return out
-}
+import { THREAD_COLUMNS, MESSAGE_COLUMNS, ORDER_COLUMN, toThread, toMessage, toMessages, type MessageRow, type ThreadRow } from './thread-rows.js'
 
 /**
  * Threads and messages in SQLite; every statement is prepared once, here. Write transactions

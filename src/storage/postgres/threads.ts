@@ -15,51 +15,7 @@ import type {
 } from '../types.js'
 import { searchTerms } from '../search-terms.js'
 import { FOREIGN_KEY_VIOLATION, query, sqlState, transaction, type PgContext } from './sql.js'
-
-interface ThreadRow {
-  id: string
-  resource_id: string
-  title: string | null
-  metadata: Record<string, unknown>
-  created_at: Date
-  updated_at: Date
-}
-
-interface MessageRow {
-  id: string
-  thread_id: string
-  resource_id: string
-  role: string
-  content: StoredMessage['content']
-  created_at: Date
-}
-
-const THREAD_COLUMNS = 'id, resource_id, title, metadata, created_at, updated_at'
-const MESSAGE_COLUMNS = 'id, thread_id, resource_id, role, content, created_at'
-const ORDER_COLUMN = { createdAt: 'created_at', updatedAt: 'updated_at' } as const
-
-// Key order matches Mastra's wire samples, since these objects are returned as they are.
-function toThread(row: ThreadRow): Thread {
-  return {
-    id: row.id,
-    resourceId: row.resource_id,
-    title: row.title,
-    metadata: row.metadata,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  }
-}
-
-function toMessage(row: MessageRow): StoredMessage {
-  return {
-    id: row.id,
-    content: row.content,
-    role: row.role as MessageRole,
-    createdAt: row.created_at,
-    threadId: row.thread_id,
-    resourceId: row.resource_id,
-  }
-}
+import { THREAD_COLUMNS, MESSAGE_COLUMNS, ORDER_COLUMN, toThread, toMessage, type MessageRow, type ThreadRow } from '../thread-rows.js'
 
 function threadValues(thread: Thread): unknown[] {
   return [thread.id, thread.resourceId, thread.title, JSON.stringify(thread.metadata ?? {}), thread.createdAt, thread.updatedAt]
@@ -173,7 +129,7 @@ export class PgThreadStore implements ThreadStore {
         saved.set(row.id, row)
       }
       // Oldest first, as they are listed; seq is a bigint, so it arrives as a string.
-      const rows = [...saved.values()].sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || Number(a.seq) - Number(b.seq))
+      const rows = [...saved.values()].sort((a, b) => Number(a.created_at) - Number(b.created_at) || Number(a.seq) - Number(b.seq))
       return rows.map(toMessage)
     })
   }
