@@ -39,6 +39,11 @@ function metricsPatch(fields: { cost?: RunCost | null; timeToFirstTokenMs?: numb
   return { cost: fields.cost ?? null, timeToFirstTokenMs: fields.timeToFirstTokenMs ?? null }
 }
 
+/** A run's metrics as a JSON parameter, or null to keep the stored ones. */
+export function agentRunMetricsJson(fields: { cost?: RunCost | null; timeToFirstTokenMs?: number | null }): string | null {
+  return jsonOrKeep(metricsPatch(fields))
+}
+
 /** A run's metrics read back from their stored form. */
 function metricsOf(stored: { cost?: RunCost | null; timeToFirstTokenMs?: number | null } | null): Pick<AgentRunRecord, 'cost' | 'timeToFirstTokenMs'> {
   return { cost: stored?.cost ?? null, timeToFirstTokenMs: stored?.timeToFirstTokenMs ?? null }

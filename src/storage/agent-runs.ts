@@ -92,7 +92,11 @@ export interface AgentRunEvent {
 /** The fields a state change may set; absent fields keep their stored value. */
 export type AgentRunPatch = Partial<
   Pick<AgentRunRecord, 'model' | 'steps' | 'usage' | 'finishReason' | 'error' | 'pendingApprovals' | 'state' | 'finishedAt' | 'cost' | 'timeToFirstTokenMs'>
-> & { status: AgentRunStatus }
+> & {
+  status: AgentRunStatus
+  /** A run set running again (claimed to continue): its new lease, in ms from now by the store's clock. */
+  leaseMs?: number
+}
 
 /** What a state change expects to find; it changes nothing when the stored run differs. */
 export interface AgentRunExpectation {
@@ -120,14 +124,19 @@ export interface ListAgentRunsQuery {
  * The agent-run domain of the Store: run records and their append-only event logs. Every
  * status change goes through `transition`, a compare-and-set, so two requests (or two
  * instances) racing to approve or cancel one run agree on who won.
+ *
+ * A running run may hold a lease: an expiry its instance pushes forward (`renew`) while it
+ * executes the run. A run whose lease expired was left behind by an instance that died (or
+ * stalled); `closeExpired` ends it as failed. A run stored without a lease is never closed so.
  */
 export interface AgentRunStore {
   /**
    * Inserts a run, with its first events (consecutive seqs up to `record.lastSeq`) in the same
    * write; throws a 409 HttpError when the id is taken. A run that finished before it was first
-   * written is inserted finished, events and all, in this one write.
+   * written is inserted finished, events and all, in this one write. With `leaseMs`, the run's
+   * lease expires that many ms from now (by the store's clock).
    */
-  create(record: AgentRunRecord, events?: AgentRunEvent[]): Promise<void>
+  create(record: AgentRunRecord, events?: AgentRunEvent[], leaseMs?: number): Promise<void>
   get(runId: string): Promise<AgentRunRecord | null>
   /** Newest first. */
   list(query: ListAgentRunsQuery): Promise<{ runs: AgentRunRecord[]; total: number }>
@@ -143,4 +152,17 @@ export interface AgentRunStore {
   events(runId: string, after: number, limit?: number): Promise<AgentRunEvent[]>
   /** Deletes finished runs (and their events) that finished before `before`; returns how many. */
   prune(before: Date): Promise<number>
+  /**
+   * Extends to `leaseMs` from now (by the store's clock) the leases of those of `runIds` that
+   * are still running, in one write; returns how many it extended.
+   */
+  renew(runIds: readonly string[], leaseMs: number): Promise<number>
+  /**
+   * Ends up to `limit` running runs whose lease expired (oldest expiry first) as `failed` with
+   * `error`, `finishedAt` now and the cost `price` gives for each (default none), each in one
+   * write guarded by its status, version and expiry, so each run is closed by exactly one of
+   * the instances sweeping at once. Returns the runs this call closed, as stored. A suspended
+   * run is never closed.
+   */
+  closeExpired(error: { message: string }, limit: number, price?: (record: AgentRunRecord) => RunCost | null): Promise<AgentRunRecord[]>
 }

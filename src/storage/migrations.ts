@@ -167,6 +167,19 @@ export const migrations: Migration[] = [
       `)
     },
   },
+  {
+    version: 7,
+    description: 'agent run leases',
+    up: (db) => {
+      // A running run's lease expiry (epoch ms), pushed forward by the instance executing it.
+      // Runs left running by a release without leases get one that expired at their last write.
+      db.exec(`
+        ALTER TABLE agent_runs ADD COLUMN lease_expires_at INTEGER;
+        UPDATE agent_runs SET lease_expires_at = updated_at WHERE status = 'running';
+        CREATE INDEX agent_runs_by_lease ON agent_runs (lease_expires_at) WHERE status = 'running';
+      `)
+    },
+  },
 ]
 
 /**

@@ -7,11 +7,13 @@ import type {
   AgentRunRecord,
   AgentRunStore,
   ListAgentRunsQuery,
+  RunCost,
 } from './agent-runs.js'
 import {
   AGENT_RUN_COLUMNS,
   agentRunEventsOf,
   agentRunLogValues,
+  agentRunMetricsJson,
   agentRunPatchValues,
   agentRunRecordOf,
   agentRunValues,
@@ -34,6 +36,9 @@ export class SqliteAgentRuns implements AgentRunStore {
   readonly #insertLog: Database.Statement
   readonly #events: Database.Statement
   readonly #prune: Database.Statement
+  readonly #renew: Database.Statement
+  readonly #expired: Database.Statement
+  readonly #close: Database.Statement
   readonly #transitions = new Map<string, Database.Statement>()
   readonly #lists = new Map<string, { page: Database.Statement; count: Database.Statement }>()
 
@@ -41,7 +46,9 @@ export class SqliteAgentRuns implements AgentRunStore {
   constructor(db: Database.Database, writes: GroupCommit = new GroupCommit(db)) {
     this.#db = db
     this.#writes = writes
-    this.#insert = db.prepare(`INSERT INTO agent_runs (${AGENT_RUN_COLUMNS}) VALUES (${AGENT_RUN_COLUMNS.split(',').map(() => '?').join(', ')})`)
+    this.#insert = db.prepare(
+      `INSERT INTO agent_runs (${AGENT_RUN_COLUMNS}, lease_expires_at) VALUES (${AGENT_RUN_COLUMNS.split(',').map(() => '?').join(', ')}, ?)`,
+    )
     this.#get = db.prepare(`SELECT ${AGENT_RUN_COLUMNS} FROM agent_runs WHERE run_id = ?`)
     this.#touch = db.prepare("UPDATE agent_runs SET last_seq = ?, updated_at = ? WHERE run_id = ? AND status = 'running'")
     this.#insertLog = db.prepare('INSERT INTO agent_run_log (run_id, first_seq, last_seq, events) VALUES (?, ?, ?, ?)')
@@ -49,10 +56,18 @@ export class SqliteAgentRuns implements AgentRunStore {
     this.#prune = db.prepare(
       "DELETE FROM agent_runs WHERE finished_at < ? AND status IN ('success', 'failed', 'canceled')",
     )
+    this.#renew = db.prepare("UPDATE agent_runs SET lease_expires_at = ? WHERE status = 'running' AND run_id IN (SELECT value FROM json_each(?))")
+    this.#expired = db.prepare(
+      `SELECT ${AGENT_RUN_COLUMNS} FROM agent_runs WHERE status = 'running' AND lease_expires_at <= ? ORDER BY lease_expires_at LIMIT ?`,
+    )
+    this.#close = db.prepare(
+      "UPDATE agent_runs SET status = 'failed', error = ?, finished_at = ?, metrics = COALESCE(?, metrics), version = version + 1, updated_at = ? " +
+        `WHERE run_id = ? AND status = 'running' AND version = ? AND lease_expires_at <= ? RETURNING ${AGENT_RUN_COLUMNS}`,
+    )
   }
 
-  async create(record: AgentRunRecord, events: AgentRunEvent[] = []): Promise<void> {
-    const values = agentRunValues(record, epochMs)
+  async create(record: AgentRunRecord, events: AgentRunEvent[] = [], leaseMs?: number): Promise<void> {
+    const values = [...agentRunValues(record, epochMs), leaseMs === undefined ? null : Date.now() + leaseMs]
     const log = events.length === 0 ? undefined : agentRunLogValues(events)
     try {
       await this.#writes.run(() => {
@@ -90,7 +105,8 @@ export class SqliteAgentRuns implements AgentRunStore {
   }
 
   async transition(runId: string, expect: AgentRunExpectation, patch: AgentRunPatch): Promise<boolean> {
-    const values = [...agentRunPatchValues(patch, epochMs), Date.now(), runId, expect.status]
+    const now = Date.now()
+    const values = [...agentRunPatchValues(patch, epochMs), patch.leaseMs === undefined ? null : now + patch.leaseMs, now, runId, expect.status]
     if (expect.owner !== undefined) values.push(expect.owner)
     if (expect.version !== undefined) values.push(expect.version)
     const statement = this.#transition(expect.owner !== undefined, expect.version !== undefined)
@@ -117,6 +133,28 @@ export class SqliteAgentRuns implements AgentRunStore {
     return changes
   }
 
+  async renew(runIds: readonly string[], leaseMs: number): Promise<number> {
+    if (runIds.length === 0) return 0
+    const ids = JSON.stringify(runIds)
+    const { changes } = await this.#writes.run(() => this.#renew.run(Date.now() + leaseMs, ids))
+    return changes
+  }
+
+  async closeExpired(error: { message: string }, limit: number, price?: (record: AgentRunRecord) => RunCost | null): Promise<AgentRunRecord[]> {
+    const message = JSON.stringify(error)
+    return this.#writes.run(() => {
+      const now = Date.now()
+      const closed: AgentRunRecord[] = []
+      for (const row of this.#expired.all(now, limit) as AgentRunRow[]) {
+        const record = agentRunRecordOf(row)
+        const metrics = agentRunMetricsJson({ cost: price?.(record) ?? null, timeToFirstTokenMs: record.timeToFirstTokenMs })
+        const updated = this.#close.get(message, now, metrics, now, record.runId, record.version, now) as AgentRunRow | undefined
+        if (updated) closed.push(agentRunRecordOf(updated))
+      }
+      return closed
+    })
+  }
+
   /** One prepared pair per filter combination, made on first use. */
   #listStatements(where: string): { page: Database.Statement; count: Database.Statement } {
     let statements = this.#lists.get(where)
@@ -139,7 +177,7 @@ export class SqliteAgentRuns implements AgentRunStore {
         'UPDATE agent_runs SET status = ?, model = COALESCE(?, model), steps = COALESCE(?, steps), usage = COALESCE(?, usage), ' +
           'finish_reason = COALESCE(?, finish_reason), error = COALESCE(?, error), pending = COALESCE(?, pending), ' +
           'state = COALESCE(?, state), finished_at = COALESCE(?, finished_at), metrics = COALESCE(?, metrics), ' +
-          'version = version + 1, updated_at = ? ' +
+          'lease_expires_at = COALESCE(?, lease_expires_at), version = version + 1, updated_at = ? ' +
           `WHERE run_id = ? AND status = ?${byOwner ? ' AND resource_id = ?' : ''}${byVersion ? ' AND version = ?' : ''}`,
       )
       this.#transitions.set(key, statement)

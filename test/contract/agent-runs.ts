@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import { expect, it } from 'vitest'
 import { HttpError } from '../../src/core/errors.js'
 import type { AgentRunRecord, AgentRunStore } from '../../src/storage/agent-runs.js'
@@ -188,5 +189,89 @@ export function agentRunsContract(makeStore: () => AgentRunStore | Promise<Agent
     expect(await runs.get('recent')).not.toBeNull()
     expect(await runs.events('recent', 0)).toHaveLength(1)
     expect(await runs.get('waiting')).not.toBeNull()
+  })
+
+  const STOPPED = { message: 'The instance running this agent run stopped; model calls are not replayed' }
+
+  it('closes running runs whose lease expired as failed, priced, with the reason; live, suspended, finished and lease-less runs stay', async () => {
+    const runs = await makeStore()
+    const usage = { inputTokens: 1000, outputTokens: 500 }
+    await runs.create(agentRun('dead', { usage, lastSeq: 1, timeToFirstTokenMs: 12 }), [{ seq: 1, data: chunk(1) }], 1)
+    await runs.create(agentRun('live'), [], 60_000)
+    await runs.create(agentRun('waiting', { status: 'suspended' }), [], 1)
+    await runs.create(agentRun('done', { status: 'success', finishedAt: new Date(1_700_000_100_000) }), [], 1)
+    await runs.create(agentRun('unleased'))
+    await sleep(30)
+    const priced: string[] = []
+    const price = (record: AgentRunRecord) => {
+      priced.push(record.runId)
+      return { amount: (record.usage.inputTokens ?? 0) / 1000, currency: 'USD', source: 'function' }
+    }
+    const before = Date.now()
+    const closed = await runs.closeExpired(STOPPED, 10, price)
+    expect(priced).toEqual(['dead'])
+    expect(closed).toHaveLength(1)
+    expect(closed[0]).toMatchObject({
+      runId: 'dead', status: 'failed', error: STOPPED, usage, lastSeq: 1, version: 1, timeToFirstTokenMs: 12,
+      cost: { amount: 1, currency: 'USD', source: 'function' },
+    })
+    expect(closed[0].finishedAt!.getTime()).toBeGreaterThanOrEqual(before - 1000)
+    expect(closed[0].finishedAt!.getTime()).toBeLessThanOrEqual(Date.now() + 1000)
+    expect(await runs.get('dead')).toEqual(closed[0])
+    // Closed once: a second sweep finds nothing, and the run takes no more events.
+    expect(await runs.closeExpired(STOPPED, 10, price)).toEqual([])
+    expect(await runs.append('dead', [{ seq: 2, data: chunk(2) }])).toBe(false)
+    expect(await runs.events('dead', 0)).toEqual([{ seq: 1, data: chunk(1) }])
+    for (const [runId, status] of [['live', 'running'], ['waiting', 'suspended'], ['done', 'success'], ['unleased', 'running']]) {
+      expect(await runs.get(runId)).toMatchObject({ status, version: 0, error: null })
+    }
+  })
+
+  it('renews the leases of the running runs it is given in one write; a renewed run is not closed', async () => {
+    const runs = await makeStore()
+    await runs.create(agentRun('a'), [], 40)
+    await runs.create(agentRun('b'), [], 40)
+    await runs.create(agentRun('c'), [], 40)
+    await runs.create(agentRun('finished', { status: 'success', finishedAt: new Date() }), [], 40)
+    expect(await runs.renew(['a', 'b', 'finished', 'missing'], 60_000)).toBe(2)
+    expect(await runs.renew([], 60_000)).toBe(0)
+    await sleep(80)
+    const closed = await runs.closeExpired(STOPPED, 10)
+    expect(closed.map((run) => run.runId)).toEqual(['c'])
+    expect(closed[0].cost).toBeNull()
+    expect(await runs.get('a')).toMatchObject({ status: 'running', version: 0 })
+    expect(await runs.get('b')).toMatchObject({ status: 'running', version: 0 })
+    // A lease that expired is renewed as long as no sweep closed its run yet.
+    await runs.renew(['a'], 1)
+    await sleep(20)
+    expect(await runs.renew(['a'], 60_000)).toBe(1)
+    expect(await runs.closeExpired(STOPPED, 10)).toEqual([])
+  })
+
+  it('gives a run claimed to run again a fresh lease, and closes the oldest expired runs first, up to the limit', async () => {
+    const runs = await makeStore()
+    await runs.create(agentRun('resumed'), [], 1)
+    expect(await runs.transition('resumed', { status: 'running' }, { status: 'suspended' })).toBe(true)
+    await sleep(20)
+    expect(await runs.transition('resumed', { status: 'suspended' }, { status: 'running', leaseMs: 60_000 })).toBe(true)
+    for (const runId of ['first', 'second', 'third']) {
+      await runs.create(agentRun(runId), [], 1)
+      await sleep(5)
+    }
+    await sleep(20)
+    expect((await runs.closeExpired(STOPPED, 2)).map((run) => run.runId)).toEqual(['first', 'second'])
+    expect((await runs.closeExpired(STOPPED, 2)).map((run) => run.runId)).toEqual(['third'])
+    expect(await runs.get('resumed')).toMatchObject({ status: 'running', version: 2 })
+  })
+
+  it('closes each expired run exactly once when several instances sweep at once', async () => {
+    const runs = await makeStore()
+    const ids = Array.from({ length: 8 }, (_, i) => `r${i}`)
+    for (const runId of ids) await runs.create(agentRun(runId), [], 1)
+    await sleep(20)
+    const sweeps = await Promise.all([runs.closeExpired(STOPPED, 50), runs.closeExpired(STOPPED, 50), runs.closeExpired(STOPPED, 50)])
+    const closed = sweeps.flat().map((run) => run.runId)
+    expect(closed.sort()).toEqual([...ids].sort())
+    for (const runId of ids) expect(await runs.get(runId)).toMatchObject({ status: 'failed', version: 1, error: STOPPED })
   })
 }

@@ -6,11 +6,13 @@ import type {
   AgentRunRecord,
   AgentRunStore,
   ListAgentRunsQuery,
+  RunCost,
 } from '../agent-runs.js'
 import {
   AGENT_RUN_COLUMNS,
   agentRunEventsOf,
   agentRunLogValues,
+  agentRunMetricsJson,
   agentRunPatchValues,
   agentRunRecordOf,
   agentRunValues,
@@ -31,8 +33,8 @@ export class PgAgentRuns implements AgentRunStore {
     this.#sql = statements(pg.schema)
   }
 
-  async create(record: AgentRunRecord, events: AgentRunEvent[] = []): Promise<void> {
-    const values = agentRunValues(record, asDate)
+  async create(record: AgentRunRecord, events: AgentRunEvent[] = [], leaseMs?: number): Promise<void> {
+    const values = [...agentRunValues(record, asDate), leaseMs ?? null]
     try {
       if (events.length === 0) await query(this.#pg, this.#sql.insert, values)
       else {
@@ -73,7 +75,7 @@ export class PgAgentRuns implements AgentRunStore {
   }
 
   async transition(runId: string, expect: AgentRunExpectation, patch: AgentRunPatch): Promise<boolean> {
-    const values = [...agentRunPatchValues(patch, asDate), new Date(), runId, expect.status]
+    const values = [...agentRunPatchValues(patch, asDate), new Date(), runId, expect.status, patch.leaseMs ?? null]
     let text = this.#sql.transition
     if (expect.owner !== undefined) text += ` AND resource_id = $${values.push(expect.owner)}`
     if (expect.version !== undefined) text += ` AND version = $${values.push(expect.version)}`
@@ -96,12 +98,33 @@ export class PgAgentRuns implements AgentRunStore {
   async prune(before: Date): Promise<number> {
     return (await query(this.#pg, this.#sql.prune, [before])).rowCount
   }
+
+  async renew(runIds: readonly string[], leaseMs: number): Promise<number> {
+    if (runIds.length === 0) return 0
+    return (await query(this.#pg, this.#sql.renew, [leaseMs, runIds])).rowCount
+  }
+
+  async closeExpired(error: { message: string }, limit: number, price?: (record: AgentRunRecord) => RunCost | null): Promise<AgentRunRecord[]> {
+    const { rows } = await query<AgentRunRow>(this.#pg, this.#sql.expired, [limit])
+    const message = JSON.stringify(error)
+    const closed: AgentRunRecord[] = []
+    // One guarded write per run: of the instances sweeping at once, the first to write closes it.
+    for (const row of rows) {
+      const record = agentRunRecordOf(row)
+      const metrics = agentRunMetricsJson({ cost: price?.(record) ?? null, timeToFirstTokenMs: record.timeToFirstTokenMs })
+      const updated = await query<AgentRunRow>(this.#pg, this.#sql.close, [message, metrics, record.runId, record.version])
+      if (updated.rows.length === 1) closed.push(agentRunRecordOf(updated.rows[0]))
+    }
+    return closed
+  }
 }
 
 function statements(S: string) {
   const columns = AGENT_RUN_COLUMNS.split(',').length
-  const insert = `INSERT INTO ${S}.agent_runs (${AGENT_RUN_COLUMNS}) VALUES (${Array.from({ length: columns }, (_, i) => `$${i + 1}`).join(', ')})`
-  const n = columns
+  // The last parameter is the lease in ms from now (null: none), by the database's clock.
+  const insert = `INSERT INTO ${S}.agent_runs (${AGENT_RUN_COLUMNS}, lease_expires_at)
+    VALUES (${Array.from({ length: columns }, (_, i) => `$${i + 1}`).join(', ')}, now() + $${columns + 1}::double precision * interval '1 millisecond')`
+  const n = columns + 1
   return {
     insert,
     insertWithLog: `WITH run AS (${insert} RETURNING run_id)
@@ -110,12 +133,20 @@ function statements(S: string) {
     transition: `UPDATE ${S}.agent_runs SET status = $1, model = COALESCE($2::json, model), steps = COALESCE($3::json, steps),
       usage = COALESCE($4::json, usage), finish_reason = COALESCE($5, finish_reason), error = COALESCE($6::json, error),
       pending = COALESCE($7::json, pending), state = COALESCE($8::json, state), finished_at = COALESCE($9, finished_at),
-      metrics = COALESCE($10::json, metrics), version = version + 1, updated_at = $11
+      metrics = COALESCE($10::json, metrics), version = version + 1, updated_at = $11,
+      lease_expires_at = COALESCE(now() + $14::double precision * interval '1 millisecond', lease_expires_at)
       WHERE run_id = $12 AND status = $13`,
     append: `WITH run AS (
         UPDATE ${S}.agent_runs SET last_seq = $2, updated_at = $3 WHERE run_id = $1 AND status = 'running' RETURNING run_id)
       INSERT INTO ${S}.agent_run_log (run_id, first_seq, last_seq, events) SELECT run_id, $4, $2, $5::json FROM run`,
     events: `SELECT first_seq, events FROM ${S}.agent_run_log WHERE run_id = $1 AND last_seq > $2 ORDER BY first_seq`,
     prune: `DELETE FROM ${S}.agent_runs WHERE finished_at < $1 AND status IN ('success', 'failed', 'canceled')`,
+    renew: `UPDATE ${S}.agent_runs SET lease_expires_at = now() + $1::double precision * interval '1 millisecond'
+      WHERE status = 'running' AND run_id = ANY($2::text[])`,
+    expired: `SELECT ${AGENT_RUN_COLUMNS} FROM ${S}.agent_runs WHERE status = 'running' AND lease_expires_at <= now()
+      ORDER BY lease_expires_at LIMIT $1`,
+    close: `UPDATE ${S}.agent_runs SET status = 'failed', error = $1::json, finished_at = now(), metrics = COALESCE($2::json, metrics),
+        version = version + 1, updated_at = now()
+      WHERE run_id = $3 AND status = 'running' AND version = $4 AND lease_expires_at <= now() RETURNING ${AGENT_RUN_COLUMNS}`,
   }
 }

@@ -160,6 +160,17 @@ export const pgMigrations: PgMigration[] = [
       DROP TABLE ${S}.agent_run_events;
     `,
   },
+  {
+    version: 7,
+    description: 'agent run leases',
+    // A running run's lease expiry (by the database's clock), pushed forward by the instance
+    // executing it. Runs left running by a release without leases get one that expired at their last write.
+    sql: (S) => `
+      ALTER TABLE ${S}.agent_runs ADD COLUMN lease_expires_at TIMESTAMPTZ(3);
+      UPDATE ${S}.agent_runs SET lease_expires_at = updated_at WHERE status = 'running';
+      CREATE INDEX agent_runs_by_lease ON ${S}.agent_runs (lease_expires_at) WHERE status = 'running';
+    `,
+  },
 ]
 
 // Arbitrary constant namespacing our advisory locks from the app's own.

@@ -18,9 +18,9 @@ function recordingStore(): { store: AgentRunStore; calls: Call[] } {
   const inner = sqlite.agentRuns
   const calls: Call[] = []
   const store: AgentRunStore = {
-    create(record: AgentRunRecord, events: AgentRunEvent[] = []) {
+    create(record: AgentRunRecord, events: AgentRunEvent[] = [], leaseMs?: number) {
       calls.push({ op: 'create', status: record.status, seqs: events.map((e) => e.seq) })
-      return inner.create(record, events)
+      return inner.create(record, events, leaseMs)
     },
     append(runId: string, events: AgentRunEvent[]) {
       calls.push({ op: 'append', seqs: events.map((e) => e.seq) })
@@ -34,6 +34,8 @@ function recordingStore(): { store: AgentRunStore; calls: Call[] } {
     list: (query) => inner.list(query),
     events: (runId, after, limit) => inner.events(runId, after, limit),
     prune: (before) => inner.prune(before),
+    renew: (runIds, leaseMs) => inner.renew(runIds, leaseMs),
+    closeExpired: (error, limit, price) => inner.closeExpired(error, limit, price),
   }
   return { store, calls }
 }
