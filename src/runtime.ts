@@ -62,13 +62,17 @@ export interface RuntimeConfig {
 }
 
 export interface RunsOptions extends AgentRunsOptions {
-  /** How long a running run stays this instance's without a heartbeat (ms, default 30 000). */
+  /**
+   * How long a running run (workflow or agent) stays this instance's without a heartbeat
+   * (ms, default 30 000).
+   */
   leaseMs?: number
   /** This instance's name in the store's lease columns (default a random UUID). */
   instanceId?: string
   /**
-   * How often this instance looks for runs whose lease expired and re-drives them from their
-   * last completed step (ms, default 5 000); 0 turns automatic recovery off.
+   * How often this instance looks for runs whose lease expired (ms, default 5 000): it
+   * re-drives workflow runs from their last completed step, and closes agent runs as
+   * `failed` (their model calls are not replayed). 0 turns automatic recovery off.
    */
   sweepMs?: number
 }
@@ -143,6 +147,9 @@ export class Runtime implements MountSource {
       agentRuns: {
         retentionMs: config.runs?.retentionMs,
         logFlushMs: config.runs?.logFlushMs,
+        leaseMs,
+        // A runtime without agents leaves agent runs to the instances that serve them.
+        sweepMs: Object.keys(this.agents).length === 0 ? 0 : sweepMs,
         observability: config.observability,
         onError: (err: unknown) => this.errors.report(err, { kind: 'agent' }),
       },

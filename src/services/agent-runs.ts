@@ -117,6 +117,14 @@ export class AgentRunService {
     return agent.continueGenerate({ record, before, answered: record.pendingApprovals }, this.#lend(agent, options))
   }
 
+  /**
+   * Closes now, as `failed`, the agent runs whose instance stopped (their lease expired),
+   * instead of at the next sweep; resolves to how many this instance closed.
+   */
+  sweep(): Promise<number> {
+    return this.#ledger.sweep()
+  }
+
   close(): void {
     this.#ledger.close()
   }

@@ -6,7 +6,7 @@ import { WorkingMemory } from '../memory/working-memory.js'
 import type { Store } from '../storage/types.js'
 import type { WorkflowRuns } from '../workflows/runs.js'
 import type { Workflow } from '../workflows/workflow.js'
-import { AgentRunLedger, type AgentRunsOptions } from '../agents/runs/ledger.js'
+import { AgentRunLedger, type AgentRunLedgerOptions } from '../agents/runs/ledger.js'
 import { AgentService } from './agents.js'
 import { AgentRunService } from './agent-runs.js'
 import { ThreadService, type ThreadSpace } from './threads.js'
@@ -44,8 +44,8 @@ export interface ServicesConfig {
   limits: RuntimeLimits
   /** The runtime's store, opened on first use. */
   store: () => Store
-  /** The agent-run ledger's options (retention). */
-  agentRuns?: AgentRunsOptions
+  /** The agent-run ledger's options (retention, leases, sweeps). */
+  agentRuns?: AgentRunLedgerOptions
   /** The runtime's runs of a workflow it serves. */
   workflowRuns: (workflow: Workflow) => WorkflowRuns
   /** Where an agent call's failures go when the caller gave no `onError`: the runtime's error channel. */

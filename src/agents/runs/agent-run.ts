@@ -82,7 +82,7 @@ export class AgentRun {
   /** @internal Built by the ledger, or standalone (unrecorded) when `store` is undefined. */
   constructor(
     record: AgentRunRecord,
-    recording: { store: AgentRunStore; inserted: boolean; report: (err: unknown) => void; flushMs?: number } | undefined,
+    recording: { store: AgentRunStore; inserted: boolean; report: (err: unknown) => void; flushMs?: number; leaseMs?: number } | undefined,
     release: () => void,
     observability: RunObservability = {},
     report: (err: unknown) => void = recording?.report ?? (() => {}),
@@ -99,6 +99,7 @@ export class AgentRun {
           onLost: () => this.controller.abort(new RunCanceled()),
           report: recording.report,
           flushMs: recording.flushMs,
+          leaseMs: recording.leaseMs,
         })
       : undefined
   }

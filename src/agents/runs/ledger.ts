@@ -11,6 +11,7 @@ import { AgentRun, type RunStart } from './agent-run.js'
 import type { RunEventEntry } from './run-events.js'
 import { announceRunFinish, priceOrReport, type RunObservability } from './observer.js'
 import { reportToStderr } from '../../core/report.js'
+import { DEFAULT_LEASE_MS } from '../../workflows/run-leases.js'
 
 export interface AgentRunsOptions {
   /** How long finished runs and their event logs are kept (default 30 days); suspended runs are kept until answered. */
@@ -27,6 +28,14 @@ export interface AgentRunsOptions {
   logFlushMs?: number
 }
 
+/** What the runtime adds: how runs are leased and how often expired ones are looked for. */
+export interface AgentRunLedgerOptions extends AgentRunsOptions {
+  /** How long a running run stays this instance's without a renewal (ms, default 30 000). */
+  leaseMs?: number
+  /** Between sweeps closing runs whose lease expired (ms); 0 or absent: no automatic sweep. */
+  sweepMs?: number
+}
+
 /** Who asks about a run: the agent in the path and the caller's resource (undefined: unscoped). */
 export interface RunScope {
   agentId: string
@@ -37,6 +46,10 @@ const DAY = 24 * 60 * 60 * 1000
 const DEFAULT_RETENTION = 30 * DAY
 /** How often a reader following a run that another instance executes looks for new events. */
 const POLL_MS = 200
+/** Runs closed per sweep; more wait for the next sweep (or another instance's). */
+const SWEEP_BATCH = 50
+/** Why a run left behind by a dead (or stalled) instance failed. */
+export const INSTANCE_STOPPED = { message: 'The instance running this agent run stopped; model calls are not replayed' } as const
 
 function freshRecord(start: RunStart, runId: string): AgentRunRecord {
   const now = new Date()
@@ -57,16 +70,31 @@ export class AgentRunLedger {
   readonly #observability: RunObservability
   readonly #onError: (err: unknown) => void
   readonly #logFlushMs: number | undefined
+  readonly #leaseMs: number
   readonly #active = new Map<string, AgentRun>()
   #pruner: NodeJS.Timeout | undefined
+  /** Renews the leases of the runs executing here while there are any. */
+  #renewer: NodeJS.Timeout | undefined
+  #renewing: Promise<void> | undefined
+  #sweeper: NodeJS.Timeout | undefined
+  #sweeping: Promise<number> | undefined
+  #closed = false
 
-  constructor(store: () => AgentRunStore, options: AgentRunsOptions = {}) {
+  constructor(store: () => AgentRunStore, options: AgentRunLedgerOptions = {}) {
     this.#store = store
     this.#retentionMs = options.retentionMs ?? DEFAULT_RETENTION
     this.#observability = options.observability ?? {}
     this.#onError = options.onError ?? ((err) => reportToStderr(err, { kind: 'agent' }))
     this.#logFlushMs = options.logFlushMs
+    this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS
     if (!(this.#retentionMs > 0)) throw new TypeError('runs.retentionMs must be a positive number of milliseconds')
+    if (!Number.isInteger(this.#leaseMs) || this.#leaseMs < 20) throw new TypeError(`leaseMs must be an integer of at least 20, got ${this.#leaseMs}`)
+    const sweepMs = options.sweepMs ?? 0
+    if (!Number.isInteger(sweepMs) || sweepMs < 0) throw new TypeError(`sweepMs must be a non-negative integer, got ${sweepMs}`)
+    if (sweepMs > 0) {
+      this.#sweeper = setInterval(() => void this.sweep(), sweepMs)
+      this.#sweeper.unref()
+    }
   }
 
   get store(): AgentRunStore {
@@ -80,7 +108,7 @@ export class AgentRunLedger {
   begin(start: RunStart, report: (err: unknown) => void): AgentRun {
     this.#schedulePruning(report)
     const record = freshRecord(start, newId())
-    const recording = { store: this.store, inserted: false, report, flushMs: this.#logFlushMs }
+    const recording = { store: this.store, inserted: false, report, flushMs: this.#logFlushMs, leaseMs: this.#leaseMs }
     return this.#register(new AgentRun(record, recording, () => this.#forget(record.runId), this.#observability))
   }
 
@@ -98,7 +126,12 @@ export class AgentRunLedger {
   resume(record: AgentRunRecord, report: (err: unknown) => void): AgentRun {
     const copy: AgentRunRecord = { ...record, status: 'running', steps: [...record.steps], pendingApprovals: [], state: null }
     return this.#register(
-      new AgentRun(copy, { store: this.store, inserted: true, report, flushMs: this.#logFlushMs }, () => this.#forget(record.runId), this.#observability),
+      new AgentRun(
+        copy,
+        { store: this.store, inserted: true, report, flushMs: this.#logFlushMs, leaseMs: this.#leaseMs },
+        () => this.#forget(record.runId),
+        this.#observability,
+      ),
     )
   }
 
@@ -198,13 +231,14 @@ export class AgentRunLedger {
   }
 
   /**
-   * Takes a suspended run whose every pending call now has a decision (suspended → running) in
-   * one write guarded by its owner and the version it was read at; undefined when someone else
-   * changed it first (a replayed or racing approval).
+   * Takes a suspended run whose every pending call now has a decision (suspended → running),
+   * under a fresh lease, in one write guarded by its owner and the version it was read at;
+   * undefined when someone else changed it first (a replayed or racing approval).
    */
   async claim(scope: RunScope, record: AgentRunRecord, pending: PendingToolApproval[]): Promise<AgentRunRecord | undefined> {
     const expect = { status: 'suspended' as const, owner: scope.resourceId, version: record.version }
-    if (!(await this.store.transition(record.runId, expect, { status: 'running', pendingApprovals: pending }))) return undefined
+    const patch = { status: 'running' as const, pendingApprovals: pending, leaseMs: this.#leaseMs }
+    if (!(await this.store.transition(record.runId, expect, patch))) return undefined
     return { ...record, status: 'running', pendingApprovals: pending, version: record.version + 1 }
   }
 
@@ -258,18 +292,75 @@ export class AgentRunLedger {
     return runs.find((run) => run.kind === 'chat')
   }
 
+  /**
+   * Closes as `failed` the running runs whose lease expired (their instance died, or stalled
+   * past its lease), each announced once through `onRunFinish`, priced like any finished run;
+   * resolves to how many this instance closed. Their model calls are not replayed. This
+   * instance's own runs are renewed first. One sweep at a time: a call during one joins it.
+   */
+  sweep(): Promise<number> {
+    if (this.#closed) return Promise.resolve(0)
+    this.#sweeping ??= this.#sweepOnce().finally(() => (this.#sweeping = undefined))
+    return this.#sweeping
+  }
+
+  /** Renews now the leases of the runs executing here (the timer does it every third of a lease). */
+  renewLeases(): Promise<void> {
+    this.#renewing ??= this.#renew().finally(() => (this.#renewing = undefined))
+    return this.#renewing
+  }
+
   close(): void {
+    this.#closed = true
     if (this.#pruner) clearInterval(this.#pruner)
     this.#pruner = undefined
+    if (this.#sweeper) clearInterval(this.#sweeper)
+    this.#sweeper = undefined
+    this.#stopRenewing()
   }
 
   #register(run: AgentRun): AgentRun {
     this.#active.set(run.runId, run)
+    if (!this.#renewer && !this.#closed) {
+      this.#renewer = setInterval(() => void this.renewLeases(), Math.max(5, Math.floor(this.#leaseMs / 3)))
+      this.#renewer.unref()
+    }
     return run
   }
 
   #forget(runId: string): void {
     this.#active.delete(runId)
+    if (this.#active.size === 0) this.#stopRenewing()
+  }
+
+  #stopRenewing(): void {
+    if (this.#renewer) clearInterval(this.#renewer)
+    this.#renewer = undefined
+  }
+
+  /** One write for every run executing here (those not inserted yet are simply not found). */
+  async #renew(): Promise<void> {
+    if (this.#active.size === 0) return
+    try {
+      await this.store.renew([...this.#active.keys()], this.#leaseMs)
+    } catch (err) {
+      this.#onError(err)
+    }
+  }
+
+  async #sweepOnce(): Promise<number> {
+    // A stalled event loop may have let this instance's own leases lapse: it still runs them.
+    await this.renewLeases()
+    let closed: AgentRunRecord[]
+    try {
+      closed = await this.store.closeExpired(INSTANCE_STOPPED, SWEEP_BATCH, (record) => priceOrReport(this.#observability.pricing, record, this.#onError))
+    } catch (err) {
+      this.#onError(err)
+      return 0
+    }
+    // The store handed each run to this instance alone: announced here, once.
+    for (const record of closed) announceRunFinish(this.#observability, record, this.#onError)
+    return closed.length
   }
 
   /** Prunes once when the first run starts, then periodically; the timer never holds the process open. */

@@ -22,6 +22,7 @@ export class RunLogWriter {
   readonly #onLost: () => void
   readonly #report: (err: unknown) => void
   readonly #flushMs: number
+  readonly #leaseMs: number | undefined
   #tail: Promise<void> = Promise.resolve()
   #pending: RunEventEntry[] = []
   #scheduled = false
@@ -37,13 +38,13 @@ export class RunLogWriter {
 
   /**
    * `record` is the run's live record; `inserted` says whether the store already has it (a
-   * continued run) or this writer inserts it.
+   * continued run) or this writer inserts it, under a lease of `leaseMs` while it runs.
    */
   constructor(
     store: AgentRunStore,
     record: AgentRunRecord,
     inserted: boolean,
-    hooks: { onLost: () => void; report: (err: unknown) => void; flushMs?: number },
+    hooks: { onLost: () => void; report: (err: unknown) => void; flushMs?: number; leaseMs?: number },
   ) {
     this.#store = store
     this.#record = record
@@ -51,6 +52,7 @@ export class RunLogWriter {
     this.#onLost = hooks.onLost
     this.#report = hooks.report
     this.#flushMs = hooks.flushMs ?? DEFAULT_LOG_FLUSH_MS
+    this.#leaseMs = hooks.leaseMs
     if (!inserted) this.#schedule(0)
   }
 
@@ -124,14 +126,17 @@ export class RunLogWriter {
     }
   }
 
-  /** The first write: the record as it is now (finished, when the run is settling) with the events so far. */
+  /**
+   * The first write: the record as it is now (finished, when the run is settling) with the
+   * events so far; a running one under a lease, which the ledger renews from then on.
+   */
   async #insert(batch: RunEventEntry[]): Promise<void> {
     this.#inserted = true
     const record = this.#record
     const settled = this.#settling
     const lastSeq = batch.length > 0 ? batch[batch.length - 1].seq : record.lastSeq
     // A settled run's version counts the state change the insert stands for.
-    await this.#store.create({ ...record, lastSeq, version: settled ? record.version + 1 : record.version }, batch)
+    await this.#store.create({ ...record, lastSeq, version: settled ? record.version + 1 : record.version }, batch, settled ? undefined : this.#leaseMs)
     if (settled) this.#insertedSettled = true
   }
 
