@@ -1,0 +1,159 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { LanguageModelV3CallOptions, LanguageModelV3StreamPart } from '@ai-sdk/provider'
+import { MockLanguageModelV3 } from 'ai/test'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Agent } from '../../../src/agents/agent.js'
+import { INSTANCE_STOPPED } from '../../../src/agents/runs/ledger.js'
+import { createRuntime, type Runtime, type RunsOptions } from '../../../src/runtime.js'
+import type { AgentRunRecord } from '../../../src/storage/agent-runs.js'
+import { SqliteStore } from '../../../src/storage/sqlite.js'
+import { eventually } from '../../harness/http.js'
+import { callRoute, closeServers, send } from '../../harness/node-client.js'
+
+/**
+ * A model that streams one word, then waits for `release()` before a second word, and then
+ * until its abort signal fires: a generation still under way.
+ */
+function gatedModel() {
+  const seen: { signal?: AbortSignal; release: () => void } = { release: () => {} }
+  const gate = new Promise<void>((resolve) => (seen.release = resolve))
+  const model = new MockLanguageModelV3({
+    doStream: async (options: LanguageModelV3CallOptions) => {
+      seen.signal = options.abortSignal
+      return {
+        stream: new ReadableStream<LanguageModelV3StreamPart>({
+          async start(controller) {
+            controller.enqueue({ type: 'stream-start', warnings: [] })
+            controller.enqueue({ type: 'text-start', id: 't1' })
+            controller.enqueue({ type: 'text-delta', id: 't1', delta: 'partial ' })
+            options.abortSignal?.addEventListener('abort', () => controller.error(options.abortSignal!.reason), { once: true })
+            await gate
+            if (!options.abortSignal?.aborted) controller.enqueue({ type: 'text-delta', id: 't1', delta: 'more ' })
+          },
+        }),
+      }
+    },
+  })
+  return { model, seen }
+}
+
+const pricing = { 'mock-model-id': { inputPerMillion: 1, outputPerMillion: 2 } }
+
+describe('agent runs whose instance stops', () => {
+  const dirs: string[] = []
+  const runtimes: Runtime[] = []
+  const aborts: AbortController[] = []
+  afterEach(async () => {
+    for (const abort of aborts.splice(0)) abort.abort()
+    // The runs those requests started end and store their outcome before the stores close.
+    await sleep(200)
+    await closeServers()
+    for (const runtime of runtimes.splice(0)) await runtime.close()
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+  })
+
+  /** Two runtimes ("instances") on one SQLite file, each with the agent `slow` and its own finish hook. */
+  function twoInstances(runs: { a: RunsOptions; b: RunsOptions }) {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-recovery-'))
+    dirs.push(dir)
+    const path = join(dir, 'data.db')
+    const gated = gatedModel()
+    const instance = (model: MockLanguageModelV3, options: RunsOptions) => {
+      const finished: AgentRunRecord[] = []
+      const errors: unknown[] = []
+      const runtime = createRuntime({
+        agents: { slow: new Agent({ id: 'slow', instructions: 'x', model }) },
+        store: new SqliteStore({ path }),
+        runs: options,
+        observability: { pricing, onRunFinish: (run) => void finished.push(run) },
+        onError: (error) => void errors.push(error),
+      })
+      runtimes.push(runtime)
+      return { runtime, finished, errors }
+    }
+    return { a: instance(gated.model, runs.a), b: instance(gatedModel().model, runs.b), gated }
+  }
+
+  /** Starts a stream on `runtime` and resolves with its run once it is stored. */
+  async function startRun(runtime: Runtime): Promise<{ runId: string; response: Promise<Response> }> {
+    const abort = new AbortController()
+    aborts.push(abort)
+    const response = send(runtime, 'POST', '/agents/:agentId/stream', { params: { agentId: 'slow' }, body: { messages: 'hi' }, signal: abort.signal })
+    const run = await eventually(async () => (await runtime.store.agentRuns.list({ agentId: 'slow', page: 0, perPage: 1 })).runs[0])
+    return { runId: run.runId, response }
+  }
+
+  it("renews a live run's lease, so another instance's sweeps leave it running however long it generates", async () => {
+    const { a, b, gated } = twoInstances({ a: { leaseMs: 60, sweepMs: 0 }, b: { leaseMs: 60, sweepMs: 0 } })
+    const { runId } = await startRun(a.runtime)
+    const leased = await b.runtime.store.agentRuns.get(runId)
+    expect(leased).toMatchObject({ status: 'running' })
+    // Five leases long, the other instance keeps sweeping: nothing to close.
+    const started = Date.now()
+    while (Date.now() - started < 300) {
+      expect(await b.runtime.services.agentRuns.sweep()).toBe(0)
+      await sleep(20)
+    }
+    expect(await b.runtime.store.agentRuns.get(runId)).toMatchObject({ status: 'running', version: 0 })
+    // Still its own: the next word is stored, then it is canceled here as usual.
+    gated.seen.release()
+    await eventually(async () => ((await b.runtime.store.agentRuns.events(runId, 0)).some((e) => JSON.stringify(e.data).includes('more')) ? true : undefined))
+    await callRoute(a.runtime, 'POST', '/agents/:agentId/runs/:runId/cancel', { params: { agentId: 'slow', runId } })
+    await eventually(() => a.finished.length === 1 || undefined)
+    expect(a.finished[0]).toMatchObject({ runId, status: 'canceled' })
+    expect(b.finished).toEqual([])
+    expect([...a.errors, ...b.errors]).toEqual([])
+  })
+
+  it('closes a run whose instance stopped renewing as failed, announced once by the instance that swept it; the run stops at its next write', async () => {
+    // `b` sweeps on its own every 40 ms.
+    const { a, b, gated } = twoInstances({ a: { leaseMs: 60, sweepMs: 0 }, b: { leaseMs: 60, sweepMs: 40 } })
+    const { runId, response } = await startRun(a.runtime)
+    // `a` stops renewing, as an instance whose event loop stalled past its lease; its generation goes on.
+    a.runtime.services.agentRuns.close()
+    await eventually(() => b.finished.length === 1 || undefined)
+    const closed = b.finished[0]
+    expect(closed).toMatchObject({
+      runId,
+      status: 'failed',
+      error: INSTANCE_STOPPED,
+      version: 1,
+      cost: { amount: 0, currency: 'USD', source: 'mock-model-id' },
+    })
+    expect(closed.finishedAt).toBeInstanceOf(Date)
+    expect(closed.error!.message).toMatch(/model calls are not replayed/)
+    expect(await callRoute(b.runtime, 'GET', '/agents/:agentId/runs/:runId', { params: { agentId: 'slow', runId } })).toMatchObject({
+      runId,
+      status: 'failed',
+      error: INSTANCE_STOPPED,
+    })
+    // Its next word is refused by the store: the generation here is aborted, and nothing it stores changes the outcome.
+    gated.seen.release()
+    await eventually(() => gated.seen.signal?.aborted || undefined)
+    await (await response).text().catch(() => '')
+    await sleep(150)
+    expect(await b.runtime.store.agentRuns.get(runId)).toMatchObject({ status: 'failed', error: INSTANCE_STOPPED, version: 1 })
+    expect(b.finished).toHaveLength(1)
+    expect(a.finished).toEqual([])
+    expect(await b.runtime.services.agentRuns.sweep()).toBe(0)
+    expect([...a.errors, ...b.errors]).toEqual([])
+  })
+
+  it('never sweeps a run waiting for an approval, nor sweeps when sweepMs is 0', async () => {
+    const { a, b } = twoInstances({ a: { leaseMs: 60, sweepMs: 0 }, b: { leaseMs: 60, sweepMs: 0 } })
+    const { runId } = await startRun(a.runtime)
+    a.runtime.services.agentRuns.close()
+    await sleep(150)
+    // With sweeps off, the expired run stays as it is until someone sweeps.
+    expect(await b.runtime.store.agentRuns.get(runId)).toMatchObject({ status: 'running' })
+    const store = b.runtime.store.agentRuns
+    const waiting = (await store.get(runId))!
+    expect(await store.transition(runId, { status: 'running', version: waiting.version }, { status: 'suspended' })).toBe(true)
+    expect(await b.runtime.services.agentRuns.sweep()).toBe(0)
+    expect(await store.get(runId)).toMatchObject({ status: 'suspended' })
+    expect(b.finished).toEqual([])
+  })
+})
