@@ -75,6 +75,22 @@ describe('migrations', () => {
     await store.close()
   })
 
+  it('gives the running agent runs an older database holds a lease that already expired, so a sweep closes them', async () => {
+    const file = tempFile()
+    const old = new Database(file)
+    migrate(old, migrations.slice(0, 6))
+    const insert = old.prepare(`INSERT INTO agent_runs (run_id, agent_id, kind, status, model, steps, usage, error, pending, state, last_seq, created_at, updated_at)
+      VALUES (?, 'support', 'stream', ?, 'null', '[]', '{}', 'null', '[]', 'null', 0, 1, 1)`)
+    insert.run('left', 'running')
+    insert.run('waiting', 'suspended')
+    old.close()
+    const store = new SqliteStore(file)
+    const closed = await store.agentRuns.closeExpired({ message: 'stopped' }, 10)
+    expect(closed.map((run) => [run.runId, run.status, run.error])).toEqual([['left', 'failed', { message: 'stopped' }]])
+    expect(await store.agentRuns.get('waiting')).toMatchObject({ status: 'suspended' })
+    await store.close()
+  })
+
   it('creates workflow_runs with the columns and key the run store relies on', () => {
     const db = new Database(':memory:')
     migrate(db)
