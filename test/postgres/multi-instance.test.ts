@@ -15,6 +15,7 @@ interface Instance {
   host: (typeof HOSTS)[number]
   child: ChildProcess
   url: string
+  stdout: () => string
   stderr: () => string
 }
 
@@ -35,7 +36,7 @@ async function startInstance(host: Instance['host'], schema: string, leaseMs: nu
     })
     child.once('exit', (code) => reject(new Error(`${host} instance exited (${code}) before listening: ${stderr}`)))
   })
-  return { host, child, url: `http://127.0.0.1:${port}/api`, stderr: () => stderr }
+  return { host, child, url: `http://127.0.0.1:${port}/api`, stdout: () => stdout, stderr: () => stderr }
 }
 
 describe('three app instances on one PostgreSQL database', () => {
@@ -126,4 +127,53 @@ describe('three app instances on one PostgreSQL database', () => {
     expect(repeated.some((r) => r.pids.includes(leaving.child.pid!) && r.pids.some((pid) => pid !== leaving.child.pid))).toBe(true)
     for (const instance of instances) expect(instance.stderr()).toBe('')
   }, 90_000)
+
+  it('closes as failed the agent run of an instance killed mid-generation: a survivor sweeps it once and serves it', async () => {
+    const leaseMs = 400
+    const schema = testSchema()
+    const db = new pg.Client({ connectionString: databaseUrl() })
+    await db.connect()
+    clients.push(db)
+    const [victim, survivor] = await Promise.all([startInstance('express', schema, leaseMs), startInstance('fastify', schema, leaseMs)])
+    instances.push(victim, survivor)
+    const res = await fetch(`${victim.url}/agents/slow/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: 'hi' }),
+    })
+    expect(res.status).toBe(200)
+    const reader = res.body!.getReader()
+    let received = ''
+    while (!received.includes('partial')) {
+      const { value, done } = await reader.read()
+      if (done) throw new Error(`the stream ended early: ${received}`)
+      received += new TextDecoder().decode(value)
+    }
+    // The schema appears once an instance's store first migrated it.
+    const runs = () =>
+      db.query<{ run_id: string; status: string }>(`SELECT run_id, status FROM "${schema}".agent_runs`).then(
+        (r) => r.rows,
+        () => [],
+      )
+    const [{ run_id: runId }] = await eventually(async () => ((await runs()).length === 1 ? runs() : undefined))
+    // Alive, its instance renews the lease: three leases later the survivor's sweeps (every 100 ms) left it running.
+    await new Promise((resolve) => setTimeout(resolve, 3 * leaseMs))
+    expect(await runs()).toEqual([{ run_id: runId, status: 'running' }])
+
+    const exited = once(victim.child, 'exit')
+    victim.child.kill('SIGKILL')
+    await exited
+    await reader.cancel().catch(() => {})
+    await eventually(() => survivor.stdout().includes(`RUN_FINISH ${runId} `) || undefined, 20_000)
+    const view = await (await fetch(`${survivor.url}/agents/slow/runs/${runId}`)).json()
+    expect(view).toMatchObject({ runId, status: 'failed', error: { message: 'The instance running this agent run stopped; model calls are not replayed' } })
+    expect(view.finishedAt).toEqual(expect.any(String))
+    // Announced exactly once, priced like any finished run, however many sweeps came after.
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    const announced = survivor.stdout().split('\n').filter((line) => line.startsWith(`RUN_FINISH ${runId} `))
+    expect(announced).toEqual([`RUN_FINISH ${runId} failed {"amount":0,"currency":"USD","source":"mock-model-id","price":{"inputPerMillion":1,"outputPerMillion":2}}`])
+    expect(victim.stdout()).not.toContain('RUN_FINISH')
+    expect(await runs()).toEqual([{ run_id: runId, status: 'failed' }])
+    expect(survivor.stderr()).toBe('')
+  }, 60_000)
 })
