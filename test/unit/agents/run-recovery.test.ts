@@ -68,7 +68,7 @@ describe('agent runs whose instance stops', () => {
         agents: { slow: new Agent({ id: 'slow', instructions: 'x', model }) },
         store: new SqliteStore({ path }),
         runs: options,
-        observability: { pricing, onRunFinish: (run) => void finished.push(run) },
+        observability: { pricing, onRunFinish: (run) => void (run.kind === 'workflow' ? undefined : finished.push(run)) },
         onError: (error) => void errors.push(error),
       })
       runtimes.push(runtime)
