@@ -7,13 +7,12 @@ import { Memory } from '../../src/memory/memory.js'
 import { createRuntime, type Runtime } from '../../src/runtime.js'
 import { clock, scriptedModel, weather } from '../conformance/agents-fixture.js'
 import { ExecutionLog, Gates, mathWorkflow, pipelineWorkflow, refundWorkflow, tempDir } from '../conformance/workflows-fixture.js'
-import { hostUser, PREFIX, type HostFactory, type TestHost } from '../harness/hosts.js'
+import { hostUser, PREFIX, type HostFactory, type TestHost, ADMIN, ALICE, BOB } from '../harness/hosts.js'
 import { openTestStore } from '../harness/stores.js'
 
-export const ALICE = 'alice-token'
-export const BOB = 'bob-token'
+export { ALICE, BOB }
 /** Signed in, and not scoped to a resource. */
-export const ADMIN = 'admin-token'
+export { ADMIN }
 
 /** One app with every family the client covers, mounted on a real host with its own auth. */
 export interface ClientApp {

@@ -22,11 +22,10 @@ import type { NeutralRequest } from '../../src/http/route.js'
 import { Memory } from '../../src/memory/memory.js'
 import { createRuntime, type Runtime } from '../../src/runtime.js'
 import { openTestStore } from '../harness/stores.js'
-import { hostUser, PREFIX, type HostFactory, type TestHost } from '../harness/hosts.js'
+import { hostUser, PREFIX, type HostFactory, type TestHost, ALICE, BOB } from '../harness/hosts.js'
 import { call, rawRequest, type JsonResponse } from '../harness/http.js'
 
-export const ALICE = 'alice-token'
-export const BOB = 'bob-token'
+export { ALICE, BOB }
 
 /** What a leaked upstream error would show; no response may ever contain it. */
 export const SECRET = 'sk-live-secret'

@@ -11,10 +11,9 @@ import { Memory } from '../../src/memory/memory.js'
 import { createRuntime } from '../../src/runtime.js'
 import { SqliteStore } from '../../src/storage/sqlite.js'
 import { createStep, createWorkflow } from '../../src/workflows/workflow.js'
-import { hostUser, PREFIX, type HostFactory } from '../harness/hosts.js'
+import { hostUser, PREFIX, type HostFactory, ALICE, BOB } from '../harness/hosts.js'
 
-export const ALICE = 'alice-token'
-export const BOB = 'bob-token'
+export { ALICE, BOB }
 export const SECRET = 'db-password-hunter2'
 
 const usage = { inputTokens: { total: 3, noCache: 3, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 4, text: 4, reasoning: 0 } }

@@ -8,11 +8,10 @@ import type { MountOptions } from '../../src/http/dispatch.js'
 import { Memory } from '../../src/memory/memory.js'
 import { createRuntime, type Runtime } from '../../src/runtime.js'
 import { openTestStore } from '../harness/stores.js'
-import { hostUser, PREFIX, type HostFactory, type TestHost } from '../harness/hosts.js'
+import { hostUser, PREFIX, type HostFactory, type TestHost, ALICE, BOB } from '../harness/hosts.js'
 import { call, type JsonResponse } from '../harness/http.js'
 
-export const ALICE = 'alice-token'
-export const BOB = 'bob-token'
+export { ALICE, BOB }
 
 /** Every memory route with a valid request, for checks that must hold on all of them. */
 export function memoryRequests(threadId: string): Array<{ method: string; path: string; json?: unknown }> {

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { hosts } from '../harness/hosts.js'
+import { hosts, ADMIN } from '../harness/hosts.js'
 import { ALICE, BOB, ISO_DATE, NOT_FOUND, startMemoryApp, THREAD_KEYS, type MemoryApp, type MemoryClient } from './memory-fixture.js'
 
-const ADMIN = 'admin-token'
 
 describe.each(hosts)('memory search, status, config and transfer on $name', (factory) => {
   let app: MemoryApp

@@ -7,11 +7,10 @@ import { Memory } from '../../src/memory/memory.js'
 import { createRuntime, type Runtime, type RuntimeConfig } from '../../src/runtime.js'
 import { SqliteStore } from '../../src/storage/sqlite.js'
 import { createStep, createWorkflow } from '../../src/workflows/workflow.js'
-import { hostUser, PREFIX, type HostFactory, type TestHost } from '../harness/hosts.js'
+import { hostUser, PREFIX, type HostFactory, type TestHost, ALICE, BOB } from '../harness/hosts.js'
 import { call, type JsonResponse } from '../harness/http.js'
 
-export const ALICE = 'alice-token'
-export const BOB = 'bob-token'
+export { ALICE, BOB }
 
 const usage = { inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 1, text: 1, reasoning: 0 } }
 const stop = { unified: 'stop', raw: 'stop' } as const

@@ -10,11 +10,10 @@ import { RunLeases } from '../../src/workflows/run-leases.js'
 import { openTestStore } from '../harness/stores.js'
 import { createStep, createWorkflow, type Workflow } from '../../src/workflows/workflow.js'
 import { WorkflowRuns } from '../../src/workflows/runs.js'
-import { hostUser, PREFIX, type HostFactory, type TestHost } from '../harness/hosts.js'
+import { hostUser, PREFIX, type HostFactory, type TestHost, ALICE, BOB } from '../harness/hosts.js'
 import { call, eventually, rawRequest, type JsonResponse } from '../harness/http.js'
 
-export const ALICE = 'alice-token'
-export const BOB = 'bob-token'
+export { ALICE, BOB }
 
 /** A point inside a step that waits for the test, with what the step saw of its signals. */
 export class Gate {

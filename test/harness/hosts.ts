@@ -15,11 +15,16 @@ import type { Principal } from '../../src/core/context.js'
 import type { HostObjects } from '../../src/http/route.js'
 import type { Runtime } from '../../src/runtime.js'
 
+/** Bearer tokens of the test users: Alice and Bob are ordinary users of two tenants, admin is unscoped. */
+export const ALICE = 'alice-token'
+export const BOB = 'bob-token'
+export const ADMIN = 'admin-token'
+
 /** The users the host apps' own auth middleware knows, by bearer token. */
 export const USERS: Record<string, Principal> = {
-  'alice-token': { id: 'alice', role: 'user', tenant: 'acme' },
-  'bob-token': { id: 'bob', role: 'user', tenant: 'globex' },
-  'admin-token': { id: 'root', role: 'admin', tenant: 'acme' },
+  [ALICE]: { id: 'alice', role: 'user', tenant: 'acme' },
+  [BOB]: { id: 'bob', role: 'user', tenant: 'globex' },
+  [ADMIN]: { id: 'root', role: 'admin', tenant: 'acme' },
 }
 
 export const PREFIX = '/api'
