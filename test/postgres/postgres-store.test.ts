@@ -70,6 +70,23 @@ describe('PostgresStore', () => {
     expect((await runs.events('r1', 1)).map((e) => e.seq)).toEqual([2, 3])
   })
 
+  it('gives the running agent runs an older schema holds a lease that already expired, so a sweep closes them', async () => {
+    const schema = testSchema()
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 1 })
+    opened.push({ close: () => pool.end() })
+    const client = await pool.connect()
+    await migratePg(client, schema, pgMigrations.slice(0, 6))
+    for (const [runId, status] of [['left', 'running'], ['waiting', 'suspended']]) {
+      await client.query(`INSERT INTO "${schema}".agent_runs (run_id, agent_id, kind, status, model, steps, usage, error, pending, state, last_seq, created_at, updated_at)
+        VALUES ($1, 'support', 'stream', $2, 'null', '[]', '{}', 'null', '[]', 'null', 0, now(), now())`, [runId, status])
+    }
+    client.release()
+    const runs = store(schema).agentRuns
+    const closed = await runs.closeExpired({ message: 'stopped' }, 10)
+    expect(closed.map((run) => [run.runId, run.status, run.error])).toEqual([['left', 'failed', { message: 'stopped' }]])
+    expect(await runs.get('waiting')).toMatchObject({ status: 'suspended' })
+  })
+
   it('rolls a failing save back as a whole', async () => {
     const s = store(testSchema())
     const now = new Date()
