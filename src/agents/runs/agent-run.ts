@@ -1,12 +1,13 @@
 import type { LanguageModel, LanguageModelUsage, ToolSet } from 'ai'
 import { linkAbort } from '../../core/abort.js'
-import type {
-  AgentRunKind,
-  AgentRunRecord,
-  AgentRunStatus,
-  AgentRunStore,
-  AgentRunUsage,
-  PendingToolApproval,
+import {
+  FINISHED_AGENT_RUN_STATUSES,
+  type AgentRunKind,
+  type AgentRunRecord,
+  type AgentRunStatus,
+  type AgentRunStore,
+  type AgentRunUsage,
+  type PendingToolApproval,
 } from '../../storage/agent-runs.js'
 import { RunEvents, type RunEventEntry } from './run-events.js'
 import { RunLogWriter } from './run-writer.js'
@@ -175,8 +176,18 @@ export class AgentRun {
         timeToFirstTokenMs: record.timeToFirstTokenMs,
         ...(terminal ? { finishedAt: record.finishedAt! } : {}),
       })
-      // Someone else moved the run (a cancel from another instance): theirs is the status.
-      if (!stored && this.#writer.lost) record.status = 'canceled'
+      // Someone else ended the run (a cancel from another instance, or a sweep that saw its
+      // lease expire while this process stalled): theirs is the outcome.
+      if (!stored && this.#writer.lost) {
+        const theirs = await this.#writer.stored()
+        if (theirs && FINISHED_AGENT_RUN_STATUSES.has(theirs.status)) {
+          record.status = theirs.status
+          record.error = theirs.error
+          record.finishedAt = theirs.finishedAt
+          record.cost = theirs.cost
+          record.version = theirs.version
+        } else record.status = 'canceled'
+      }
       if (stored) record.version++
       // Someone else's status is theirs to announce: only the change made here counts as this run's end.
       if (stored && terminal) this.#telemetry.announce(record, this.#report)

@@ -61,6 +61,16 @@ export class RunLogWriter {
     return this.#lost
   }
 
+  /** The run as the store holds it now (once `lost`: with the outcome whoever stopped it wrote); undefined when unreadable. */
+  async stored(): Promise<AgentRunRecord | undefined> {
+    try {
+      return (await this.#store.get(this.#record.runId)) ?? undefined
+    } catch (err) {
+      this.#report(err)
+      return undefined
+    }
+  }
+
   add(entry: RunEventEntry): void {
     this.#pending.push(entry)
     this.#schedule(this.#flushMs)

@@ -6,7 +6,7 @@ import type { LanguageModelV3CallOptions, LanguageModelV3StreamPart } from '@ai-
 import { MockLanguageModelV3 } from 'ai/test'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Agent } from '../../../src/agents/agent.js'
-import { INSTANCE_STOPPED } from '../../../src/agents/runs/ledger.js'
+import { AgentRunLedger, INSTANCE_STOPPED } from '../../../src/agents/runs/ledger.js'
 import { createRuntime, type Runtime, type RunsOptions } from '../../../src/runtime.js'
 import type { AgentRunRecord } from '../../../src/storage/agent-runs.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
@@ -155,5 +155,38 @@ describe('agent runs whose instance stops', () => {
     expect(await b.runtime.services.agentRuns.sweep()).toBe(0)
     expect(await store.get(runId)).toMatchObject({ status: 'suspended' })
     expect(b.finished).toEqual([])
+  })
+
+  it('ends a run that stalled past its lease with the outcome the sweep stored, at its next write', async () => {
+    const store = new SqliteStore({ path: ':memory:' })
+    const finished: unknown[] = []
+    const errors: unknown[] = []
+    const ledger = new AgentRunLedger(() => store.agentRuns, {
+      leaseMs: 20,
+      logFlushMs: 5,
+      observability: { onRunFinish: (run) => void finished.push(run) },
+      onError: (error) => void errors.push(error),
+    })
+    try {
+      const run = ledger.begin({ agentId: 'slow', kind: 'stream', threadId: null, resourceId: null, model: null }, (error) => void errors.push(error))
+      run.emit({ type: 'text-delta', payload: { text: 'partial ' } })
+      await eventually(async () => (await store.agentRuns.get(run.runId)) ?? undefined)
+      // The process stops renewing (its event loop is blocked) and another instance's sweep closes the run.
+      ledger.close()
+      await sleep(40)
+      expect((await store.agentRuns.closeExpired(INSTANCE_STOPPED, 10)).map((closed) => closed.runId)).toEqual([run.runId])
+      // Its next chunk is refused: the run is stopped here, and ends as the store says.
+      run.emit({ type: 'text-delta', payload: { text: 'more ' } })
+      await eventually(() => run.signal.aborted || undefined)
+      const outcome = await run.finish({ status: 'canceled', finishReason: 'abort' })
+      expect(outcome).toMatchObject({ status: 'failed', error: INSTANCE_STOPPED, version: 1 })
+      expect(outcome.finishedAt).toBeInstanceOf(Date)
+      expect(await store.agentRuns.get(run.runId)).toMatchObject({ status: 'failed', error: INSTANCE_STOPPED, version: 1, lastSeq: 1 })
+      // Announced by the instance that closed it, not here.
+      expect(finished).toEqual([])
+      expect(errors).toEqual([])
+    } finally {
+      await store.close()
+    }
   })
 })
