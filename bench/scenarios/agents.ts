@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import { generateText, stepCountIs, streamText, type TextStreamPart, type ToolSet } from 'ai'
+import { installTracing } from '../harness/tracing.js'
 import { kit } from '../kit.js'
 import { BenchModel } from './bench-model.js'
 import type { Scenario } from './types.js'
@@ -134,4 +135,24 @@ export const streamLedgerScenario: Scenario = {
   request: streamScenario.request,
   runtime: agentRuntime,
   baseline: { runtime: unrecordedRuntime },
+}
+
+/** Side A traces (an OpenTelemetry SDK with the in-memory exporter, and a server span per request); side B has no SDK. */
+function tracedRuntime() {
+  installTracing()
+  return agentRuntime()
+}
+
+export const generateTracedScenario: Scenario = {
+  name: 'agent generate, tracing on vs off',
+  request: generateScenario.request,
+  runtime: tracedRuntime,
+  baseline: { runtime: agentRuntime },
+}
+
+export const streamTracedScenario: Scenario = {
+  name: 'agent stream (50 chunks), tracing on vs off',
+  request: streamScenario.request,
+  runtime: tracedRuntime,
+  baseline: { runtime: agentRuntime },
 }

@@ -1,7 +1,7 @@
 // Every scenario `npm run bench` knows, by the key `--scenarios` takes. To add one, write a
 // `Scenario` (./types.ts) in a file of its own here and add one line below; the harness runs it
 // on every host, in the memory scenario too, and prints its ratio next to its target.
-import { generateLedgerScenario, generateScenario, streamLedgerScenario, streamScenario } from './agents.js'
+import { generateLedgerScenario, generateScenario, generateTracedScenario, streamLedgerScenario, streamScenario, streamTracedScenario } from './agents.js'
 import { jsonRoute } from './json-route.js'
 import { mcpToolScenario } from './mcp.js'
 import { listMessagesScenario, listThreadsScenario } from './memory.js'
@@ -15,6 +15,8 @@ export const scenarios: Record<string, Scenario> = {
   stream: streamScenario,
   'generate-ledger': generateLedgerScenario,
   'stream-ledger': streamLedgerScenario,
+  'generate-traced': generateTracedScenario,
+  'stream-traced': streamTracedScenario,
   threads: listThreadsScenario,
   messages: listMessagesScenario,
   workflow: workflowScenario,
