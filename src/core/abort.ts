@@ -21,26 +21,13 @@ export function linkAbort(signal: AbortSignal | undefined, target: AbortControll
  * as soon as `signal` fires; no listener outlives the race.
  */
 export function raceAbort<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
-  if (signal.aborted) return Promise.resolve(ABORTED)
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(ABORTED)
-    signal.addEventListener('abort', onAbort, { once: true })
-    work().then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err)
-      },
-    )
-  })
+  const races = new AbortRaces(signal)
+  return races.race(work).finally(() => races.dispose())
 }
 
 /**
- * Many `raceAbort`s in a row against one signal (a stream's chunks) with one listener for them
- * all, instead of adding and removing one per chunk. Call `dispose` when done.
+ * Races against one signal with one listener for all of them: a stream's chunks, one after
+ * another, add and remove no listener each. Call `dispose` when done.
  */
 export class AbortRaces {
   readonly #signal: AbortSignal
@@ -52,7 +39,7 @@ export class AbortRaces {
     if (!signal.aborted) signal.addEventListener('abort', this.#onAbort, { once: true })
   }
 
-  /** Like `raceAbort`; one race at a time. */
+  /** Starts `work` unless the signal fired, then settles like it, or resolves `ABORTED` when the signal fires; one race at a time. */
   race<T>(work: () => Promise<T>): Promise<T | typeof ABORTED> {
     if (this.#signal.aborted) return Promise.resolve(ABORTED)
     return new Promise((resolve, reject) => {
