@@ -28,46 +28,35 @@ export function mount(runtime: Runtime, options: MountOptions = {}): FastifyPlug
     const serve = async (mounted: MountedRoute, request: FastifyRequest, reply: FastifyReply, params: Record<string, string>) => {
       await core.handle(mounted, {
         host: { framework: 'fastify', request, reply },
-        raw: request.raw,
-        res: reply.raw,
-        params,
-        parsedBody: undefined,
-        basePath,
+        raw: request.raw, res: reply.raw, params, parsedBody: undefined, basePath,
         send: {
           // Through reply.send, so onSend hooks and plugins (compression, helmet) see it.
           body: (status, headers, body) => void reply.code(status).headers(headers).send(body),
+          // Keep the headers that hooks and plugins (CORS, request ids) already set.
           stream: () => {
-            // Keep headers that hooks and plugins (CORS, request ids) already set.
-            const headers = reply.getHeaders()
-            reply.hijack()
-            for (const name in headers) {
-              const value = headers[name]
-              if (value !== undefined) reply.raw.setHeader(name, value as string | string[])
-            }
+            const headers = reply.hijack().getHeaders() as Record<string, string | string[]>
+            reply.raw.setHeaders(new Map(Object.entries(headers)))
           },
         },
       })
       return reply
     }
-    const matched = (request: FastifyRequest) => core.match(request.method, request.url.slice(basePath.length).split('?')[0])
     for (const mounted of core.mounted) {
-      instance.route({
-        method: mounted.method,
-        url: mounted.path,
-        handler: (request, reply) => serve(mounted, request, reply, request.params as Record<string, string>),
-      })
+      const handler = (request: FastifyRequest, reply: FastifyReply) =>
+        serve(mounted, request, reply, request.params as Record<string, string>)
+      instance.route({ method: mounted.method, url: mounted.path, handler })
     }
     // Fastify's router answers ids longer than its `maxParamLength` with its own 414, and its
     // request handling refuses malformed content types with its own 415, both before any
     // handler: such requests go to the core, which authenticates first and answers in the envelope.
-    instance.all('/*', (request, reply) => {
-      const found = matched(request)
-      return found ? serve(found.route, request, reply, found.params) : reply.callNotFound()
-    })
+    const fallback = (request: FastifyRequest, reply: FastifyReply, otherwise: () => unknown) => {
+      const found = core.match(request.method, request.url.slice(basePath.length).split('?')[0])
+      return found ? serve(found.route, request, reply, found.params) : otherwise()
+    }
+    instance.all('/*', (request, reply) => fallback(request, reply, () => reply.callNotFound()))
     instance.setErrorHandler((error: { code?: string }, request, reply) => {
-      const found = error.code?.startsWith('FST_ERR_CTP_') ? matched(request) : undefined
-      if (!found) throw error
-      return serve(found.route, request, reply, found.params)
+      if (!error.code?.startsWith('FST_ERR_CTP_')) throw error
+      return fallback(request, reply, () => { throw error })
     })
   }
 }
