@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
 import { ALICE, BOB, failure, startClientApp, type ClientApp } from './fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 /** Every chunk a client-js stream response delivers. */
 async function chunksOf(response: { processDataStream(options: { onChunk: (chunk: any) => Promise<void> }): Promise<void> }): Promise<any[]> {
@@ -18,10 +19,7 @@ describe.each(hosts)('@mastra/client-js agents and tools on $name', (factory) =>
   beforeAll(async () => {
     app = await startClientApp(factory)
   })
-  afterAll(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterAll(() => closeClean(app))
 
   describe('MastraClient', () => {
     it('listAgents() lists every agent with its tools and model', async () => {

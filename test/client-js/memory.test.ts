@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
 import { ADMIN, ALICE, BOB, failure, startClientApp, type ClientApp } from './fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 // `@mastra/client-js` itself, unchanged, against a mount: the memory family.
 describe.each(hosts)('@mastra/client-js memory on $name', (factory) => {
@@ -9,10 +10,7 @@ describe.each(hosts)('@mastra/client-js memory on $name', (factory) => {
   beforeAll(async () => {
     app = await startClientApp(factory)
   })
-  afterAll(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterAll(() => closeClean(app))
 
   const textsOf = (messages: any[]) => messages.map((m) => m.content.content)
 

@@ -3,6 +3,7 @@ import { eventually } from '../harness/http.js'
 import { hosts } from '../harness/hosts.js'
 import { abandonPipelineRun } from '../conformance/workflows-fixture.js'
 import { ALICE, BOB, failure, readAll, startClientApp, type ClientApp } from './fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 const approve = { step: 'approval', resumeData: { approved: true, approver: { name: 'Ada' } } }
 
@@ -13,10 +14,7 @@ describe.each(hosts)('@mastra/client-js workflows on $name', (factory) => {
   beforeAll(async () => {
     app = await startClientApp(factory)
   })
-  afterAll(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterAll(() => closeClean(app))
 
   /** Polls the run until it has `status` (a deadline, not a timing assertion). */
   const settled = (workflowId: string, runId: string, status: string) =>

@@ -8,6 +8,7 @@ import { hosts } from '../harness/hosts.js'
 import { sseFrames } from '../harness/http.js'
 import { storeKind } from '../harness/stores.js'
 import { ALICE, BOB, startAgentApp, TestChat, type AgentApp } from './agents-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 const REFUNDED = 'Tool said: {"refunded":"A-1"}'
 const DENIED = 'Tool said: [execution-denied]'
@@ -34,10 +35,7 @@ describe.each(hosts)('tool approval on $name', (factory) => {
   }
 
   afterEach(async () => {
-    for (const app of apps.splice(0)) {
-      await app.close()
-      expect(app.unexpected).toEqual([])
-    }
+    await closeClean(...apps.splice(0))
   })
 
   describe('/chat with useChat’s Chat and DefaultChatTransport', () => {

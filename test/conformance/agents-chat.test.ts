@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
 import { sseFrames } from '../harness/http.js'
 import { ALICE, BOB, chatTurn, promptLines, startAgentApp, systemPrompt, userMessage, type AgentApp } from './agents-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 const TENANTS = [
   { token: ALICE, tenant: 'acme' },
@@ -15,10 +16,7 @@ describe.each(hosts)('agent chat and request context on $name', (factory) => {
   beforeEach(async () => {
     app = await startAgentApp(factory)
   })
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   describe('/chat', () => {
     it('answers with the AI SDK UI message stream and its headers', async () => {

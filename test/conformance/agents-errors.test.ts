@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
 import { call, sseFrames } from '../harness/http.js'
 import { ALICE, SECRET, startAgentApp, userMessage, type AgentApp, type AgentClient } from './agents-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 const fieldsOf = (body: { issues?: Array<{ field: string }> }) => (body.issues ?? []).map((issue) => issue.field)
 
@@ -13,10 +14,7 @@ describe.each(hosts)('agent request errors on $name', (factory) => {
     app = await startAgentApp(factory)
     alice = app.as(ALICE)
   })
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   const expectInvalid = (res: { status: number; body: any }, fields: string[]) => {
     expect(res.status).toBe(400)

@@ -12,6 +12,7 @@ import {
   type AgentApp,
   type AgentClient,
 } from './agents-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 const NOT_FOUND = { error: 'Thread not found', code: 'NOT_FOUND' }
 
@@ -23,10 +24,7 @@ describe.each(hosts)('agent memory over HTTP on $name', (factory) => {
     app = await startAgentApp(factory)
     alice = app.as(ALICE)
   })
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   const storedMessages = async (threadId: string) => {
     const res = await alice.get(`/memory/threads/${threadId}/messages`)

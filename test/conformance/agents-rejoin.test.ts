@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
 import { eventually } from '../harness/http.js'
 import { ALICE, BOB, HELD, openStream, startAgentApp, TestChat, userMessage, type AgentApp } from './agents-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 const textOf = (message: UIMessage | undefined) =>
   (message?.parts ?? []).filter((p) => p.type === 'text').map((p) => (p as { text: string }).text).join('')
@@ -29,10 +30,7 @@ const chatBody = (chatId: string, text: string) => ({ id: chatId, trigger: 'subm
 describe.each(hosts)('rejoining and stopping chats on $name', (factory) => {
   let app: AgentApp
 
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   it('answers 204 when the chat has no running turn', async () => {
     app = await startAgentApp(factory)

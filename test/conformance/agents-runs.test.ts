@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
 import { eventually, rawRequest, readAll, sseFrames } from '../harness/http.js'
 import { ALICE, BOB, HELD, openStream, startAgentApp, type AgentApp } from './agents-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 /** An SSE body as its frames, each with the id EventSource gives it: the last `id:` seen before its data. */
 function framesWithIds(text: string): Array<{ id: number | undefined; data: any }> {
@@ -32,10 +33,7 @@ const textOf = (chunks: any[]) => chunks.filter((c) => c.type === 'text-delta').
 describe.each(hosts)('agent runs on $name', (factory) => {
   let app: AgentApp
 
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   describe('records', () => {
     it('records a generate with its model, usage per step and in total, equal to what the model reported', async () => {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
 import { sseFrames } from '../harness/http.js'
 import { ALICE, BOB, promptLines, startAgentApp, systemPrompt, type AgentApp, type AgentClient } from './agents-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 const AGENT_KEYS = ['id', 'name', 'description', 'tools', 'provider', 'modelId']
 const weatherSchema = expect.objectContaining({ type: 'object', properties: { city: expect.objectContaining({ type: 'string' }) }, required: ['city'] })
@@ -14,10 +15,7 @@ describe.each(hosts)('agent and tool routes on $name', (factory) => {
     app = await startAgentApp(factory)
     alice = app.as(ALICE)
   })
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   describe('listing', () => {
     it('lists agents keyed by id in Mastra’s shape, without private instructions', async () => {

@@ -25,6 +25,7 @@ import {
   type Report,
 } from './agents-fixture.js'
 import { echoWorkflow } from './safety-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 /** What the model was shown as each tool's result in one call. */
 function toolOutputs(options: LanguageModelV3CallOptions): unknown[] {
@@ -44,10 +45,7 @@ describe.each(hosts)('failures reach onError on $name', (factory) => {
     app = await startAgentApp(factory)
     alice = app.as(ALICE)
   })
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   /** The reports so far, leaving none for the next check. */
   const take = (): Report[] => {

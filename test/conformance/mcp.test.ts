@@ -3,6 +3,7 @@ import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/cl
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
 import { ALICE, BOB, connect, SECRET, startMcpApp, type McpApp } from './mcp-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 const INITIALIZE = {
   jsonrpc: '2.0',
@@ -237,10 +238,7 @@ describe.each(hosts)('stateless MCP endpoint on $name', (factory) => {
   beforeEach(async () => {
     app = await startMcpApp(factory, { stateless: true, agents: false, workflows: false })
   })
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   it('serves every POST on its own, without a session id', async () => {
     const { client, transport } = await connect(app.url, ALICE)

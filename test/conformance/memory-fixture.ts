@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { MockLanguageModelV3 } from 'ai/test'
 import { Agent } from '../../src/agents/agent.js'
 import type { Principal } from '../../src/core/context.js'
@@ -8,7 +5,7 @@ import type { MountOptions } from '../../src/http/dispatch.js'
 import { Memory } from '../../src/memory/memory.js'
 import { createRuntime, type Runtime } from '../../src/runtime.js'
 import { openTestStore } from '../harness/stores.js'
-import { hostUser, PREFIX, type HostFactory, type TestHost, ALICE, BOB } from '../harness/hosts.js'
+import { apiClient, hostUser, PREFIX, type ApiClient, type HostFactory, type TestHost, ALICE, BOB } from '../harness/hosts.js'
 import { call, type JsonResponse } from '../harness/http.js'
 
 export { ALICE, BOB }
@@ -32,12 +29,7 @@ export function memoryRequests(threadId: string): Array<{ method: string; path: 
 }
 
 /** A signed-in (or anonymous) caller of one mounted app. */
-export interface MemoryClient {
-  get(path: string): Promise<JsonResponse>
-  post(path: string, json?: unknown): Promise<JsonResponse>
-  patch(path: string, json?: unknown): Promise<JsonResponse>
-  delete(path: string): Promise<JsonResponse>
-  send(path: string, init: RequestInit & { json?: unknown }): Promise<JsonResponse>
+export interface MemoryClient extends ApiClient {
   /** Creates a thread and returns it, failing loudly on anything but 200. */
   thread(body?: Record<string, unknown>): Promise<any>
   /** Saves `texts` as alternating user/assistant messages with ids `<threadId>-<n>`. */
@@ -45,13 +37,8 @@ export interface MemoryClient {
 }
 
 export function clientOf(host: TestHost, token?: string): MemoryClient {
-  const send = (path: string, init: RequestInit & { json?: unknown }) => call(`${host.url}${PREFIX}${path}`, { ...init, token })
   const client: MemoryClient = {
-    get: (path) => send(path, {}),
-    post: (path, json) => send(path, { method: 'POST', json }),
-    patch: (path, json) => send(path, { method: 'PATCH', json }),
-    delete: (path) => send(path, { method: 'DELETE' }),
-    send,
+    ...apiClient(host, token),
     async thread(body = {}) {
       const res = await client.post('/memory/threads', body)
       if (res.status !== 200) throw new Error(`creating a thread answered ${res.status}: ${res.text}`)
@@ -129,11 +116,6 @@ export async function startMemoryApp(
   }
 }
 
-/** A fresh directory for a file-backed store; `remove` deletes it with the database. */
-export function tempDir(): { path: string; remove(): void } {
-  const path = mkdtempSync(join(tmpdir(), 'agentmount-memory-'))
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) }
-}
 
 export const THREAD_KEYS = ['id', 'resourceId', 'title', 'metadata', 'createdAt', 'updatedAt']
 export const MESSAGE_KEYS = ['id', 'content', 'role', 'createdAt', 'threadId', 'resourceId']

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
 import { ALICE, startMemoryApp, type MemoryApp, type MemoryClient } from './memory-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 const LISTS = ['/memory/threads', '/memory/threads/p/messages']
 
@@ -19,10 +20,7 @@ describe.each(hosts)('memory paging and input checks on $name', (factory) => {
     app = await startMemoryApp(factory)
     alice = app.as(ALICE)
   })
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   describe('pagination', () => {
     it('pages threads and answers a page past the end with the total and hasMore false', async () => {

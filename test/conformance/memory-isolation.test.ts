@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
 import { ALICE, BOB, memoryRequests, NOT_FOUND, startMemoryApp, type MemoryApp, type MemoryClient } from './memory-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 const ids = (list: { body: any }) => list.body.threads.map((t: { id: string }) => t.id)
 
@@ -14,10 +15,7 @@ describe.each(hosts)('memory isolation between resources on $name', (factory) =>
     alice = app.as(ALICE)
     bob = app.as(BOB)
   })
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   /** Alice's thread with two messages and working memory, as bob will find it. */
   async function aliceThread() {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts, ADMIN } from '../harness/hosts.js'
 import { ALICE, BOB, ISO_DATE, NOT_FOUND, startMemoryApp, THREAD_KEYS, type MemoryApp, type MemoryClient } from './memory-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 
 describe.each(hosts)('memory search, status, config and transfer on $name', (factory) => {
@@ -14,10 +15,7 @@ describe.each(hosts)('memory search, status, config and transfer on $name', (fac
     alice = app.as(ALICE)
     bob = app.as(BOB)
   })
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   async function seed(): Promise<void> {
     await alice.thread({ threadId: 'a1', title: 'Billing' })

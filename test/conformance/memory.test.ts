@@ -13,6 +13,7 @@ import {
   type MemoryApp,
   type MemoryClient,
 } from './memory-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 describe.each(hosts)('memory routes on $name', (factory) => {
   let app: MemoryApp
@@ -22,10 +23,7 @@ describe.each(hosts)('memory routes on $name', (factory) => {
     app = await startMemoryApp(factory)
     alice = app.as(ALICE)
   })
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   describe('threads', () => {
     it('creates a thread in Mastra’s shape and reads it back', async () => {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { NeutralRequest } from '../../src/http/route.js'
 import { hosts, hostUser } from '../harness/hosts.js'
 import { ALICE, BOB, startSafetyApp, type SafetyApp } from './safety-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 const SERVICE = 'service-token'
 
@@ -11,10 +12,7 @@ describe.each(hosts)('ownership and default scoping on $name', (factory) => {
     beforeEach(async () => {
       app = await startSafetyApp(factory)
     })
-    afterEach(async () => {
-      await app.close()
-      expect(app.unexpected).toEqual([])
-    })
+    afterEach(() => closeClean(app))
 
     it('never lets a start racing the owner’s create-run take over the owner’s run', async () => {
       const alice = app.as(ALICE)

@@ -4,7 +4,8 @@ import { eventually, recordFrames } from '../harness/http.js'
 import type { RunsOptions } from '../../src/runtime.js'
 import type { FinishedRun } from '../../src/agents/runs/observer.js'
 import type { WorkflowRunFinish } from '../../src/workflows/run-finish.js'
-import { abandonPipelineRun, ALICE, BOB, startWorkflowApp, tempDir, type WorkflowApp } from './workflows-fixture.js'
+import { abandonPipelineRun, ALICE, BOB, startWorkflowApp, type WorkflowApp } from './workflows-fixture.js'
+import { closeClean, tempDir } from '../harness/lifecycle.js'
 
 const approve = { step: 'approval', resumeData: { approved: true, approver: { name: 'Ada' } } }
 const decline = { step: 'approval', resumeData: { approved: false, approver: { name: 'Bo' } } }
@@ -25,10 +26,7 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
     dir = tempDir()
   })
   afterEach(async () => {
-    for (const app of apps.splice(0)) {
-      await app.close()
-      expect(app.unexpected).toEqual([])
-    }
+    await closeClean(...apps.splice(0))
     dir.remove()
   })
 

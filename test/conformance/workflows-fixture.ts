@@ -1,7 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { z } from 'zod'
 import type { MountOptions } from '../../src/http/dispatch.js'
 import type { RunObservability } from '../../src/agents/runs/observer.js'
@@ -10,7 +7,7 @@ import { RunLeases } from '../../src/workflows/run-leases.js'
 import { openTestStore } from '../harness/stores.js'
 import { createStep, createWorkflow, type Workflow } from '../../src/workflows/workflow.js'
 import { WorkflowRuns } from '../../src/workflows/runs.js'
-import { hostUser, PREFIX, type HostFactory, type TestHost, ALICE, BOB } from '../harness/hosts.js'
+import { apiClient, hostUser, PREFIX, type ApiClient, type HostFactory, type TestHost, ALICE, BOB } from '../harness/hosts.js'
 import { call, eventually, rawRequest, type JsonResponse } from '../harness/http.js'
 
 export { ALICE, BOB }
@@ -179,10 +176,7 @@ export function pipelineWorkflow(gates: Gates, log: ExecutionLog) {
     .commit()
 }
 
-export interface WorkflowClient {
-  get(path: string): Promise<JsonResponse>
-  post(path: string, json?: unknown): Promise<JsonResponse>
-  send(path: string, init: RequestInit & { json?: unknown }): Promise<JsonResponse>
+export interface WorkflowClient extends ApiClient {
   /** `GET /workflows/:id/runs/:runId`, failing loudly on anything but 200. */
   run(workflowId: string, runId: string): Promise<any>
   /** Polls the run until it has `status` (a deadline, not a timing assertion). */
@@ -190,11 +184,8 @@ export interface WorkflowClient {
 }
 
 export function clientOf(host: TestHost, token?: string): WorkflowClient {
-  const send = (path: string, init: RequestInit & { json?: unknown }) => call(`${host.url}${PREFIX}${path}`, { ...init, token })
   const client: WorkflowClient = {
-    get: (path) => send(path, {}),
-    post: (path, json) => send(path, { method: 'POST', json }),
-    send,
+    ...apiClient(host, token),
     async run(workflowId, runId) {
       const res = await client.get(`/workflows/${workflowId}/runs/${runId}`)
       if (res.status !== 200) throw new Error(`reading run ${runId} answered ${res.status}: ${res.text}`)
@@ -300,8 +291,3 @@ export async function abandonPipelineRun(path: string, runId: string, resourceId
   return log
 }
 
-/** A fresh directory for a file-backed store; `remove` deletes it with the database. */
-export function tempDir(): { file: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'agentmount-workflows-'))
-  return { file: join(dir, 'data.db'), remove: () => rmSync(dir, { recursive: true, force: true }) }
-}

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
+import { closeClean, tempDir } from '../harness/lifecycle.js'
 import { eventually } from '../harness/http.js'
-import { abandonPipelineRun, ALICE, BOB, startWorkflowApp, tempDir, type WorkflowApp, type WorkflowClient } from './workflows-fixture.js'
+import { abandonPipelineRun, ALICE, BOB, startWorkflowApp, type WorkflowApp, type WorkflowClient } from './workflows-fixture.js'
 
 const approve = { step: 'approval', resumeData: { approved: true, approver: { name: 'Ada' } } }
 const zero = { pending: 0, running: 0, suspended: 0, success: 0, failed: 0, canceled: 0 }
@@ -20,8 +21,7 @@ describe.each(hosts)('workflow run lifecycle as @mastra/client-js calls it on $n
     bob = app.as(BOB)
   })
   afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
+    await closeClean(app)
     dir.remove()
   })
 

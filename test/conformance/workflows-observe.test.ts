@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts, PREFIX } from '../harness/hosts.js'
 import { rawRequest, recordFrames, sseFrames } from '../harness/http.js'
 import { ALICE, BOB, startWorkflowApp, type WorkflowApp, type WorkflowClient } from './workflows-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 const approve = { step: 'approval', resumeData: { approved: true, approver: { name: 'Ada' } } }
 const MATH_EVENTS = ['workflow-start', 'workflow-step-start', 'workflow-step-result', 'workflow-step-start', 'workflow-step-result', 'workflow-finish']
@@ -51,10 +52,7 @@ describe.each(hosts)('workflow resume-stream and observe on $name', (factory) =>
     alice = app.as(ALICE)
     bob = app.as(BOB)
   })
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   /** POSTs `/observe` with a raw request (no body, as @mastra/client-js sends it). */
   async function observe(query: string, token = ALICE): Promise<IncomingMessage> {

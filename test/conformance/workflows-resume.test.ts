@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
 import { ALICE, startWorkflowApp, type WorkflowApp, type WorkflowClient } from './workflows-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 const approve = { step: 'approval', resumeData: { approved: true, approver: { name: 'Ada' } } }
 const decline = { step: 'approval', resumeData: { approved: false, approver: { name: 'Bo' } } }
@@ -14,10 +15,7 @@ describe.each(hosts)('suspend, resume, cancel and restart on $name', (factory) =
     app = await startWorkflowApp(factory)
     alice = app.as(ALICE)
   })
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   /** Starts a refund that suspends at `approval`, failing loudly otherwise. */
   async function suspendedRefund(runId: string, amount = 40): Promise<any> {

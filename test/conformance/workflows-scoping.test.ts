@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
 import { ALICE, BOB, startWorkflowApp, type WorkflowApp, type WorkflowClient } from './workflows-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 const approve = { step: 'approval', resumeData: { approved: true, approver: { name: 'Ada' } } }
 const runIds = (res: { body: any }) => res.body.runs.map((r: { runId: string }) => r.runId)
@@ -16,10 +17,7 @@ describe.each(hosts)('workflow runs scoped to their resource on $name', (factory
     alice = app.as(ALICE)
     bob = app.as(BOB)
   })
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   it('lists only the caller’s runs, whatever ?resourceId it sends', async () => {
     await alice.post('/workflows/math/start-async?runId=a1', { inputData: { a: 1, b: 1 } })
@@ -121,10 +119,7 @@ describe.each(hosts)('bad workflow input never answers 500 on $name', (factory) 
     app = await startWorkflowApp(factory)
     alice = app.as(ALICE)
   })
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   it('answers 400 BAD_JSON for malformed JSON on every body route', async () => {
     await alice.post('/workflows/refund/start-async?runId=s', { inputData: { amount: 5 } })

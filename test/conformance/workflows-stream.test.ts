@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts } from '../harness/hosts.js'
 import { eventually, readAll, recordFrames, sseFrames } from '../harness/http.js'
 import { ALICE, startWorkflowApp, type WorkflowApp, type WorkflowClient } from './workflows-fixture.js'
+import { closeClean } from '../harness/lifecycle.js'
 
 const MATH_EVENTS = ['workflow-start', 'workflow-step-start', 'workflow-step-result', 'workflow-step-start', 'workflow-step-result', 'workflow-finish']
 
@@ -13,10 +14,7 @@ describe.each(hosts)('workflow streams on $name', (factory) => {
     app = await startWorkflowApp(factory)
     alice = app.as(ALICE)
   })
-  afterEach(async () => {
-    await app.close()
-    expect(app.unexpected).toEqual([])
-  })
+  afterEach(() => closeClean(app))
 
   it('streams JSON records separated by \\x1e by default, each event in Mastra’s envelope', async () => {
     const res = await alice.post('/workflows/math/stream?runId=s1', { inputData: { a: 1, b: 1 } })

@@ -14,6 +14,7 @@ import type { MountOptions } from '../../src/http/dispatch.js'
 import type { Principal } from '../../src/core/context.js'
 import type { HostObjects } from '../../src/http/route.js'
 import type { Runtime } from '../../src/runtime.js'
+import { call, type JsonResponse } from './http.js'
 
 /** Bearer tokens of the test users: Alice and Bob are ordinary users of two tenants, admin is unscoped. */
 export const ALICE = 'alice-token'
@@ -28,6 +29,26 @@ export const USERS: Record<string, Principal> = {
 }
 
 export const PREFIX = '/api'
+
+/** A signed-in (or anonymous) caller of one test host's mounted API; paths are below the mount. */
+export interface ApiClient {
+  get(path: string): Promise<JsonResponse>
+  post(path: string, json?: unknown): Promise<JsonResponse>
+  patch(path: string, json?: unknown): Promise<JsonResponse>
+  delete(path: string): Promise<JsonResponse>
+  send(path: string, init: RequestInit & { json?: unknown }): Promise<JsonResponse>
+}
+
+export function apiClient(host: { url: string }, token?: string): ApiClient {
+  const send = (path: string, init: RequestInit & { json?: unknown }) => call(`${host.url}${PREFIX}${path}`, { ...init, token })
+  return {
+    get: (path) => send(path, {}),
+    post: (path, json) => send(path, { method: 'POST', json }),
+    patch: (path, json) => send(path, { method: 'PATCH', json }),
+    delete: (path) => send(path, { method: 'DELETE' }),
+    send,
+  }
+}
 
 function userFromHeader(header: string | undefined): Principal | undefined {
   return header?.startsWith('Bearer ') ? USERS[header.slice(7)] : undefined
