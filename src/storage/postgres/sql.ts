@@ -14,13 +14,16 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`
 }
 
+/** A statement; a named one is parsed and planned once per connection. */
+export type Statement = string | { name: string; text: string }
+
 export async function query<R extends QueryResultRow>(
   pg: PgContext,
-  text: string,
+  statement: Statement,
   values: unknown[] = [],
 ): Promise<{ rows: R[]; rowCount: number }> {
   await pg.ready()
-  const result = await pg.pool.query<R>(text, values)
+  const result = typeof statement === 'string' ? await pg.pool.query<R>(statement, values) : await pg.pool.query<R>({ ...statement, values })
   return { rows: result.rows, rowCount: result.rowCount ?? 0 }
 }
 

@@ -12,32 +12,31 @@ import type {
   WorkflowRunStatus,
   WorkflowRunStore,
 } from '../workflow-runs.js'
-import { query, sqlState, UNIQUE_VIOLATION, type PgContext } from './sql.js'
+import { query, type PgContext } from './sql.js'
 import type { PgCancelListener } from './notifications.js'
-
+import { PgRunWrites } from './run-writes.js'
 
 /** The `workflow_runs` table in PostgreSQL; every status race is one guarded UPDATE. */
 export class PgWorkflowRuns implements WorkflowRunStore {
   readonly #pg: PgContext
   readonly #sql: ReturnType<typeof statements>
   readonly #cancels: PgCancelListener
+  /** Inserts, checkpoints and finishes: the writes every run makes, grouped into one statement per turn. */
+  readonly #writes: PgRunWrites
 
   constructor(pg: PgContext, cancels: PgCancelListener) {
     this.#pg = pg
     this.#sql = statements(pg.schema)
     this.#cancels = cancels
+    this.#writes = new PgRunWrites(pg)
   }
 
   async create(record: WorkflowRunRecord, lease?: LeaseRequest): Promise<void> {
-    const { workflowId, runId, resourceId, status } = record
-    try {
-      const values = [workflowId, runId, resourceId, status, JSON.stringify(record.snapshot), record.createdAt, record.updatedAt]
-      if (lease !== undefined && status === 'running') await query(this.#pg, this.#sql.insertLeased, [...values, lease.instanceId, lease.leaseMs])
-      else await query(this.#pg, this.#sql.insert, values)
-    } catch (err) {
-      if (sqlState(err) === UNIQUE_VIOLATION) throw conflict(`Workflow run ${runId} already exists`)
-      throw err
-    }
+    const { workflowId, runId, resourceId, status, snapshot, createdAt, updatedAt } = record
+    const leased = lease !== undefined && status === 'running'
+    const write = { kind: 'insert', workflowId, runId, resourceId, status, snapshot, createdAt, updatedAt } as const
+    const inserted = await this.#writes.apply({ ...write, leaseOwner: leased ? lease.instanceId : null, leaseMs: leased ? lease.leaseMs : null })
+    if (!inserted) throw conflict(`Workflow run ${runId} already exists`)
   }
 
   async get(workflowId: string, runId: string): Promise<WorkflowRunRecord | null> {
@@ -99,14 +98,12 @@ export class PgWorkflowRuns implements WorkflowRunStore {
     return rows.length === 1 ? Number(rows[0].lease_token) : null
   }
 
-  async checkpoint(workflowId: string, runId: string, token: number, snapshot: WorkflowRunRecord['snapshot'], leaseMs: number): Promise<boolean> {
-    const values = [JSON.stringify(snapshot), new Date(), leaseMs, workflowId, runId, token]
-    return (await query(this.#pg, this.#sql.checkpoint, values)).rowCount === 1
+  checkpoint(workflowId: string, runId: string, token: number, snapshot: WorkflowRunRecord['snapshot'], leaseMs: number): Promise<boolean> {
+    return this.#writes.apply({ kind: 'checkpoint', workflowId, runId, token, snapshot, updatedAt: new Date(), leaseMs })
   }
 
-  async finish(workflowId: string, runId: string, token: number, status: WorkflowRunStatus, snapshot: WorkflowRunRecord['snapshot']): Promise<boolean> {
-    const values = [status, JSON.stringify(snapshot), new Date(), workflowId, runId, token]
-    return (await query(this.#pg, this.#sql.finish, values)).rowCount === 1
+  finish(workflowId: string, runId: string, token: number, status: WorkflowRunStatus, snapshot: WorkflowRunRecord['snapshot']): Promise<boolean> {
+    return this.#writes.apply({ kind: 'finish', workflowId, runId, token, status, snapshot, updatedAt: new Date() })
   }
 
   async release(workflowId: string, runId: string, token: number): Promise<boolean> {
@@ -164,7 +161,6 @@ export class PgWorkflowRuns implements WorkflowRunStore {
 
 function statements(S: string) {
   return {
-    insert: `INSERT INTO ${S}.workflow_runs (${RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
     get: `SELECT ${RUN_COLUMNS} FROM ${S}.workflow_runs WHERE workflow_id = $1 AND run_id = $2`,
     update: `UPDATE ${S}.workflow_runs SET resource_id = $1, status = $2, snapshot = $3, updated_at = $4
       WHERE workflow_id = $5 AND run_id = $6`,
@@ -177,18 +173,12 @@ function statements(S: string) {
       SELECT pg_notify($8, json_build_array(workflow_id, run_id)::text) FROM changed`,
     compareAndSetOwned: `UPDATE ${S}.workflow_runs SET status = $1, snapshot = COALESCE($2::json, snapshot), updated_at = $3
       WHERE workflow_id = $4 AND run_id = $5 AND status = $6 AND resource_id = $7`,
-    insertLeased: `INSERT INTO ${S}.workflow_runs (${RUN_COLUMNS}, lease_owner, lease_expires_at, lease_token)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + $9 * interval '1 millisecond', 1)`,
     // From 'running' only once the lease expired; the owner check is skipped when $8 is null.
     claim: `UPDATE ${S}.workflow_runs SET status = 'running', snapshot = COALESCE($1::json, snapshot), updated_at = $2,
         lease_owner = $3, lease_expires_at = now() + $4 * interval '1 millisecond', lease_token = lease_token + 1
       WHERE workflow_id = $5 AND run_id = $6 AND status = $7 AND ($8::text IS NULL OR resource_id = $8)
         AND ($7 <> 'running' OR lease_expires_at IS NULL OR lease_expires_at <= now())
       RETURNING lease_token`,
-    checkpoint: `UPDATE ${S}.workflow_runs SET snapshot = $1, updated_at = $2, lease_expires_at = now() + $3 * interval '1 millisecond'
-      WHERE workflow_id = $4 AND run_id = $5 AND status = 'running' AND lease_token = $6`,
-    finish: `UPDATE ${S}.workflow_runs SET status = $1, snapshot = $2, updated_at = $3, lease_owner = NULL, lease_expires_at = NULL
-      WHERE workflow_id = $4 AND run_id = $5 AND status = 'running' AND lease_token = $6`,
     release: `UPDATE ${S}.workflow_runs SET lease_owner = NULL, lease_expires_at = NULL, lease_token = lease_token + 1
       WHERE workflow_id = $1 AND run_id = $2 AND status = 'running' AND lease_token = $3`,
     renew: `UPDATE ${S}.workflow_runs r SET lease_expires_at = now() + $1 * interval '1 millisecond'
