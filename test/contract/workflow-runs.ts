@@ -210,6 +210,45 @@ function leaseContract(makeStore: () => WorkflowRunStore | Promise<WorkflowRunSt
     expect(await runs.claim('wf', 'r1', 'running', B)).toBeNull()
   })
 
+  it('judges each of the writes asked for at once on its own: a replaced token writes nothing, even beside held ones', async () => {
+    const runs = await makeStore()
+    const step = (position: number) => ({ input: { n: 1 }, position, steps: {} })
+    await runs.create(record('taken', { status: 'running' }), A)
+    await runs.create(record('held', { status: 'running' }), A)
+    await runs.create(record('dup'))
+    expect(await runs.release('wf', 'taken', 1)).toBe(true)
+    const takenToken = (await runs.claim('wf', 'taken', 'running', B))!
+    // All in one turn: whatever a store groups, the lost lease stays lost and the duplicate id stays a 409.
+    const outcomes = await Promise.allSettled([
+      runs.checkpoint('wf', 'taken', 1, step(7), A.leaseMs),
+      runs.finish('wf', 'taken', 1, 'success', step(8)),
+      runs.checkpoint('wf', 'held', 1, step(1), A.leaseMs),
+      runs.create(record('dup')),
+      runs.create(record('fresh', { status: 'running' }), A),
+    ])
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as HttpError).status))).toEqual([false, false, true, 409, undefined])
+    expect(await runs.get('wf', 'taken')).toMatchObject({ status: 'running', snapshot: { position: 0 } })
+    expect(await runs.get('wf', 'held')).toMatchObject({ status: 'running', snapshot: { position: 1 } })
+    expect(await runs.get('wf', 'fresh')).toMatchObject({ status: 'running' })
+    expect(await runs.finish('wf', 'fresh', 1, 'success', step(2))).toBe(true)
+    expect(await runs.finish('wf', 'taken', takenToken, 'failed', step(3))).toBe(true)
+    expect(await runs.get('wf', 'taken')).toMatchObject({ status: 'failed', snapshot: { position: 3 } })
+  })
+
+  it('applies writes of one run asked for at once in call order, each with the snapshot as it was when asked', async () => {
+    const runs = await makeStore()
+    await runs.create(record('r1', { status: 'running' }), A)
+    const snapshot = { input: { n: 1 }, position: 1, steps: {} }
+    const checkpointed = runs.checkpoint('wf', 'r1', 1, snapshot, A.leaseMs)
+    snapshot.position = 2
+    const finished = runs.finish('wf', 'r1', 1, 'success', snapshot)
+    snapshot.position = 3
+    // Asked for after the finish: the run is no longer running, so it is refused.
+    const late = runs.checkpoint('wf', 'r1', 1, snapshot, A.leaseMs)
+    expect(await Promise.all([checkpointed, finished, late])).toEqual([true, true, false])
+    expect(await runs.get('wf', 'r1')).toMatchObject({ status: 'success', snapshot: { position: 2 } })
+  })
+
   it('lets a run be taken once its lease expired, and lists it as interrupted until then', async () => {
     const runs = await makeStore()
     await runs.create(record('live', { status: 'running' }), A)

@@ -4,6 +4,7 @@ import { migratePg, pgMigrations } from '../../src/storage/postgres/migrations.j
 import { PostgresStore } from '../../src/storage/postgres/store.js'
 import { databaseUrl, testSchema } from '../harness/stores.js'
 import { eventually } from '../harness/http.js'
+import { record } from '../contract/workflow-runs.js'
 
 const opened: Array<{ close(): Promise<void> }> = []
 afterEach(async () => {
@@ -148,6 +149,32 @@ describe('PostgresStore', () => {
     expect(heard).toEqual([{ workflowId: 'wf', runId: 'r1' }])
     expect(second).toEqual([{ workflowId: 'wf', runId: 'r4' }])
     await stopSecond()
+  })
+
+  it('sends the inserts, checkpoints and finishes of workflow runs asked for in one turn as one statement', async () => {
+    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 4 })
+    opened.push({ close: () => pool.end() })
+    const runs = store(testSchema(), { pool })
+    await runs.ready()
+    const sent: unknown[] = []
+    const send = pool.query.bind(pool) as (...args: unknown[]) => unknown
+    pool.query = ((...args: unknown[]) => {
+      sent.push(args[0])
+      return send(...args)
+    }) as typeof pool.query
+    const lease = { instanceId: 'i-1', leaseMs: 60_000 }
+    const snapshot = { input: { n: 1 }, position: 1, steps: {} }
+    await Promise.all(['a', 'b', 'c'].map((id) => runs.workflowRuns.create(record(id, { status: 'running' }), lease)))
+    expect(sent).toHaveLength(1)
+    const outcomes = await Promise.all([
+      runs.workflowRuns.checkpoint('wf', 'a', 1, snapshot, lease.leaseMs),
+      runs.workflowRuns.finish('wf', 'b', 1, 'success', snapshot),
+      runs.workflowRuns.finish('wf', 'c', 2, 'success', snapshot),
+      runs.workflowRuns.create(record('d')),
+    ])
+    expect(outcomes).toEqual([true, true, false, undefined])
+    expect(sent).toHaveLength(2)
+    expect((await runs.workflowRuns.listByStatus('running')).map((run) => run.runId)).toEqual(['a', 'c'])
   })
 
   it('names what is missing when neither a connection string nor a pool is given', () => {
