@@ -2,6 +2,8 @@ import type { WorkflowEvent } from './events.js'
 
 /** How long a run's events stay readable after its last execution here ended (default 5 min). */
 export const DEFAULT_EVENT_RETENTION_MS = 5 * 60_000
+/** How many ended runs' events one workflow keeps at most; the oldest go first (default 1000). */
+export const DEFAULT_EVENT_RETENTION_RUNS = 1000
 
 /**
  * The events of one run's executions in this process, in order: a resume appends to what the
@@ -11,15 +13,12 @@ class RunEventLog {
   readonly events: WorkflowEvent[] = []
   #live = false
   #wake = new Set<() => void>()
-  #expiry: ReturnType<typeof setTimeout> | undefined
 
   get live(): boolean {
     return this.#live
   }
 
   open(): void {
-    if (this.#expiry) clearTimeout(this.#expiry)
-    this.#expiry = undefined
     this.#live = true
   }
 
@@ -28,12 +27,10 @@ class RunEventLog {
     this.#notify()
   }
 
-  /** Ends the execution: followers finish once they read the rest; `drop` runs after `retainMs`. */
-  close(retainMs: number, drop: () => void): void {
+  /** Ends the execution: followers finish once they read the rest. */
+  close(): void {
     this.#live = false
     this.#notify()
-    this.#expiry = setTimeout(drop, retainMs)
-    this.#expiry.unref?.()
   }
 
   /** The events from `offset` on, then new ones until the execution ends. Stopping it frees it at once. */
@@ -79,14 +76,21 @@ class RunEventLog {
 /**
  * Every run's event log of one workflow in this process, so a client can rejoin a run's event
  * stream from another connection (`observe`). Kept in memory: another instance's executions
- * are not seen here, and a log goes `retainMs` after its run's last execution here ended.
+ * are not seen here. A log stays while its run executes here, then for `retainMs` after that
+ * execution ended, and at most `maxRuns` ended runs are kept (the oldest go first), so a busy
+ * workflow's memory stays bounded; what is dropped is still read from the stored run.
  */
 export class RunEventLogs {
   readonly retainMs: number
+  readonly maxRuns: number
   readonly #logs = new Map<string, RunEventLog>()
+  /** Runs whose last execution here ended, oldest first, with the time their log goes. */
+  readonly #ended = new Map<string, number>()
+  #timer: ReturnType<typeof setTimeout> | undefined
 
-  constructor(retainMs = DEFAULT_EVENT_RETENTION_MS) {
+  constructor(retainMs = DEFAULT_EVENT_RETENTION_MS, maxRuns = DEFAULT_EVENT_RETENTION_RUNS) {
     this.retainMs = retainMs
+    this.maxRuns = maxRuns
   }
 
   /** Starts recording an execution of `runId`, after what earlier ones recorded. */
@@ -96,11 +100,18 @@ export class RunEventLogs {
       log = new RunEventLog()
       this.#logs.set(runId, log)
     }
+    this.#ended.delete(runId)
     log.open()
     const opened = log
     return {
       append: (event) => opened.append(event),
-      close: () => opened.close(this.retainMs, () => this.#logs.get(runId) === opened && !opened.live && this.#logs.delete(runId)),
+      close: () => {
+        opened.close()
+        if (this.#logs.get(runId) !== opened) return
+        this.#ended.delete(runId)
+        this.#ended.set(runId, Date.now() + this.retainMs)
+        this.#expire()
+      },
     }
   }
 
@@ -114,5 +125,26 @@ export class RunEventLogs {
   follow(runId: string, offset: number): AsyncIterableIterator<WorkflowEvent> {
     const log = this.#logs.get(runId) ?? new RunEventLog()
     return log.follow(offset)
+  }
+
+  /** Drops ended logs past their time or over the count, then waits for the next one's time. */
+  #expire(): void {
+    const now = Date.now()
+    for (const [runId, dropAt] of this.#ended) {
+      if (dropAt > now && this.#ended.size <= this.maxRuns) break
+      this.#ended.delete(runId)
+      this.#logs.delete(runId)
+    }
+    const next = this.#ended.values().next()
+    if (next.done) {
+      if (this.#timer) clearTimeout(this.#timer)
+      this.#timer = undefined
+    } else if (!this.#timer) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined
+        this.#expire()
+      }, Math.max(0, next.value - now))
+      this.#timer.unref?.()
+    }
   }
 }

@@ -58,4 +58,28 @@ describe('RunEventLogs', () => {
     await new Promise((resolve) => setTimeout(resolve, 40))
     expect(await drain(logs.follow('r', 0))).toEqual([])
   })
+
+  it('keeps at most maxRuns ended runs, dropping the oldest ended first and never a live one', async () => {
+    const logs = new RunEventLogs(60_000, 2)
+    const live = logs.open('live')
+    live.append(event(0))
+    for (const runId of ['a', 'b', 'c']) {
+      const log = logs.open(runId)
+      log.append(event(1))
+      log.close()
+    }
+    expect(logs.kept('a')).toBeUndefined()
+    expect(logs.kept('b')).toEqual({ live: false })
+    expect(logs.kept('c')).toEqual({ live: false })
+    expect(logs.kept('live')).toEqual({ live: true })
+    // A run executed again counts as ended when its new execution ends.
+    const again = logs.open('b')
+    again.close()
+    const d = logs.open('d')
+    d.close()
+    expect(logs.kept('c')).toBeUndefined()
+    expect([logs.kept('b'), logs.kept('d')]).toEqual([{ live: false }, { live: false }])
+    live.close()
+    expect(await drain(logs.follow('live', 0))).toEqual([0])
+  })
 })
