@@ -177,6 +177,34 @@ describe('PostgresStore', () => {
     expect((await runs.workflowRuns.listByStatus('running')).map((run) => run.runId)).toEqual(['a', 'c'])
   })
 
+  it('renews leases and checkpoints a group of the same runs at once without deadlocking, whatever order each lists them in', async () => {
+    const schema = testSchema()
+    const writer = store(schema, { connectionString: databaseUrl(), max: 2 })
+    const heartbeat = store(schema, { connectionString: databaseUrl(), max: 2 })
+    const lease = { instanceId: 'i-1', leaseMs: 60_000 }
+    const ids = Array.from({ length: 20 }, (_, i) => `r${String(i).padStart(2, '0')}`)
+    await Promise.all(ids.map((id) => writer.workflowRuns.create(record(id, { status: 'running' }), lease)))
+    const db = await admin()
+    // Enough other runs that both statements look their rows up by key rather than scan the table.
+    await db.query(`INSERT INTO "${schema}".workflow_runs (workflow_id, run_id, status, snapshot, created_at, updated_at)
+      SELECT 'wf', 'done-' || n, 'success', '{}', now(), now() FROM generate_series(1, 5000) AS n; ANALYZE "${schema}".workflow_runs`)
+    // A third session holds the middle run, so both writes are under way at once when it lets go.
+    await db.query('BEGIN')
+    await db.query(`SELECT 1 FROM "${schema}".workflow_runs WHERE workflow_id = 'wf' AND run_id = 'r10' FOR UPDATE`)
+    const held = ids.map((runId) => ({ workflowId: 'wf', runId, token: 1 }))
+    const snapshot = { input: { n: 1 }, position: 1, steps: {} }
+    const renewed = heartbeat.workflowRuns.renew(held, lease.leaseMs)
+    const checkpointed = Promise.all([...ids].reverse().map((id) => writer.workflowRuns.checkpoint('wf', id, 1, snapshot, lease.leaseMs)))
+    const waiting = `SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 in query) > 0`
+
+    // Watched from a session of its own: inside a transaction the activity view stays as first read.
+    const watcher = await admin()
+    await eventually(async () => (await watcher.query<{ n: number }>(waiting, [schema])).rows[0].n === 2)
+    await db.query('COMMIT')
+    expect(await renewed).toHaveLength(ids.length)
+    expect(await checkpointed).toEqual(ids.map(() => true))
+  })
+
   it('names what is missing when neither a connection string nor a pool is given', () => {
     expect(() => new PostgresStore({ connectionString: '' })).toThrow(/connectionString/)
   })

@@ -1,14 +1,10 @@
 import { createHash } from 'node:crypto'
 import type { WorkflowRunStatus } from '../workflow-runs.js'
 import type { WorkflowSnapshot } from '../workflow-snapshot.js'
-import { query, sqlState, type PgContext } from './sql.js'
+import { query, type PgContext } from './sql.js'
 
 // Taken at load so a test's fake timers cannot stall the store's writes.
 const nextTurn = setImmediate
-
-/** A deadlock with another multi-row statement (a renewal) rolls the whole batch back: it is simply sent again. */
-const DEADLOCK = '40P01'
-const DEADLOCK_RETRIES = 3
 
 /** A run inserted; `leaseMs` puts a running run under a lease with fencing token 1. */
 export interface InsertWrite {
@@ -113,23 +109,13 @@ export class PgRunWrites {
     const rows = batch.map(({ row }, i) => `{"i":${i},${row.slice(1)}`)
     let applied: Set<number>
     try {
-      applied = await this.#run(`[${rows.join(',')}]`)
+      const result = await query<{ i: number }>(this.#pg, this.#statement, [`[${rows.join(',')}]`])
+      applied = new Set(result.rows.map((row) => row.i))
     } catch (err) {
       for (const { reject } of batch) reject(err)
       return
     }
     batch.forEach(({ resolve }, i) => resolve(applied.has(i)))
-  }
-
-  async #run(rows: string): Promise<Set<number>> {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        const result = await query<{ i: number }>(this.#pg, this.#statement, [rows])
-        return new Set(result.rows.map((row) => row.i))
-      } catch (err) {
-        if (sqlState(err) !== DEADLOCK || attempt >= DEADLOCK_RETRIES) throw err
-      }
-    }
   }
 }
 
@@ -150,11 +136,20 @@ function fieldsOf(write: RunWrite): Record<string, unknown> {
   }
 }
 
+/**
+ * Rows are locked in key order before any is changed, as a lease renewal locks them: two
+ * statements taking the same runs in different orders would deadlock.
+ */
 function batchStatement(S: string): string {
   const lease = `now() + b.ms * interval '1 millisecond'`
+  const guarded = `JOIN locked l ON l.workflow_id = b.w AND l.run_id = b.r
+        WHERE r.workflow_id = b.w AND r.run_id = b.r AND r.status = 'running' AND r.lease_token = b.t`
   return `WITH b AS (
       SELECT * FROM json_to_recordset($1::json) AS b(i int, k text, w text, r text, s json, u timestamptz,
         st text, res text, c timestamptz, o text, ms bigint, t bigint)),
+    locked AS MATERIALIZED (
+      SELECT x.workflow_id, x.run_id FROM ${S}.workflow_runs x JOIN b ON b.k <> 'insert' AND x.workflow_id = b.w AND x.run_id = b.r
+      ORDER BY x.workflow_id, x.run_id FOR UPDATE OF x),
     inserted AS (
       INSERT INTO ${S}.workflow_runs (workflow_id, run_id, resource_id, status, snapshot, created_at, updated_at,
           lease_owner, lease_expires_at, lease_token)
@@ -165,11 +160,11 @@ function batchStatement(S: string): string {
       RETURNING workflow_id, run_id),
     checkpointed AS (
       UPDATE ${S}.workflow_runs r SET snapshot = b.s, updated_at = b.u, lease_expires_at = ${lease}
-        FROM b WHERE b.k = 'checkpoint' AND r.workflow_id = b.w AND r.run_id = b.r AND r.status = 'running' AND r.lease_token = b.t
+        FROM b ${guarded} AND b.k = 'checkpoint'
       RETURNING b.i),
     finished AS (
       UPDATE ${S}.workflow_runs r SET status = b.st, snapshot = b.s, updated_at = b.u, lease_owner = NULL, lease_expires_at = NULL
-        FROM b WHERE b.k = 'finish' AND r.workflow_id = b.w AND r.run_id = b.r AND r.status = 'running' AND r.lease_token = b.t
+        FROM b ${guarded} AND b.k = 'finish'
       RETURNING b.i)
     SELECT b.i FROM inserted JOIN b ON b.k = 'insert' AND b.w = inserted.workflow_id AND b.r = inserted.run_id
     UNION ALL SELECT i FROM checkpointed

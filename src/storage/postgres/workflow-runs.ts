@@ -181,9 +181,13 @@ function statements(S: string) {
       RETURNING lease_token`,
     release: `UPDATE ${S}.workflow_runs SET lease_owner = NULL, lease_expires_at = NULL, lease_token = lease_token + 1
       WHERE workflow_id = $1 AND run_id = $2 AND status = 'running' AND lease_token = $3`,
+    // Locks in key order, as grouped checkpoints do, so the two never deadlock.
     renew: `UPDATE ${S}.workflow_runs r SET lease_expires_at = now() + $1 * interval '1 millisecond'
-      FROM unnest($2::text[], $3::text[], $4::bigint[]) AS held (workflow_id, run_id, token)
-      WHERE r.workflow_id = held.workflow_id AND r.run_id = held.run_id AND r.lease_token = held.token AND r.status = 'running'
+      FROM (SELECT x.workflow_id, x.run_id, held.token FROM ${S}.workflow_runs x
+          JOIN unnest($2::text[], $3::text[], $4::bigint[]) AS held (workflow_id, run_id, token)
+            ON x.workflow_id = held.workflow_id AND x.run_id = held.run_id
+          ORDER BY x.workflow_id, x.run_id FOR UPDATE OF x) locked
+      WHERE r.workflow_id = locked.workflow_id AND r.run_id = locked.run_id AND r.lease_token = locked.token AND r.status = 'running'
       RETURNING r.workflow_id, r.run_id, r.lease_token`,
     // SKIP LOCKED: instances sweeping at once each take different runs, none waits for another.
     claimExpired: `UPDATE ${S}.workflow_runs r SET lease_owner = $1, lease_expires_at = now() + $2 * interval '1 millisecond',
