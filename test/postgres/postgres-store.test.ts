@@ -205,6 +205,26 @@ describe('PostgresStore', () => {
     expect(await checkpointed).toEqual(ids.map(() => true))
   })
 
+  it('keeps writing other runs while the write of one run waits for a lock, and then writes that run in order', async () => {
+    const schema = testSchema()
+    const runs = store(schema, { connectionString: databaseUrl(), max: 4 })
+    const lease = { instanceId: 'i-1', leaseMs: 60_000 }
+    await Promise.all(['stuck', 'free'].map((id) => runs.workflowRuns.create(record(id, { status: 'running' }), lease)))
+    const db = await admin()
+    await db.query('BEGIN')
+    await db.query(`SELECT 1 FROM "${schema}".workflow_runs WHERE run_id = 'stuck' FOR UPDATE`)
+    const step = (position: number) => ({ input: { n: 1 }, position, steps: {} })
+    const first = runs.workflowRuns.checkpoint('wf', 'stuck', 1, step(1), lease.leaseMs)
+    const second = runs.workflowRuns.finish('wf', 'stuck', 1, 'success', step(2))
+    // Asked for in a later turn, after the stuck run's second write had to wait for its first.
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(await runs.workflowRuns.checkpoint('wf', 'free', 1, step(5), lease.leaseMs)).toBe(true)
+    expect(await runs.workflowRuns.finish('wf', 'free', 1, 'success', step(6))).toBe(true)
+    await db.query('COMMIT')
+    expect(await Promise.all([first, second])).toEqual([true, true])
+    expect(await runs.workflowRuns.get('wf', 'stuck')).toMatchObject({ status: 'success', snapshot: { position: 2 } })
+  })
+
   it('names what is missing when neither a connection string nor a pool is given', () => {
     expect(() => new PostgresStore({ connectionString: '' })).toThrow(/connectionString/)
   })

@@ -67,8 +67,9 @@ export class PgRunWrites {
   readonly #pg: PgContext
   readonly #statement: { name: string; text: string }
   #queue: Pending[] = []
-  /** Runs with a write in a statement under way: their next writes wait for it. */
+  /** Runs with a write in a statement under way: their next writes wait for it, other runs' do not. */
   readonly #busy = new Set<string>()
+  #scheduled = false
 
   constructor(pg: PgContext) {
     this.#pg = pg
@@ -80,9 +81,18 @@ export class PgRunWrites {
   /** Resolves to true when the row was written, false when its guard refused it. */
   apply(write: RunWrite): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
-      if (this.#queue.length === 0) nextTurn(() => this.#flush())
       // Encoded now: the engine goes on changing the snapshot while the write waits for its turn.
       this.#queue.push({ write, key: keyOf(write), row: rowOf(write), resolve, reject })
+      this.#schedule()
+    })
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return
+    this.#scheduled = true
+    nextTurn(() => {
+      this.#scheduled = false
+      this.#flush()
     })
   }
 
@@ -101,7 +111,7 @@ export class PgRunWrites {
     for (const { key } of batch) this.#busy.add(key)
     void this.#send(batch).finally(() => {
       for (const { key } of batch) this.#busy.delete(key)
-      if (this.#queue.length > 0) nextTurn(() => this.#flush())
+      if (this.#queue.length > 0) this.#schedule()
     })
   }
 
