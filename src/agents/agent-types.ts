@@ -1,4 +1,5 @@
 import type { FinishReason, LanguageModel, LanguageModelUsage, UIMessage } from 'ai'
+import type { AbortSource } from '../core/abort.js'
 import type { RequestContext } from '../core/context.js'
 import type { ErrorReporter } from '../core/report.js'
 import type { Memory } from '../memory/memory.js'
@@ -61,7 +62,8 @@ export interface AgentCallOptions extends AgentRunOptions {
   /** A JSON schema; the model's answer is returned parsed as `object`. */
   output?: Record<string, unknown>
   context?: RequestContext
-  signal?: AbortSignal
+  /** Stops the run when it fires: an AbortSignal, or a mounted request's client going away. */
+  signal?: AbortSignal | AbortSource
   /** The resource the caller is authenticated as; wins over `memory.resource`. */
   resourceId?: string
 }
@@ -71,7 +73,8 @@ export interface AgentChatOptions extends AgentRunOptions {
   id?: string
   messages: UIMessage[]
   context?: RequestContext
-  signal?: AbortSignal
+  /** Stops the run when it fires: an AbortSignal, or a mounted request's client going away. */
+  signal?: AbortSignal | AbortSource
   /** The authenticated resource; else `memory.resource`, else the chat id itself. */
   resourceId?: string
   memory?: { resource?: string }

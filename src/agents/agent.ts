@@ -1,3 +1,4 @@
+import type { AbortSource } from '../core/abort.js'
 import { newId } from '../core/ids.js'
 import type { LanguageModel, ModelMessage, StepResult, ToolSet, UIMessage } from 'ai'
 import { conflict, HttpError, invalid } from '../core/errors.js'
@@ -138,7 +139,7 @@ export class Agent {
   }
 
   /** Continues a suspended `generate` run with the answers given; the run's claim is the caller's. */
-  async continueGenerate(continuation: Continuation, options: AgentRunOptions & { context?: RequestContext; signal?: AbortSignal }): Promise<AgentGenerateResult> {
+  async continueGenerate(continuation: Continuation, options: AgentRunOptions & { context?: RequestContext; signal?: AbortSignal | AbortSource }): Promise<AgentGenerateResult> {
     const ai = await loadAiSdk()
     const { call, run, reply } = await this.#continuation(ai, continuation, options)
     return this.#generateActivation(ai, call, run, options, { reply, answered: continuation.answered })
@@ -163,7 +164,7 @@ export class Agent {
   }
 
   /** Continues a suspended `stream` run with the answers given, as a new activation of the same run. */
-  async continueStream(continuation: Continuation, options: AgentRunOptions & { context?: RequestContext; signal?: AbortSignal }): Promise<AgentRun> {
+  async continueStream(continuation: Continuation, options: AgentRunOptions & { context?: RequestContext; signal?: AbortSignal | AbortSource }): Promise<AgentRun> {
     const ai = await loadAiSdk()
     const { call, run, reply } = await this.#continuation(ai, continuation, options)
     await this.#streamActivation(ai, call, run, options, { reply, answered: continuation.answered })
@@ -296,7 +297,7 @@ export class Agent {
    * What a failed model call throws: `toAgentError`'s answer; a 5xx keeps the original as its
    * `cause` and says which agent and run failed, for the mount that reports it.
    */
-  #failure(err: unknown, signal: AbortSignal | undefined, runId: string): unknown {
+  #failure(err: unknown, signal: AbortSignal | AbortSource | undefined, runId: string): unknown {
     const failure = toAgentError(err, signal)
     if (failure instanceof HttpError && failure.status >= 500 && failure.cause !== undefined) {
       markFailure(failure, { kind: 'agent', agentId: this.id, runId })
@@ -421,7 +422,7 @@ export class Agent {
     ai: AiSdk,
     call: PreparedCall,
     run: AgentRun,
-    options: AgentRunOptions & { signal?: AbortSignal },
+    options: AgentRunOptions & { signal?: AbortSignal | AbortSource },
     continued: { reply: UIMessage; answered: Continuation['answered'] } | undefined,
   ): Promise<AgentGenerateResult> {
     const { signal } = options
@@ -481,7 +482,7 @@ export class Agent {
     ai: AiSdk,
     call: PreparedCall,
     run: AgentRun,
-    options: AgentRunOptions & { signal?: AbortSignal },
+    options: AgentRunOptions & { signal?: AbortSignal | AbortSource },
     continued: { reply: UIMessage; answered: Continuation['answered'] } | undefined,
   ): Promise<void> {
     run.link(options.signal)

@@ -41,7 +41,7 @@ export function toolErrorMessage(err: unknown): string {
  * Maps what a model call threw to what the route answers: aborts stay aborts (the client is
  * gone), prompt problems are the caller's 400, everything else is the provider's 502.
  */
-export function toAgentError(err: unknown, signal: AbortSignal | undefined): unknown {
+export function toAgentError(err: unknown, signal: { readonly aborted: boolean } | undefined): unknown {
   if (err instanceof HttpError) return err
   if (signal?.aborted || isAbortError(err)) return err
   const ai = loadedAiSdk()

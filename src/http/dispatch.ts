@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { DEFAULT_BODY_LIMIT, readBody } from './body.js'
+import { linkAbort, type AbortSource } from '../core/abort.js'
 import { HttpError, toHttpError } from '../core/errors.js'
 import { activeSpan } from '../core/tracing.js'
 import { bySpecificity, matchPath, type PathMatch } from './match.js'
@@ -205,7 +206,7 @@ export class Mount implements MountInfo {
     )
   }
 
-  async #run(mounted: MountedRoute, request: NeutralRequest): Promise<unknown> {
+  async #run(mounted: MountedRoute, request: CoreRequest): Promise<unknown> {
     const { route } = mounted
     const auth = this.#auth
     const principal = (auth?.authenticate ? await auth.authenticate(request) : null) ?? null
@@ -241,8 +242,11 @@ export class Mount implements MountInfo {
 // Both classes keep `signal` as a prototype getter: an object literal with an accessor is
 // several times slower to create, and an AbortController per request costs more still.
 
-/** The neutral request; its AbortSignal is created on first use. */
-class CoreRequest implements NeutralRequest {
+/**
+ * The neutral request; its AbortSignal is created on first use. As an `AbortSource` it links a
+ * controller to the client going away without one.
+ */
+class CoreRequest implements NeutralRequest, AbortSource {
   readonly method: string
   readonly path: string
   readonly params: Record<string, string>
@@ -271,6 +275,24 @@ class CoreRequest implements NeutralRequest {
   get signal(): AbortSignal {
     return (this.#signal ??= abortSignalFor(this.#res))
   }
+
+  get aborted(): boolean {
+    return this.#signal ? this.#signal.aborted : clientGone(this.#res)
+  }
+
+  link(target: AbortController): () => void {
+    if (this.#signal) return linkAbort(this.#signal, target)
+    const res = this.#res
+    if (clientGone(res)) {
+      target.abort()
+      return noop
+    }
+    const onClose = () => {
+      if (!res.writableFinished) target.abort()
+    }
+    res.once('close', onClose)
+    return () => res.removeListener('close', onClose)
+  }
 }
 
 class CoreHandlerArgs implements HandlerArgs {
@@ -282,12 +304,16 @@ class CoreHandlerArgs implements HandlerArgs {
     readonly principal: Principal | null,
     readonly resourceId: string | undefined,
     readonly runtime: Services,
-    readonly request: NeutralRequest,
+    readonly request: CoreRequest,
     readonly mount: MountInfo,
   ) {}
 
   get signal(): AbortSignal {
     return this.request.signal
+  }
+
+  get disconnect(): AbortSource {
+    return this.request
   }
 
   get onError(): ErrorReporter {
@@ -314,7 +340,7 @@ function describe(route: Route): string {
 /** An AbortSignal that fires when the client leaves before the response finished. */
 export function abortSignalFor(res: ServerResponse): AbortSignal {
   const controller = new AbortController()
-  if (res.destroyed && !res.writableFinished) controller.abort()
+  if (clientGone(res)) controller.abort()
   else {
     res.once('close', () => {
       if (!res.writableFinished) controller.abort()
@@ -333,3 +359,10 @@ function routeAttributes(route: string, params: Record<string, unknown>, resourc
   if (resourceId !== undefined) attributes['agentmount.resource.id'] = resourceId
   return attributes
 }
+
+/** True when the connection closed before the response finished. */
+function clientGone(res: ServerResponse): boolean {
+  return res.destroyed && !res.writableFinished
+}
+
+function noop(): void {}

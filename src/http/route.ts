@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { z } from 'zod'
+import type { AbortSource } from '../core/abort.js'
 import type { Principal, RequestContext } from '../core/context.js'
 import type { ErrorReporter, FailureInfo } from '../core/report.js'
 import type { Services } from '../services/services.js'
@@ -71,6 +72,8 @@ export interface HandlerArgs<P = any, Q = any, B = any> {
   resourceId: string | undefined
   /** Fires when the client goes away. Destructure it (`({ signal }) =>`); a spread copy drops it. */
   signal: AbortSignal
+  /** The client going away, linked to a controller directly: no AbortSignal is made for the request. */
+  disconnect: AbortSource
   /** Agents, workflows, tools and the store this mount serves. */
   runtime: Services
   request: NeutralRequest

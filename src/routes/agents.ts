@@ -11,12 +11,13 @@ const execute = 'agents:execute'
  * going away only when the mount says `onDisconnect: 'abort'`, and what fails without failing
  * the call (a tool, the model mid-stream, the run log) to the mount's `onError` with the request.
  */
-export function runOptions(args: Pick<HandlerArgs, 'context' | 'signal' | 'resourceId' | 'mount' | 'onError'>) {
+export function runOptions(args: Pick<HandlerArgs, 'context' | 'disconnect' | 'resourceId' | 'mount' | 'onError'>) {
   const { context, resourceId, mount, onError } = args
   return {
     context,
     resourceId,
-    signal: mount.onDisconnect === 'abort' ? args.signal : undefined,
+    // Linked to the run's own controller directly: the request makes no AbortSignal for it.
+    signal: mount.onDisconnect === 'abort' ? args.disconnect : undefined,
     onError,
   }
 }

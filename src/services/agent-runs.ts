@@ -3,6 +3,7 @@ import type { Agent } from '../agents/agent.js'
 import type { AgentRun } from '../agents/runs/agent-run.js'
 import type { AgentRunLedger, RunScope } from '../agents/runs/ledger.js'
 import type { RunEventEntry } from '../agents/runs/run-events.js'
+import type { AbortSource } from '../core/abort.js'
 import { conflict } from '../core/errors.js'
 import type { RequestContext } from '../core/context.js'
 import type { AgentRunRecord, AgentRunStatus } from '../storage/agent-runs.js'
@@ -13,7 +14,7 @@ export type AgentRunCaller = RunScope
 /** What continuing a run needs from the request that answered it. */
 export interface ContinueOptions extends Omit<AgentRunOptions, 'runs'> {
   context?: RequestContext
-  signal?: AbortSignal
+  signal?: AbortSignal | AbortSource
 }
 
 export interface AgentRunList {

@@ -1,5 +1,5 @@
 import type { LanguageModel, LanguageModelUsage, ToolSet } from 'ai'
-import { linkAbort } from '../../core/abort.js'
+import { linkAbort, type AbortSource } from '../../core/abort.js'
 import {
   FINISHED_AGENT_RUN_STATUSES,
   type AgentRunKind,
@@ -135,7 +135,7 @@ export class AgentRun {
   }
 
   /** Stops the run when `signal` fires (its client went away, with `onDisconnect: 'abort'`), until it finishes. */
-  link(signal: AbortSignal | undefined): void {
+  link(signal: AbortSignal | AbortSource | undefined): void {
     this.#unlink?.()
     this.#unlink = linkAbort(signal, this.controller)
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ABORTED, AbortRaces } from '../../../src/core/abort.js'
+import { ABORTED, AbortRaces, linkAbort, type AbortSource } from '../../../src/core/abort.js'
 
 /** An AbortSignal that counts the abort listeners it holds. */
 function countingSignal(): { controller: AbortController; listeners: () => number } {
@@ -47,5 +47,37 @@ describe('AbortRaces', () => {
     const races = new AbortRaces(controller.signal)
     expect(listeners()).toBe(0)
     expect(await races.race(async () => 1)).toBe(ABORTED)
+  })
+})
+
+describe('linkAbort', () => {
+  it('lets a source that is not an AbortSignal link the controller itself, and unlink it', () => {
+    const linked: AbortController[] = []
+    const source: AbortSource = {
+      aborted: false,
+      link(target) {
+        linked.push(target)
+        return () => linked.splice(linked.indexOf(target), 1)
+      },
+    }
+    const target = new AbortController()
+    const unlink = linkAbort(source, target)
+    expect(linked).toEqual([target])
+    linked[0].abort()
+    expect(target.signal.aborted).toBe(true)
+    unlink()
+    expect(linked).toEqual([])
+  })
+
+  it('aborts the target with the signal’s reason, and leaves no listener once unlinked', () => {
+    const { controller, listeners } = countingSignal()
+    const target = new AbortController()
+    const unlink = linkAbort(controller.signal, target)
+    expect(listeners()).toBe(1)
+    unlink()
+    expect(listeners()).toBe(0)
+    linkAbort(controller.signal, target)
+    controller.abort('gone')
+    expect(target.signal.reason).toBe('gone')
   })
 })
