@@ -104,6 +104,7 @@ export class Runtime implements MountSource {
   readonly #mcp: ReturnType<typeof mcpEndpoint> | undefined
   /** Hands each ended workflow run to `observability.onRunFinish`, when there is one. */
   readonly #announce: AnnounceWorkflowRun | undefined
+  #closing: Promise<void> | undefined
 
   constructor(config: RuntimeConfig = {}) {
     this.agents = { ...config.agents }
@@ -205,19 +206,28 @@ export class Runtime implements MountSource {
   }
 
   /**
-   * Shuts down: stops sweeping and taking new workflow runs (a start or resume answers 503),
-   * lets the runs executing here finish for up to `drainMs` (default 0), then ends the leases
-   * of the rest so another instance re-drives them at once, and closes the store.
+   * Shuts down: stops sweeping and taking new runs (a workflow start or resume, an agent call
+   * or approval answers 503), lets the runs executing here finish for up to `drainMs` (default
+   * 0), then ends the leases of the workflow runs left so another instance re-drives them at
+   * once, and ends the agent runs left as `failed` (model calls are not replayed elsewhere).
+   * Suspended runs stay. Closes the store; nothing is written after it resolves. A second call
+   * gets the first one's promise.
    *
    * @example process.on('SIGTERM', () => runtime.close({ drainMs: 10_000 }))
    */
   async close(options: { drainMs?: number } = {}): Promise<void> {
     const drainMs = options.drainMs ?? 0
     if (!Number.isFinite(drainMs) || drainMs < 0) throw new TypeError(`drainMs must be a non-negative number, got ${drainMs}`)
+    this.#closing ??= this.#shutDown(drainMs)
+    return this.#closing
+  }
+
+  async #shutDown(drainMs: number): Promise<void> {
+    // Agent runs are refused from now on; both kinds of run drain at the same time.
+    const agentRuns = this.services.agentRuns.drain(drainMs)
     await this.#sweeper.stop()
-    await this.#leases.drain(drainMs)
+    await Promise.all([this.#leases.drain(drainMs), agentRuns])
     this.#mcp?.close()
-    this.services.agentRuns.close()
     await this.#store?.close()
   }
 }

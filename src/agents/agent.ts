@@ -1,7 +1,7 @@
 import type { AbortSource } from '../core/abort.js'
 import { newId } from '../core/ids.js'
 import type { LanguageModel, ModelMessage, StepResult, ToolSet, UIMessage } from 'ai'
-import { conflict, HttpError, invalid } from '../core/errors.js'
+import { conflict, HttpError, invalid, shuttingDown } from '../core/errors.js'
 import { markFailure, reportSafely, reportToStderr, type ErrorReporter, type FailureInfo } from '../core/report.js'
 import type { RequestContext } from '../core/context.js'
 import type { Memory, MemoryTurn } from '../memory/memory.js'
@@ -454,9 +454,10 @@ export class Agent {
       const stopped = run.signal.aborted
       if (call.turn && stopped) await this.#saveSteps(call.turn, done, true, replyId, continued)
       const failure = this.#failure(err, run.signal, run.runId)
-      await run.finish(stopped ? { status: 'canceled', finishReason: 'abort' } : { status: 'failed', finishReason: 'error', error: { message: safeErrorMessage(failure) } })
+      await run.finish(stopped ? run.stoppedOutcome() : { status: 'failed', finishReason: 'error', error: { message: safeErrorMessage(failure) } })
       // A run stopped by the cancel routes answers its own caller with a 409, not a hang-up.
       if (run.canceled && !signal?.aborted) throw conflict(`Agent run ${run.runId} was canceled`)
+      if (run.shutDown && !signal?.aborted) throw shuttingDown(run.stoppedOutcome().error!.message)
       throw failure
     }
     const pending = pendingIn(result.steps.at(-1))

@@ -45,11 +45,13 @@ export async function pumpChat(pump: ChatPump): Promise<void> {
   } finally {
     reader.releaseLock()
   }
+  // Ended by its instance shutting down: the chat ends with the error part a failed turn ends with.
+  if (run.shutDown) run.emit({ type: 'error', errorText: run.stoppedOutcome().error!.message })
   await run.finish(outcome(pump, pending, failure))
 }
 
 function outcome(pump: ChatPump, pending: PendingToolApproval[], failure: string | undefined): RunOutcome {
-  if (pump.run.signal.aborted) return { status: 'canceled', finishReason: 'abort' }
+  if (pump.run.signal.aborted) return pump.run.stoppedOutcome()
   if (failure !== undefined) return { status: 'failed', finishReason: 'error', error: { message: failure } }
   const reply = pump.reply()
   if (pending.length === 0 || !reply) return { status: 'success', finishReason: pump.finishReason() }

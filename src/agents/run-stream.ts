@@ -75,6 +75,8 @@ export async function pumpStream(pump: StreamPump): Promise<void> {
     reader.cancel().catch(() => {})
   }
   const stopped = run.signal.aborted && failure === undefined
+  // Ended by its instance shutting down: its client sees the error a failed run ends with.
+  if (stopped && run.shutDown) run.emit(mastraChunk('error', scope.runId, { message: run.stoppedOutcome().error!.message }))
   if (pump.turn && recorder.hasContent) await pump.turn.saveReply(recorder.message, { aborted: stopped }).catch(pump.report)
   await run.finish(await outcome(pump, { pending, failure, stopped, finishReason }).catch((err: unknown) => {
     pump.report(err)
@@ -87,7 +89,7 @@ async function outcome(
   ended: { pending: PendingToolApproval[]; failure: string | undefined; stopped: boolean; finishReason: string | undefined },
 ): Promise<RunOutcome> {
   if (ended.failure !== undefined) return { status: 'failed', finishReason: 'error', error: { message: ended.failure } }
-  if (ended.stopped) return { status: 'canceled', finishReason: 'abort' }
+  if (ended.stopped) return pump.run.stoppedOutcome()
   if (ended.pending.length === 0) return { status: 'success', finishReason: ended.finishReason }
   const { messages } = await pump.result.response
   const state: SuspendedCall = { ...pump.suspend(messages), reply: pump.recorder.message }

@@ -74,6 +74,11 @@ export function notFound(message: string): HttpError {
 }
 
 /** Shorthand for a 409 (e.g. a run that is no longer suspended). */
+/** A 503 for work an instance refuses because it is shutting down: the client retries, another instance takes it. */
+export function shuttingDown(message: string): HttpError {
+  return new HttpError(503, 'UNAVAILABLE', message)
+}
+
 export function conflict(message: string): HttpError {
   return new HttpError(409, 'CONFLICT', message)
 }

@@ -126,6 +126,11 @@ export class AgentRunService {
     return this.#ledger.sweep()
   }
 
+  /** Shutdown: see `AgentRunLedger.drain`. */
+  drain(drainMs: number): Promise<void> {
+    return this.#ledger.drain(drainMs)
+  }
+
   close(): void {
     this.#ledger.close()
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
-import { conflict, HttpError } from '../core/errors.js'
+import { conflict, shuttingDown } from '../core/errors.js'
 import type { HeldRun, LeaseRequest, WorkflowRunStore } from '../storage/workflow-runs.js'
 import { reportToStderr } from '../core/report.js'
 
@@ -88,7 +88,7 @@ export class RunLeases {
   /** Claims a run in this instance, or throws 409 when it already executes here (503 once it is shutting down). */
   claim(workflowId: string, runId: string): ActiveRun {
     const id = key(workflowId, runId)
-    if (this.#closing) throw new HttpError(503, 'UNAVAILABLE', `This instance is shutting down: workflow run ${runId} was not taken, try again`)
+    if (this.#closing) throw shuttingDown(`This instance is shutting down: workflow run ${runId} was not taken, try again`)
     if (this.#runs.has(id)) throw conflict(`Workflow run ${runId} is already running`)
     let resolve!: () => void
     const settled = new Promise<void>((r) => (resolve = r))

@@ -42,6 +42,17 @@ export class RunCanceled extends Error {
   }
 }
 
+/** Why a run ends as failed when its instance shut down before it finished (`runtime.close`). */
+export const INSTANCE_SHUT_DOWN = { message: 'The instance running this agent run shut down before it finished; model calls are not replayed' } as const
+
+/** Why a run's signal fired when its instance shut down under it: an abort, as for a cancel, that ends it as failed. */
+export class RunShutDown extends Error {
+  constructor() {
+    super(INSTANCE_SHUT_DOWN.message)
+    this.name = 'AbortError'
+  }
+}
+
 /** Token counts as the run record keeps them: numbers only, the provider's raw details left out. */
 export function usageOf(usage: LanguageModelUsage | undefined): AgentRunUsage {
   const out: AgentRunUsage = {}
@@ -140,8 +151,23 @@ export class AgentRun {
     this.#unlink = linkAbort(signal, this.controller)
   }
 
+  /** True once the run was stopped because its instance is shutting down (`runtime.close`). */
+  get shutDown(): boolean {
+    return this.controller.signal.reason instanceof RunShutDown
+  }
+
   cancel(): void {
     if (!this.controller.signal.aborted) this.controller.abort(new RunCanceled())
+  }
+
+  /** Stops the run because this instance shuts down: it ends as failed, its model calls not handed to another instance. */
+  stopForShutdown(): void {
+    if (!this.controller.signal.aborted) this.controller.abort(new RunShutDown())
+  }
+
+  /** How a run whose signal fired ends: canceled, or failed when its instance shut down. */
+  stoppedOutcome(): RunOutcome {
+    return this.shutDown ? { status: 'failed', finishReason: 'abort', error: INSTANCE_SHUT_DOWN } : { status: 'canceled', finishReason: 'abort' }
   }
 
   /** Stores the outcome after the last events, ends the event stream and leaves the registry. */
@@ -188,6 +214,8 @@ export class AgentRun {
           record.version = theirs.version
         } else record.status = 'canceled'
       }
+      // A shut-down run whose final write failed is closed by another instance's sweep: from now, not a lease later.
+      if (!stored && !this.#writer.lost && this.shutDown) await this.#writer.expireLease()
       if (stored) record.version++
       // Someone else's status is theirs to announce: only the change made here counts as this run's end.
       if (stored && terminal) this.#telemetry.announce(record, this.#report)

@@ -1,5 +1,6 @@
+import { setTimeout as delay } from 'node:timers/promises'
 import { newId } from '../../core/ids.js'
-import { conflict, notFound } from '../../core/errors.js'
+import { conflict, notFound, shuttingDown } from '../../core/errors.js'
 import {
   FINISHED_AGENT_RUN_STATUSES,
   type AgentRunRecord,
@@ -79,6 +80,8 @@ export class AgentRunLedger {
   #sweeper: NodeJS.Timeout | undefined
   #sweeping: Promise<number> | undefined
   #closed = false
+  /** Set by `drain`: no new run starts here (503), the running ones finish or are stopped. */
+  #closing = false
 
   constructor(store: () => AgentRunStore, options: AgentRunLedgerOptions = {}) {
     this.#store = store
@@ -106,6 +109,7 @@ export class AgentRunLedger {
    * run is stored from the next turn of the event loop (until then only this process knows it).
    */
   begin(start: RunStart, report: (err: unknown) => void): AgentRun {
+    this.#refuseWhileClosing()
     this.#schedulePruning(report)
     const record = freshRecord(start, newId())
     const recording = { store: this.store, inserted: false, report, flushMs: this.#logFlushMs, leaseMs: this.#leaseMs }
@@ -119,6 +123,7 @@ export class AgentRunLedger {
 
   /** An unrecorded run of this runtime: traced, priced and announced like the others, but not stored. */
   unrecorded(start: RunStart, report: (err: unknown) => void): AgentRun {
+    this.#refuseWhileClosing()
     return new AgentRun(freshRecord(start, newId()), undefined, () => {}, this.#observability, report)
   }
 
@@ -236,6 +241,8 @@ export class AgentRunLedger {
    * undefined when someone else changed it first (a replayed or racing approval).
    */
   async claim(scope: RunScope, record: AgentRunRecord, pending: PendingToolApproval[]): Promise<AgentRunRecord | undefined> {
+    // Refused before the write: the run stays suspended for an instance that is not shutting down.
+    this.#refuseWhileClosing()
     const expect = { status: 'suspended' as const, owner: scope.resourceId, version: record.version }
     const patch = { status: 'running' as const, pendingApprovals: pending, leaseMs: this.#leaseMs }
     if (!(await this.store.transition(record.runId, expect, patch))) return undefined
@@ -310,6 +317,28 @@ export class AgentRunLedger {
     return this.#renewing
   }
 
+  /**
+   * Shutdown: starts no new runs (503) and stops sweeping, lets the runs executing here finish
+   * for up to `drainMs`, then stops the rest, which end as `failed` (their model calls cannot
+   * move to another instance), and closes. Suspended runs are not executing: they stay.
+   */
+  async drain(drainMs: number): Promise<void> {
+    this.#closing = true
+    if (this.#sweeper) clearInterval(this.#sweeper)
+    this.#sweeper = undefined
+    await this.#sweeping
+    const finished = () => Promise.all([...this.#active.values()].map((run) => run.done))
+    if (drainMs > 0 && this.#active.size > 0) {
+      const timeout = new AbortController()
+      await Promise.race([finished(), delay(drainMs, undefined, { signal: timeout.signal }).catch(() => {})])
+      timeout.abort()
+    }
+    for (const run of this.#active.values()) run.stopForShutdown()
+    await finished()
+    this.close()
+    await this.#renewing
+  }
+
   close(): void {
     this.#closed = true
     if (this.#pruner) clearInterval(this.#pruner)
@@ -317,6 +346,10 @@ export class AgentRunLedger {
     if (this.#sweeper) clearInterval(this.#sweeper)
     this.#sweeper = undefined
     this.#stopRenewing()
+  }
+
+  #refuseWhileClosing(): void {
+    if (this.#closing) throw shuttingDown('This instance is shutting down: the agent run was not started, try again')
   }
 
   #register(run: AgentRun): AgentRun {

@@ -95,6 +95,15 @@ export class RunLogWriter {
     }
   }
 
+  /** Ends the run's lease now, so the next sweep of any instance closes it; a failure is reported. */
+  async expireLease(): Promise<void> {
+    try {
+      await this.#store.renew([this.#record.runId], 0)
+    } catch (err) {
+      this.#report(err)
+    }
+  }
+
   /** One write after `delayMs` (0: the next turn), unless one is already waiting. */
   #schedule(delayMs: number): void {
     if (this.#scheduled) return
