@@ -47,6 +47,14 @@ function slowModel() {
   return { model, seen }
 }
 
+/** A generate mock that answers only by failing with its abort, once its signal fires. */
+function waitingModel() {
+  return new MockLanguageModelV3({
+    doGenerate: (options: LanguageModelV3CallOptions) =>
+      new Promise((_, reject) => options.abortSignal?.addEventListener('abort', () => reject(options.abortSignal!.reason), { once: true })),
+  })
+}
+
 const refund = createTool({
   id: 'refund',
   description: 'Refund an order',
@@ -79,6 +87,7 @@ describe('agent runs when their instance shuts down', () => {
     const runtime = createRuntime({
       agents: {
         slow: new Agent({ id: 'slow', instructions: 'x', model: slow.model, memory }),
+        waits: new Agent({ id: 'waits', instructions: 'x', model: waitingModel() }),
         refunds: new Agent({
           id: 'refunds',
           instructions: 'x',
@@ -141,6 +150,16 @@ describe('agent runs when their instance shuts down', () => {
     expect(chunks.at(-2)).toEqual({ type: 'error', errorText: INSTANCE_SHUT_DOWN.message })
     expect(a.finished.map((run) => [run.runId, run.status])).toEqual([[runId, 'failed']])
     expect(await instance(path).runtime.store.agentRuns.get(runId)).toMatchObject({ status: 'failed', error: INSTANCE_SHUT_DOWN })
+  })
+
+  it('answers a generate its shutdown stopped with 503 and the reason, the run stored failed', async () => {
+    const a = instance(dbPath())
+    const generated = callRoute(a.runtime, 'POST', '/agents/:agentId/generate', { params: { agentId: 'waits' }, body: { messages: 'hi' } })
+    const run = await eventually(async () => (await a.runtime.store.agentRuns.list({ agentId: 'waits', page: 0, perPage: 1 })).runs[0])
+    await a.runtime.close()
+    expect(await failure(generated)).toMatchObject({ status: 503, code: 'UNAVAILABLE', error: INSTANCE_SHUT_DOWN.message })
+    expect(a.finished).toMatchObject([{ runId: run.runId, kind: 'generate', status: 'failed', error: INSTANCE_SHUT_DOWN }])
+    expect(a.errors).toEqual([])
   })
 
   it('lets a run that finishes within drainMs end as success, and refuses new runs with 503 meanwhile', async () => {
