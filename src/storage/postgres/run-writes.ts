@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import type { WorkflowRunStatus } from '../workflow-runs.js'
 import type { WorkflowSnapshot } from '../workflow-snapshot.js'
 import { query, type PgContext } from './sql.js'
@@ -65,7 +64,7 @@ const keyOf = (write: RunWrite) => `${write.workflowId}\u0000${write.runId}`
  */
 export class PgRunWrites {
   readonly #pg: PgContext
-  readonly #statement: { name: string; text: string }
+  readonly #statement: string
   #queue: Pending[] = []
   /** Runs with a write in a statement under way: their next writes wait for it, other runs' do not. */
   readonly #busy = new Set<string>()
@@ -73,9 +72,8 @@ export class PgRunWrites {
 
   constructor(pg: PgContext) {
     this.#pg = pg
-    const text = batchStatement(pg.schema)
-    // Named, so each connection parses and plans it once; the name follows the text (and so the schema).
-    this.#statement = { name: `agentmount_run_writes_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`, text }
+    // Unnamed, as every statement here: a named one would not survive a pooler in transaction mode.
+    this.#statement = batchStatement(pg.schema)
   }
 
   /** Resolves to true when the row was written, false when its guard refused it. */

@@ -14,16 +14,13 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`
 }
 
-/** A statement; a named one is parsed and planned once per connection. */
-export type Statement = string | { name: string; text: string }
-
 export async function query<R extends QueryResultRow>(
   pg: PgContext,
-  statement: Statement,
+  text: string,
   values: unknown[] = [],
 ): Promise<{ rows: R[]; rowCount: number }> {
   await pg.ready()
-  const result = typeof statement === 'string' ? await pg.pool.query<R>(statement, values) : await pg.pool.query<R>({ ...statement, values })
+  const result = await pg.pool.query<R>(text, values)
   return { rows: result.rows, rowCount: result.rowCount ?? 0 }
 }
 
