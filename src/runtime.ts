@@ -105,6 +105,7 @@ export class Runtime implements MountSource {
   /** Hands each ended workflow run to `observability.onRunFinish`, when there is one. */
   readonly #announce: AnnounceWorkflowRun | undefined
   #closing: Promise<void> | undefined
+  #closed = false
 
   constructor(config: RuntimeConfig = {}) {
     this.agents = { ...config.agents }
@@ -228,7 +229,13 @@ export class Runtime implements MountSource {
     await this.#sweeper.stop()
     await Promise.all([this.#leases.drain(drainMs), agentRuns])
     this.#mcp?.close()
+    this.#closed = true
     await this.#store?.close()
+  }
+
+  /** True once `close()` has drained the runs and closes the store: mounts answer every request 503. */
+  get closed(): boolean {
+    return this.#closed
   }
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { DEFAULT_BODY_LIMIT, readBody } from './body.js'
 import { linkAbort, type AbortSource } from '../core/abort.js'
-import { HttpError, toHttpError } from '../core/errors.js'
+import { HttpError, shuttingDown, toHttpError } from '../core/errors.js'
 import { activeSpan } from '../core/tracing.js'
 import { bySpecificity, matchPath, type PathMatch } from './match.js'
 import { buildOpenApi, type OpenApiDocument } from './openapi.js'
@@ -100,6 +100,7 @@ export class Mount implements MountInfo {
   readonly authConfigured: boolean
   readonly onDisconnect: DisconnectPolicy
   readonly #services: Services
+  readonly #runtime: MountSource
   readonly #auth: AuthHooks | undefined
   readonly #context: ContextHook | undefined
   readonly #clientKeys: ReadonlySet<string>
@@ -111,6 +112,7 @@ export class Mount implements MountInfo {
   // Any host: the adapter that built the options hands the core its own host objects.
   constructor(runtime: MountSource, options: MountOptions<any> = {}, extraRoutes: readonly Route[] = []) {
     this.#services = runtime.services
+    this.#runtime = runtime
     this.#auth = options.auth ?? runtime.auth
     this.#context = options.context ?? runtime.context
     this.#clientKeys = new Set(options.clientContextKeys ?? runtime.clientContextKeys)
@@ -207,6 +209,8 @@ export class Mount implements MountInfo {
   }
 
   async #run(mounted: MountedRoute, request: CoreRequest): Promise<unknown> {
+    // The store is gone: nothing can be read or written, and the balancer should go elsewhere.
+    if (this.#runtime.closed) throw shuttingDown('This instance has shut down; try again')
     const { route } = mounted
     const auth = this.#auth
     const principal = (auth?.authenticate ? await auth.authenticate(request) : null) ?? null

@@ -33,4 +33,6 @@ export interface MountSource {
   readonly onDisconnect?: DisconnectPolicy
   /** Failures with no request; each mount with an `onError` listens. */
   readonly errors: ErrorChannel
+  /** True once the runtime has shut down (its store is closing or closed): every request answers 503. */
+  readonly closed?: boolean
 }

@@ -160,6 +160,23 @@ describe.each(hosts)('durable workflow runs on $name', (factory) => {
     expect(await reopened.as(ALICE).run('pipeline', 'draining')).toMatchObject({ status: 'success', result: { n: 25 } })
   })
 
+  it('answers every request 503 in the envelope once it has shut down, and reports nothing', async () => {
+    const one = await appOnFile({ sweepMs: 0 })
+    const alice = one.as(ALICE)
+    expect((await alice.post('/workflows/math/start?runId=before', { inputData: { a: 1, b: 2 } })).status).toBe(200)
+    await one.runtime.close()
+    const answers = [
+      await alice.get('/workflows/math/runs/before'),
+      await alice.get('/workflows/math/runs'),
+      await alice.post('/workflows/math/start-async', { inputData: { a: 1, b: 2 } }),
+      await alice.post('/workflows/math/runs/before/cancel'),
+    ]
+    for (const res of answers) {
+      expect(res.status).toBe(503)
+      expect(res.body).toEqual({ error: 'This instance has shut down; try again', code: 'UNAVAILABLE' })
+    }
+  })
+
   it('stops a run executing on another runtime once canceled here, while its step still waits', async () => {
     const one = await appOnFile()
     const two = await appOnFile()
