@@ -37,6 +37,7 @@ export { SqliteStore } from './storage/sqlite.js'
 export type { SqliteStoreOptions } from './storage/sqlite.js'
 export type {
   CloneThreadArgs,
+  ListMessagesQuery,
   ListThreadsQuery,
   MessageRole,
   MessageSearchHit,

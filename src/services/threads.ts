@@ -81,8 +81,10 @@ export class ThreadService {
   /** A page of the thread's messages, oldest first. */
   async listMessages(caller: ThreadCaller, threadId: string, page: { page: number; perPage: number }): Promise<Page<StoredMessage>> {
     const { store } = this.#spaceOf(caller.agentId)
-    await this.#visible(store, threadId, caller.resourceId)
-    return store.threads.listMessages({ threadId, ...page })
+    // The store checks the owner in the same read as the count.
+    const found = await store.threads.listMessages({ threadId, ...page, resourceId: caller.resourceId })
+    if (!found) throw notFound('Thread not found')
+    return found
   }
 
   /**

@@ -13,6 +13,7 @@ import type {
   Thread,
   ThreadPatch,
   ThreadStore,
+  ListMessagesQuery,
 } from './types.js'
 import { THREAD_COLUMNS, MESSAGE_COLUMNS, ORDER_COLUMN, toThread, toMessage, toMessages, type MessageRow, type ThreadRow } from './thread-rows.js'
 
@@ -33,7 +34,7 @@ export class SqliteThreadStore implements ThreadStore {
   readonly #updateThread: Database.Statement<unknown[]>
   readonly #touchThread: Database.Statement<[number, string]>
   readonly #deleteThread: Database.Statement<[string]>
-  readonly #messageCount: Database.Statement<[string], number>
+  readonly #messageCount: Database.Statement<[string], { message_count: number; resource_id: string }>
   readonly #pageMessages: Database.Statement<[string, number, number], MessageRow>
   readonly #lastMessages: Database.Statement<[string, number], MessageRow>
   readonly #messagesById: Database.Statement<[string], MessageRow>
@@ -72,7 +73,9 @@ export class SqliteThreadStore implements ThreadStore {
     this.#updateThread = db.prepare('UPDATE threads SET title = ?, metadata = ?, updated_at = ? WHERE id = ?')
     this.#touchThread = db.prepare('UPDATE threads SET updated_at = ? WHERE id = ?')
     this.#deleteThread = db.prepare('DELETE FROM threads WHERE id = ?')
-    this.#messageCount = db.prepare<[string], number>('SELECT message_count FROM threads WHERE id = ?').pluck()
+    this.#messageCount = db.prepare<[string], { message_count: number; resource_id: string }>(
+      'SELECT message_count, resource_id FROM threads WHERE id = ?',
+    )
     this.#pageMessages = db.prepare(
       `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE thread_id = ? ORDER BY created_at, seq LIMIT ? OFFSET ?`,
     )
@@ -178,9 +181,11 @@ export class SqliteThreadStore implements ThreadStore {
     }).immediate()
   }
 
-  async listMessages(query: { threadId: string; page: number; perPage: number }): Promise<Page<StoredMessage>> {
+  async listMessages(query: ListMessagesQuery): Promise<Page<StoredMessage> | null> {
+    const thread = this.#messageCount.get(query.threadId)
+    if (!thread || (query.resourceId !== undefined && thread.resource_id !== query.resourceId)) return null
     const rows = this.#pageMessages.all(query.threadId, query.perPage, query.page * query.perPage)
-    return { items: toMessages(rows), total: this.#messageCount.get(query.threadId) ?? 0 }
+    return { items: toMessages(rows), total: thread.message_count }
   }
 
   async lastMessages(threadId: string, limit: number): Promise<StoredMessage[]> {

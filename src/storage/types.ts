@@ -36,6 +36,14 @@ export interface Page<T> {
   total: number
 }
 
+export interface ListMessagesQuery {
+  threadId: string
+  page: number
+  perPage: number
+  /** Only the thread of this resource; any owner when absent. */
+  resourceId?: string
+}
+
 export interface ListThreadsQuery {
   /** Only this resource's threads; all threads when absent. */
   resourceId?: string
@@ -92,8 +100,12 @@ export interface ThreadStore {
    * working memory, atomically. Throws NOT_FOUND for a missing source and CONFLICT for a taken id.
    */
   cloneThread(args: CloneThreadArgs): Promise<StoredMessage[]>
-  /** Oldest first. */
-  listMessages(query: { threadId: string; page: number; perPage: number }): Promise<Page<StoredMessage>>
+  /**
+   * A page of the thread's messages, oldest first, with the thread's message count as `total`;
+   * null when the thread does not exist or, with `resourceId`, belongs to another resource (one
+   * read decides both, so a route needs no separate ownership query).
+   */
+  listMessages(query: ListMessagesQuery): Promise<Page<StoredMessage> | null>
   /** The newest `limit` messages, returned oldest first. */
   lastMessages(threadId: string, limit: number): Promise<StoredMessage[]>
   getMessages(ids: string[]): Promise<StoredMessage[]>

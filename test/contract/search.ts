@@ -105,7 +105,7 @@ export function searchContract(open: () => Store | Promise<Store>): void {
       expect(moved!.createdAt.getTime()).toBe(1_000)
       expect(moved!.updatedAt.getTime()).toBeGreaterThan(1_000)
       expect((await store.threads.getThread('a1'))?.resourceId).toBe('carol')
-      const { items } = await store.threads.listMessages({ threadId: 'a1', page: 0, perPage: 10 })
+      const { items } = (await store.threads.listMessages({ threadId: 'a1', page: 0, perPage: 10 }))!
       expect(items.map((m) => m.resourceId)).toEqual(['carol', 'carol'])
       expect(ids(await store.threads.searchMessages({ text: 'invoice', resourceId: 'carol', limit: 10 })).sort()).toEqual(['m1', 'm2'])
       expect(ids(await store.threads.searchMessages({ text: 'invoice', resourceId: 'alice', limit: 10 }))).toEqual(['m3'])

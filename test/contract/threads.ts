@@ -108,21 +108,30 @@ export function threadStoreContract(open: () => Store | Promise<Store>): void {
       await store.threads.saveMessages([message('c', 't1', 'c', 3_000), message('a', 't1', 'a', 1_000)])
       await store.threads.saveMessages([message('b1', 't1', 'b1', 2_000), message('b2', 't1', 'b2', 2_000)])
       await store.threads.saveMessages([message('b3', 't1', 'b3', 2_000)])
-      const all = await store.threads.listMessages({ threadId: 't1', page: 0, perPage: 10 })
+      const all = (await store.threads.listMessages({ threadId: 't1', page: 0, perPage: 10 }))!
       expect(all.items.map((m) => m.id)).toEqual(['a', 'b1', 'b2', 'b3', 'c'])
       expect(all.total).toBe(5)
       expect(Object.keys(all.items[0])).toEqual(['id', 'content', 'role', 'createdAt', 'threadId', 'resourceId'])
-      const second = await store.threads.listMessages({ threadId: 't1', page: 1, perPage: 2 })
+      const second = (await store.threads.listMessages({ threadId: 't1', page: 1, perPage: 2 }))!
       expect(second.items.map((m) => m.id)).toEqual(['b2', 'b3'])
-      expect((await store.threads.listMessages({ threadId: 't1', page: 5, perPage: 2 })).items).toEqual([])
+      expect(((await store.threads.listMessages({ threadId: 't1', page: 5, perPage: 2 }))!).items).toEqual([])
       expect((await store.threads.lastMessages('t1', 2)).map((m) => m.id)).toEqual(['b3', 'c'])
+    })
+
+    it('lists nothing (null) for a missing thread or another resource’s, and the page for the owner', async () => {
+      await store.threads.saveMessages([message('m1', 't1', 'first', 1_000)])
+      const owner = (await store.threads.getThread('t1'))!.resourceId
+      expect(await store.threads.listMessages({ threadId: 'nope', page: 0, perPage: 10 })).toBeNull()
+      expect(await store.threads.listMessages({ threadId: 't1', page: 0, perPage: 10, resourceId: `${owner}-other` })).toBeNull()
+      const mine = (await store.threads.listMessages({ threadId: 't1', page: 0, perPage: 10, resourceId: owner }))!
+      expect([mine.items.map((m) => m.id), mine.total]).toEqual([['m1'], 1])
     })
 
     it('upserts by id: a re-saved message changes content but keeps its place', async () => {
       await store.threads.saveMessages([message('m1', 't1', 'first', 1_000), message('m2', 't1', 'second', 2_000)])
       const [saved] = await store.threads.saveMessages([message('m1', 't1', 'edited', 9_000)])
       expect(saved.content.content).toBe('edited')
-      const { items, total } = await store.threads.listMessages({ threadId: 't1', page: 0, perPage: 10 })
+      const { items, total } = (await store.threads.listMessages({ threadId: 't1', page: 0, perPage: 10 }))!
       expect(items.map((m) => m.content.content)).toEqual(['edited', 'second'])
       expect(total).toBe(2)
     })
@@ -173,7 +182,7 @@ export function threadStoreContract(open: () => Store | Promise<Store>): void {
       await Promise.all(
         Array.from({ length: 200 }, (_, i) => store.threads.saveMessages([message(`m${i}`, 't1', `text ${i}`, 1_000)])),
       )
-      const { items, total } = await store.threads.listMessages({ threadId: 't1', page: 0, perPage: 1000 })
+      const { items, total } = (await store.threads.listMessages({ threadId: 't1', page: 0, perPage: 1000 }))!
       expect(total).toBe(200)
       expect(new Set(items.map((m) => m.id)).size).toBe(200)
     })
@@ -181,7 +190,7 @@ export function threadStoreContract(open: () => Store | Promise<Store>): void {
     it('deletes messages by id and keeps the total right', async () => {
       await store.threads.saveMessages([message('m1', 't1'), message('m2', 't1'), message('m3', 't1')])
       expect(await store.threads.deleteMessages(['m1', 'm3', 'unknown'])).toBe(2)
-      const { items, total } = await store.threads.listMessages({ threadId: 't1', page: 0, perPage: 10 })
+      const { items, total } = (await store.threads.listMessages({ threadId: 't1', page: 0, perPage: 10 }))!
       expect(items.map((m) => m.id)).toEqual(['m2'])
       expect(total).toBe(1)
     })
@@ -203,8 +212,8 @@ export function threadStoreContract(open: () => Store | Promise<Store>): void {
       const cloned = await store.threads.cloneThread({ sourceThreadId: 't1', thread: copy, messageLimit: 2 })
       expect(cloned.map((m) => m.content.content)).toEqual(['two', 'three'])
       expect(cloned.every((m) => m.threadId === 'copy' && !['m2', 'm3'].includes(m.id))).toBe(true)
-      expect((await store.threads.listMessages({ threadId: 'copy', page: 0, perPage: 10 })).total).toBe(2)
-      expect((await store.threads.listMessages({ threadId: 't1', page: 0, perPage: 10 })).total).toBe(3)
+      expect(((await store.threads.listMessages({ threadId: 'copy', page: 0, perPage: 10 }))!).total).toBe(2)
+      expect(((await store.threads.listMessages({ threadId: 't1', page: 0, perPage: 10 }))!).total).toBe(3)
       expect((await rejection(store.threads.cloneThread({ sourceThreadId: 't1', thread: copy }))).status).toBe(409)
       expect((await rejection(store.threads.cloneThread({ sourceThreadId: 'nope', thread: thread('x') }))).status).toBe(404)
     })

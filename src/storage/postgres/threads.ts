@@ -12,6 +12,7 @@ import type {
   Thread,
   ThreadPatch,
   ThreadStore,
+  ListMessagesQuery,
 } from '../types.js'
 import { searchTerms } from '../search-terms.js'
 import { FOREIGN_KEY_VIOLATION, query, sqlState, transaction, type PgContext } from './sql.js'
@@ -88,12 +89,15 @@ export class PgThreadStore implements ThreadStore {
     })
   }
 
-  async listMessages(q: { threadId: string; page: number; perPage: number }): Promise<Page<StoredMessage>> {
+  async listMessages(q: ListMessagesQuery): Promise<Page<StoredMessage> | null> {
+    // Both at once: a page read for a thread that turns out missing or not the caller's is dropped.
     const [page, count] = await Promise.all([
       query<MessageRow>(this.#pg, this.#sql.pageMessages, [q.threadId, q.perPage, q.page * q.perPage]),
-      query<{ message_count: number }>(this.#pg, this.#sql.messageCount, [q.threadId]),
+      query<{ message_count: number; resource_id: string }>(this.#pg, this.#sql.messageCount, [q.threadId]),
     ])
-    return { items: page.rows.map(toMessage), total: count.rows[0]?.message_count ?? 0 }
+    const thread = count.rows[0]
+    if (!thread || (q.resourceId !== undefined && thread.resource_id !== q.resourceId)) return null
+    return { items: page.rows.map(toMessage), total: thread.message_count }
   }
 
   async lastMessages(threadId: string, limit: number): Promise<StoredMessage[]> {
@@ -202,7 +206,7 @@ function statements(S: string) {
       WHERE id = $1 RETURNING ${THREAD_COLUMNS}`,
     touchThreads: `UPDATE ${S}.threads SET updated_at = $2 WHERE id = ANY($1::text[])`,
     deleteThread: `DELETE FROM ${S}.threads WHERE id = $1`,
-    messageCount: `SELECT message_count FROM ${S}.threads WHERE id = $1`,
+    messageCount: `SELECT message_count, resource_id FROM ${S}.threads WHERE id = $1`,
     pageMessages: `SELECT ${MESSAGE_COLUMNS} FROM ${S}.messages WHERE thread_id = $1 ORDER BY created_at, seq LIMIT $2 OFFSET $3`,
     allMessages: `SELECT ${MESSAGE_COLUMNS} FROM ${S}.messages WHERE thread_id = $1 ORDER BY created_at, seq`,
     lastMessages: `SELECT ${MESSAGE_COLUMNS} FROM ${S}.messages WHERE thread_id = $1 ORDER BY created_at DESC, seq DESC LIMIT $2`,

@@ -181,7 +181,7 @@ describe('message routes', () => {
     expect(copy).toMatchObject({ id: 'copy', resourceId: 'alice', title: 'Copy', metadata: { clone: { sourceThreadId: 't1' } } })
     expect(clonedMessages.map((m: { content: { content: string } }) => m.content.content)).toEqual(['two', 'three'])
     expect(clonedMessages.some((m: { id: string }) => m.id.startsWith('t1-'))).toBe(false)
-    expect((await store.threads.listMessages({ threadId: 't1', page: 0, perPage: 10 })).total).toBe(3)
+    expect((await store.threads.listMessages({ threadId: 't1', page: 0, perPage: 10 }))!.total).toBe(3)
     const again = call(runtime, 'POST', '/memory/threads/:threadId/clone', { params: { threadId: 't1' }, body: { newThreadId: 'copy' } })
     expect(await failure(again)).toMatchObject({ status: 409 })
   })

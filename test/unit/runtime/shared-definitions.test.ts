@@ -64,8 +64,8 @@ describe('definitions shared by two runtimes with different stores', () => {
     expect(await storeA.threads.getThread('in-b')).toBeNull()
     expect(await storeB.threads.getThread('in-b')).toMatchObject({ resourceId: 'alice' })
     expect(await storeB.threads.getThread('in-a')).toBeNull()
-    expect((await storeA.threads.listMessages({ threadId: 'in-a', page: 0, perPage: 10 })).total).toBe(4)
-    expect((await storeB.threads.listMessages({ threadId: 'in-b', page: 0, perPage: 10 })).total).toBe(2)
+    expect((await storeA.threads.listMessages({ threadId: 'in-a', page: 0, perPage: 10 }))!.total).toBe(4)
+    expect((await storeB.threads.listMessages({ threadId: 'in-b', page: 0, perPage: 10 }))!.total).toBe(2)
   })
 
   it('serves each runtime’s threads and working memory from its own store', async () => {

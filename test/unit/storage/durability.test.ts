@@ -52,7 +52,7 @@ describe('SqliteStore on a file', () => {
     const startAt = String(Date.now() + 2_000)
     await Promise.all(['a', 'b', 'c'].map((prefix) => inChild('write', path, 't1', prefix, '200', startAt)))
     const reopened = new SqliteStore({ path })
-    const { items, total } = await reopened.threads.listMessages({ threadId: 't1', page: 0, perPage: 1000 })
+    const { items, total } = (await reopened.threads.listMessages({ threadId: 't1', page: 0, perPage: 1000 }))!
     await reopened.close()
     expect(total).toBe(600)
     expect(new Set(items.map((m) => m.id)).size).toBe(600)
