@@ -1,40 +1,13 @@
-import type { LanguageModelV3CallOptions, LanguageModelV3StreamPart } from '@ai-sdk/provider'
-import { MockLanguageModelV3 } from 'ai/test'
+import type { LanguageModelV3StreamPart } from '@ai-sdk/provider'
 import { afterEach, describe, expect, it } from 'vitest'
-import { z } from 'zod'
 import { Agent } from '../../src/agents/agent.js'
-import { createTool } from '../../src/agents/tool.js'
 import { INSTANCE_SHUT_DOWN } from '../../src/agents/runs/agent-run.js'
 import { createRuntime, type Runtime } from '../../src/runtime.js'
 import type { AgentRunRecord } from '../../src/storage/agent-runs.js'
 import { eventually } from '../harness/http.js'
 import { closeServers, frames, send } from '../harness/node-client.js'
 import { postgresStore } from '../harness/stores.js'
-import { streamingModel, textParts, toolCallParts } from '../unit/agents/fixtures.js'
-
-/** A model that streams one word, then waits until its abort signal fires. */
-function hangingModel() {
-  return new MockLanguageModelV3({
-    doStream: async (options: LanguageModelV3CallOptions) => ({
-      stream: new ReadableStream<LanguageModelV3StreamPart>({
-        start(controller) {
-          controller.enqueue({ type: 'stream-start', warnings: [] })
-          controller.enqueue({ type: 'text-start', id: 't1' })
-          controller.enqueue({ type: 'text-delta', id: 't1', delta: 'partial ' })
-          options.abortSignal?.addEventListener('abort', () => controller.error(options.abortSignal!.reason), { once: true })
-        },
-      }),
-    }),
-  })
-}
-
-const refund = createTool({
-  id: 'refund',
-  description: 'Refund an order',
-  inputSchema: z.object({ orderId: z.string() }),
-  requireApproval: true,
-  execute: async ({ orderId }) => ({ refunded: orderId }),
-})
+import { hangingModel, refundTool, streamingModel, textParts, toolCallParts } from '../unit/agents/fixtures.js'
 
 describe('agent runs of an instance shutting down, on one PostgreSQL schema', () => {
   const runtimes: Runtime[] = []
@@ -48,8 +21,8 @@ describe('agent runs of an instance shutting down, on one PostgreSQL schema', ()
     const errors: unknown[] = []
     const runtime = createRuntime({
       agents: {
-        slow: new Agent({ id: 'slow', instructions: 'x', model: hangingModel() }),
-        refunds: new Agent({ id: 'refunds', instructions: 'x', model: streamingModel(...refundSteps), tools: { refund } }),
+        slow: new Agent({ id: 'slow', instructions: 'x', model: hangingModel().model }),
+        refunds: new Agent({ id: 'refunds', instructions: 'x', model: streamingModel(...refundSteps), tools: { refund: refundTool } }),
       },
       store: postgresStore(key),
       runs: { leaseMs: 30_000, sweepMs: 0 },

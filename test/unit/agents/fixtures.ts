@@ -1,6 +1,8 @@
 import type { LanguageModelV3CallOptions, LanguageModelV3StreamPart, LanguageModelV3Usage } from '@ai-sdk/provider'
 import { simulateReadableStream, type ToolSet, type UIMessage } from 'ai'
 import { MockLanguageModelV3 } from 'ai/test'
+import { z } from 'zod'
+import { createTool } from '../../../src/agents/tool.js'
 import type { Memory } from '../../../src/memory/memory.js'
 
 export const usage: LanguageModelV3Usage = {
@@ -62,20 +64,31 @@ export function generatingModel(text: string, call?: { toolName: string; input: 
 
 /**
  * A model that sends one word and then hangs until its abort signal fires, keeping the signal
- * so a test can see that an abort reached it.
+ * so a test can see that an abort reached it. With `afterRelease`, `seen.release()` lets it go
+ * on, unless aborted by then: `'finish'` ends its answer, `'more'` sends one more word and hangs
+ * again (a generation still under way).
  */
-export function hangingModel() {
-  const seen: { signal?: AbortSignal } = {}
+export function hangingModel(afterRelease?: 'finish' | 'more') {
+  const seen: { signal?: AbortSignal; release: () => void } = { release: () => {} }
+  const gate = new Promise<void>((resolve) => (seen.release = resolve))
   const model = new MockLanguageModelV3({
     doStream: async (options: LanguageModelV3CallOptions) => {
       seen.signal = options.abortSignal
       return {
         stream: new ReadableStream<LanguageModelV3StreamPart>({
-          start(controller) {
+          async start(controller) {
             controller.enqueue({ type: 'stream-start', warnings: [] })
             controller.enqueue({ type: 'text-start', id: 't1' })
             controller.enqueue({ type: 'text-delta', id: 't1', delta: 'partial ' })
             options.abortSignal?.addEventListener('abort', () => controller.error(options.abortSignal!.reason), { once: true })
+            if (!afterRelease) return
+            await gate
+            if (options.abortSignal?.aborted) return
+            if (afterRelease === 'more') return controller.enqueue({ type: 'text-delta', id: 't1', delta: 'more ' })
+            controller.enqueue({ type: 'text-delta', id: 't1', delta: 'answer' })
+            controller.enqueue({ type: 'text-end', id: 't1' })
+            controller.enqueue({ type: 'finish', finishReason: stop, usage })
+            controller.close()
           },
         }),
       }
@@ -83,6 +96,15 @@ export function hangingModel() {
   })
   return { model, seen }
 }
+
+/** A tool that refunds an order only once a person approved the call. */
+export const refundTool = createTool({
+  id: 'refund',
+  description: 'Refund an order',
+  inputSchema: z.object({ orderId: z.string() }),
+  requireApproval: true,
+  execute: async ({ orderId }) => ({ refunded: orderId }),
+})
 
 /** The text of every user/system message the model was prompted with, in order. */
 export function promptTexts(options: LanguageModelV3CallOptions): string[] {

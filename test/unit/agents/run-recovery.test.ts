@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { LanguageModelV3CallOptions, LanguageModelV3StreamPart } from '@ai-sdk/provider'
 import { MockLanguageModelV3 } from 'ai/test'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Agent } from '../../../src/agents/agent.js'
@@ -12,33 +11,7 @@ import type { AgentRunRecord } from '../../../src/storage/agent-runs.js'
 import { SqliteStore } from '../../../src/storage/sqlite.js'
 import { eventually } from '../../harness/http.js'
 import { callRoute, closeServers, send } from '../../harness/node-client.js'
-
-/**
- * A model that streams one word, then waits for `release()` before a second word, and then
- * until its abort signal fires: a generation still under way.
- */
-function gatedModel() {
-  const seen: { signal?: AbortSignal; release: () => void } = { release: () => {} }
-  const gate = new Promise<void>((resolve) => (seen.release = resolve))
-  const model = new MockLanguageModelV3({
-    doStream: async (options: LanguageModelV3CallOptions) => {
-      seen.signal = options.abortSignal
-      return {
-        stream: new ReadableStream<LanguageModelV3StreamPart>({
-          async start(controller) {
-            controller.enqueue({ type: 'stream-start', warnings: [] })
-            controller.enqueue({ type: 'text-start', id: 't1' })
-            controller.enqueue({ type: 'text-delta', id: 't1', delta: 'partial ' })
-            options.abortSignal?.addEventListener('abort', () => controller.error(options.abortSignal!.reason), { once: true })
-            await gate
-            if (!options.abortSignal?.aborted) controller.enqueue({ type: 'text-delta', id: 't1', delta: 'more ' })
-          },
-        }),
-      }
-    },
-  })
-  return { model, seen }
-}
+import { hangingModel } from './fixtures.js'
 
 const pricing = { 'mock-model-id': { inputPerMillion: 1, outputPerMillion: 2 } }
 
@@ -60,7 +33,7 @@ describe('agent runs whose instance stops', () => {
     const dir = mkdtempSync(join(tmpdir(), 'agent-recovery-'))
     dirs.push(dir)
     const path = join(dir, 'data.db')
-    const gated = gatedModel()
+    const gated = hangingModel('more')
     const instance = (model: MockLanguageModelV3, options: RunsOptions) => {
       const finished: AgentRunRecord[] = []
       const errors: unknown[] = []
@@ -74,7 +47,7 @@ describe('agent runs whose instance stops', () => {
       runtimes.push(runtime)
       return { runtime, finished, errors }
     }
-    return { a: instance(gated.model, runs.a), b: instance(gatedModel().model, runs.b), gated }
+    return { a: instance(gated.model, runs.a), b: instance(hangingModel('more').model, runs.b), gated }
   }
 
   /** Starts a stream on `runtime` and resolves with its run once it is stored. */

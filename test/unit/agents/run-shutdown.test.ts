@@ -1,12 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { LanguageModelV3CallOptions, LanguageModelV3StreamPart } from '@ai-sdk/provider'
+import type { LanguageModelV3CallOptions } from '@ai-sdk/provider'
 import { MockLanguageModelV3 } from 'ai/test'
 import { afterEach, describe, expect, it } from 'vitest'
-import { z } from 'zod'
 import { Agent } from '../../../src/agents/agent.js'
-import { createTool } from '../../../src/agents/tool.js'
 import { INSTANCE_SHUT_DOWN } from '../../../src/agents/runs/agent-run.js'
 import { AgentRunLedger, INSTANCE_STOPPED } from '../../../src/agents/runs/ledger.js'
 import { createRuntime, type Runtime } from '../../../src/runtime.js'
@@ -14,38 +12,7 @@ import type { AgentRunRecord, AgentRunStore } from '../../../src/storage/agent-r
 import { SqliteStore } from '../../../src/storage/sqlite.js'
 import { eventually } from '../../harness/http.js'
 import { callRoute, closeServers, failure, frames, send } from '../../harness/node-client.js'
-import { fakeMemory, streamingModel, textParts, toolCallParts, usage } from './fixtures.js'
-
-/**
- * A model that streams one word, waits for `release()`, then finishes its answer; an abort
- * before that ends its stream with the abort.
- */
-function slowModel() {
-  const seen: { signal?: AbortSignal; release: () => void } = { release: () => {} }
-  const gate = new Promise<void>((resolve) => (seen.release = resolve))
-  const model = new MockLanguageModelV3({
-    doStream: async (options: LanguageModelV3CallOptions) => {
-      seen.signal = options.abortSignal
-      return {
-        stream: new ReadableStream<LanguageModelV3StreamPart>({
-          async start(controller) {
-            controller.enqueue({ type: 'stream-start', warnings: [] })
-            controller.enqueue({ type: 'text-start', id: 't1' })
-            controller.enqueue({ type: 'text-delta', id: 't1', delta: 'partial ' })
-            options.abortSignal?.addEventListener('abort', () => controller.error(options.abortSignal!.reason), { once: true })
-            await gate
-            if (options.abortSignal?.aborted) return
-            controller.enqueue({ type: 'text-delta', id: 't1', delta: 'answer' })
-            controller.enqueue({ type: 'text-end', id: 't1' })
-            controller.enqueue({ type: 'finish', finishReason: { unified: 'stop', raw: 'stop' }, usage })
-            controller.close()
-          },
-        }),
-      }
-    },
-  })
-  return { model, seen }
-}
+import { fakeMemory, hangingModel, refundTool, streamingModel, textParts, toolCallParts } from './fixtures.js'
 
 /** A generate mock that answers only by failing with its abort, once its signal fires. */
 function waitingModel() {
@@ -54,14 +21,6 @@ function waitingModel() {
       new Promise((_, reject) => options.abortSignal?.addEventListener('abort', () => reject(options.abortSignal!.reason), { once: true })),
   })
 }
-
-const refund = createTool({
-  id: 'refund',
-  description: 'Refund an order',
-  inputSchema: z.object({ orderId: z.string() }),
-  requireApproval: true,
-  execute: async ({ orderId }) => ({ refunded: orderId }),
-})
 
 describe('agent runs when their instance shuts down', () => {
   const dirs: string[] = []
@@ -80,7 +39,7 @@ describe('agent runs when their instance shuts down', () => {
 
   /** A runtime on the SQLite file `path` with the agents `slow` (remembering in a fake memory) and `refunds`. */
   function instance(path: string, refundSteps = [toolCallParts('refund', { orderId: 'A-1' }), textParts(['refunded'])]) {
-    const slow = slowModel()
+    const slow = hangingModel('finish')
     const { memory, log } = fakeMemory()
     const finished: AgentRunRecord[] = []
     const errors: unknown[] = []
@@ -92,7 +51,7 @@ describe('agent runs when their instance shuts down', () => {
           id: 'refunds',
           instructions: 'x',
           model: streamingModel(...refundSteps),
-          tools: { refund },
+          tools: { refund: refundTool },
         }),
       },
       store: new SqliteStore({ path }),
