@@ -1,4 +1,4 @@
-import type { WorkflowRunStatus } from '../workflow-runs.js'
+import type { WorkflowRunRecord, WorkflowRunStatus } from '../workflow-runs.js'
 import type { WorkflowSnapshot } from '../workflow-snapshot.js'
 import { query, type PgContext } from './sql.js'
 
@@ -6,15 +6,8 @@ import { query, type PgContext } from './sql.js'
 const nextTurn = setImmediate
 
 /** A run inserted; `leaseMs` puts a running run under a lease with fencing token 1. */
-export interface InsertWrite {
+export interface InsertWrite extends WorkflowRunRecord {
   kind: 'insert'
-  workflowId: string
-  runId: string
-  resourceId: string | null
-  status: WorkflowRunStatus
-  snapshot: WorkflowSnapshot
-  createdAt: Date
-  updatedAt: Date
   leaseOwner: string | null
   leaseMs: number | null
 }
