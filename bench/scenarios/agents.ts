@@ -6,18 +6,20 @@ import { kit } from '../kit.js'
 import { BenchModel } from './bench-model.js'
 import type { Scenario } from './types.js'
 
-const { Agent } = kit
+const { Agent, SqliteStore } = kit
 
 const INSTRUCTIONS = 'You are a load-test agent.'
 const BODY = { messages: 'hello there' }
 
-function agentRuntime() {
-  return { agents: { bench: new Agent({ id: 'bench', instructions: INSTRUCTIONS, model: new BenchModel() }) } }
+// Each server gets a new store file of its own, as every scenario does: runs recorded by earlier
+// benchmarks (or by the other side) would make every later run's writes slower.
+function agentRuntime(dbPath: string) {
+  return { agents: { bench: new Agent({ id: 'bench', instructions: INSTRUCTIONS, model: new BenchModel() }) }, store: new SqliteStore(dbPath) }
 }
 
 /** The same agent keeping no run records (`runs: false`): what the run ledger costs, measured against it. */
-function unrecordedRuntime() {
-  return { agents: { bench: new Agent({ id: 'bench', instructions: INSTRUCTIONS, model: new BenchModel(), runs: false }) } }
+function unrecordedRuntime(dbPath: string) {
+  return { agents: { bench: new Agent({ id: 'bench', instructions: INSTRUCTIONS, model: new BenchModel(), runs: false }) }, store: new SqliteStore(dbPath) }
 }
 
 /** What the hand-written generate route answers: the same Mastra-shaped body as the mount. */
@@ -138,9 +140,9 @@ export const streamLedgerScenario: Scenario = {
 }
 
 /** Side A traces (an OpenTelemetry SDK with the in-memory exporter, and a server span per request); side B has no SDK. */
-function tracedRuntime() {
+function tracedRuntime(dbPath: string) {
   installTracing()
-  return agentRuntime()
+  return agentRuntime(dbPath)
 }
 
 export const generateTracedScenario: Scenario = {
