@@ -180,6 +180,30 @@ export const migrations: Migration[] = [
       `)
     },
   },
+  {
+    version: 8,
+    description: "agent run logs: a run's first events in its own row, later ones in a table with rowids",
+    up: (db) => {
+      // The events written with the run (all of them, for a run that finished before its first
+      // write) live in its row: one row per run instead of two. Log rows hold a JSON array of
+      // events each (often over a kilobyte), which SQLite stores far more cheaply in a table
+      // with rowids than in a WITHOUT ROWID table, where every row sits in the key's b-tree.
+      db.exec(`
+        ALTER TABLE agent_runs ADD COLUMN log_first_seq INTEGER;
+        ALTER TABLE agent_runs ADD COLUMN log TEXT;
+        CREATE TABLE agent_run_log_rows (
+          run_id TEXT NOT NULL REFERENCES agent_runs (run_id) ON DELETE CASCADE,
+          first_seq INTEGER NOT NULL,
+          last_seq INTEGER NOT NULL,
+          events TEXT NOT NULL);
+        INSERT INTO agent_run_log_rows (run_id, first_seq, last_seq, events)
+          SELECT run_id, first_seq, last_seq, events FROM agent_run_log ORDER BY run_id, first_seq;
+        DROP TABLE agent_run_log;
+        ALTER TABLE agent_run_log_rows RENAME TO agent_run_log;
+        CREATE UNIQUE INDEX agent_run_log_by_run ON agent_run_log (run_id, first_seq);
+      `)
+    },
+  },
 ]
 
 /**

@@ -26,7 +26,10 @@ const NO_LIMIT = -1
 
 const epochMs = (date: Date) => date.getTime()
 
-/** The `agent_runs` and `agent_run_log` tables; writes share the store's group commit. */
+/**
+ * The `agent_runs` and `agent_run_log` tables; writes share the store's group commit. A run's
+ * row holds the events it was inserted with, the log table those of each later write.
+ */
 export class SqliteAgentRuns implements AgentRunStore {
   readonly #db: Database.Database
   readonly #writes: GroupCommit
@@ -46,13 +49,17 @@ export class SqliteAgentRuns implements AgentRunStore {
   constructor(db: Database.Database, writes: GroupCommit = new GroupCommit(db)) {
     this.#db = db
     this.#writes = writes
+    // The events written with the run go in its row (log_first_seq, log): one row per run.
     this.#insert = db.prepare(
-      `INSERT INTO agent_runs (${AGENT_RUN_COLUMNS}, lease_expires_at) VALUES (${AGENT_RUN_COLUMNS.split(',').map(() => '?').join(', ')}, ?)`,
+      `INSERT INTO agent_runs (${AGENT_RUN_COLUMNS}, lease_expires_at, log_first_seq, log) VALUES (${AGENT_RUN_COLUMNS.split(',').map(() => '?').join(', ')}, ?, ?, ?)`,
     )
     this.#get = db.prepare(`SELECT ${AGENT_RUN_COLUMNS} FROM agent_runs WHERE run_id = ?`)
     this.#touch = db.prepare("UPDATE agent_runs SET last_seq = ?, updated_at = ? WHERE run_id = ? AND status = 'running'")
     this.#insertLog = db.prepare('INSERT INTO agent_run_log (run_id, first_seq, last_seq, events) VALUES (?, ?, ?, ?)')
-    this.#events = db.prepare('SELECT first_seq, events FROM agent_run_log WHERE run_id = ? AND last_seq > ? ORDER BY first_seq')
+    this.#events = db.prepare(
+      'SELECT log_first_seq AS first_seq, log AS events FROM agent_runs WHERE run_id = ? AND log IS NOT NULL ' +
+        'UNION ALL SELECT first_seq, events FROM agent_run_log WHERE run_id = ? AND last_seq > ? ORDER BY first_seq',
+    )
     this.#prune = db.prepare(
       "DELETE FROM agent_runs WHERE finished_at < ? AND status IN ('success', 'failed', 'canceled')",
     )
@@ -67,13 +74,11 @@ export class SqliteAgentRuns implements AgentRunStore {
   }
 
   async create(record: AgentRunRecord, events: AgentRunEvent[] = [], leaseMs?: number): Promise<void> {
-    const values = [...agentRunValues(record, epochMs), leaseMs === undefined ? null : Date.now() + leaseMs]
+    const values = agentRunValues(record, epochMs)
     const log = events.length === 0 ? undefined : agentRunLogValues(events)
+    values.push(leaseMs === undefined ? null : Date.now() + leaseMs, log ? log.firstSeq : null, log ? log.events : null)
     try {
-      await this.#writes.run(() => {
-        this.#insert.run(values)
-        if (log) this.#insertLog.run(record.runId, log.firstSeq, log.lastSeq, log.events)
-      })
+      await this.#writes.run(() => this.#insert.run(values))
     } catch (err) {
       if (isPrimaryKeyViolation(err)) throw conflict(`Agent run ${record.runId} already exists`)
       throw err
@@ -125,7 +130,7 @@ export class SqliteAgentRuns implements AgentRunStore {
   }
 
   async events(runId: string, after: number, limit = NO_LIMIT): Promise<AgentRunEvent[]> {
-    return agentRunEventsOf(this.#events.all(runId, after) as AgentRunLogRow[], after, limit)
+    return agentRunEventsOf(this.#events.all(runId, runId, after) as AgentRunLogRow[], after, limit)
   }
 
   async prune(before: Date): Promise<number> {

@@ -91,6 +91,28 @@ describe('migrations', () => {
     await store.close()
   })
 
+  it("keeps an older database's log rows when a run's first events move into its row, and deleting the run still takes its log", async () => {
+    const file = tempFile()
+    const old = new Database(file)
+    migrate(old, migrations.slice(0, 7))
+    old.exec(`INSERT INTO agent_runs (run_id, agent_id, kind, status, model, steps, usage, error, pending, state, last_seq, created_at, updated_at, finished_at)
+      VALUES ('r1', 'support', 'stream', 'success', 'null', '[]', '{}', 'null', '[]', 'null', 3, 1, 1, 1);
+      INSERT INTO agent_run_log (run_id, first_seq, last_seq, events) VALUES ('r1', 1, 2, '[{"type":"start"},"two"]'), ('r1', 3, 3, '["three"]')`)
+    old.close()
+    const store = new SqliteStore(file)
+    expect(await store.agentRuns.events('r1', 0)).toEqual([
+      { seq: 1, data: { type: 'start' } },
+      { seq: 2, data: 'two' },
+      { seq: 3, data: 'three' },
+    ])
+    expect(await store.agentRuns.events('r1', 2)).toEqual([{ seq: 3, data: 'three' }])
+    expect(await store.agentRuns.prune(new Date(2))).toBe(1)
+    await store.close()
+    const after = new Database(file)
+    expect(after.prepare('SELECT count(*) AS n FROM agent_run_log').get()).toEqual({ n: 0 })
+    after.close()
+  })
+
   it('creates workflow_runs with the columns and key the run store relies on', () => {
     const db = new Database(':memory:')
     migrate(db)
