@@ -6,7 +6,7 @@ import { markFailure, reportSafely, reportToStderr, type ErrorReporter, type Fai
 import type { RequestContext } from '../core/context.js'
 import type { Memory, MemoryTurn } from '../memory/memory.js'
 import type { AgentRunRecord } from '../storage/agent-runs.js'
-import { contextOptions, loadAiSdk, type AiSdk } from './ai-sdk.js'
+import { loadAiSdk, toolsContextOf, type AiSdk } from './ai-sdk.js'
 import { modelIdentity, regeneratedReplyId, resolveDynamic, toToolSet, withMemorySystem, withMemoryTools } from './agent-config.js'
 import type {
   AgentCallOptions,
@@ -242,17 +242,18 @@ export class Agent {
         tools: guardTools(traced.tools, (err, toolId) => report(err, { kind: 'tool', toolId })),
         stopWhen: ai.stepCountIs(this.maxSteps),
         abortSignal: run.signal,
-        ...contextOptions(tools, context),
+        experimental_context: context,
+        toolsContext: toolsContextOf(tools, context),
         allowSystemInMessages: true,
         // The client gets a safe error chunk; the error itself goes to the reporter.
-        onError: ({ error }) => {
+        onError: ({ error }: { error: unknown }) => {
           if (!run.signal.aborted && !isAbortError(error)) report(error, { kind: 'agent' })
         },
-        onStepFinish: (step) => {
+        onStepFinish: (step: StepResult<ToolSet>) => {
           run.step(step.finishReason, step.usage)
           finishReason = step.finishReason
         },
-      })
+      } as Parameters<AiSdk['streamText']>[0])
     } catch (err) {
       // Only a model the AI SDK cannot use at all fails this early.
       await run.finish({ status: 'failed', finishReason: 'error', error: { message: safeErrorMessage(err) } })
@@ -433,21 +434,26 @@ export class Agent {
     let result
     let object: unknown
     try {
+      const { model, tools } = guardedCall(run, call, report)
+      // One literal with every option and no spreads: a spread in the middle of a literal makes
+      // V8 build it property by property, several µs per call.
       result = await ai.generateText({
-        ...guardedCall(run, call, report),
+        model,
+        tools,
         system: call.system,
         messages: call.messages,
         stopWhen: ai.stepCountIs(call.maxSteps),
         abortSignal: run.signal,
-        ...contextOptions(call.tools, call.context),
+        experimental_context: call.context,
+        toolsContext: toolsContextOf(call.tools, call.context),
         allowSystemInMessages: true,
-        ...(call.output ? { output: call.output } : {}),
+        output: call.output,
         onStepFinish: (step: StepResult<ToolSet>) => {
           done.push(step)
           run.step(step.finishReason, step.usage)
           for (const chunk of generateStepChunks(step, run.runId, replyId)) run.emit(chunk)
         },
-      })
+      } as Parameters<AiSdk['generateText']>[0])
       // Throws when the run ended without a final answer (e.g. maxSteps spent on tool calls).
       if (call.output) object = result.output
     } catch (err) {
@@ -497,17 +503,20 @@ export class Agent {
     if (continued) recorder.answer(continued.answered.map((c) => ({ ...c, approved: c.decision?.approved === true, reason: c.decision?.reason })))
     let result
     try {
+      const { model, tools } = guardedCall(run, call, report)
       result = ai.streamText({
-        ...guardedCall(run, call, report),
+        model,
+        tools,
         system: call.system,
         messages: call.messages,
         stopWhen: ai.stepCountIs(call.maxSteps),
         abortSignal: run.signal,
-        ...contextOptions(call.tools, call.context),
+        experimental_context: call.context,
+        toolsContext: toolsContextOf(call.tools, call.context),
         allowSystemInMessages: true,
-        onError: ({ error }) => reportFailure(error),
-        ...(call.output ? { output: call.output } : {}),
-      })
+        onError: ({ error }: { error: unknown }) => reportFailure(error),
+        output: call.output,
+      } as Parameters<AiSdk['streamText']>[0])
     } catch (err) {
       // Only a model the AI SDK cannot use at all fails this early: still the caller's answer, not a chunk.
       await run.finish({ status: 'failed', finishReason: 'error', error: { message: safeErrorMessage(err) } })

@@ -30,14 +30,14 @@ export function loadedAiSdk(): AiSdk | undefined {
 }
 
 /**
- * The request context in the call options of both SDK majors: AI SDK 6 hands
- * `experimental_context` to every tool, AI SDK 7 hands each tool its entry of `toolsContext`.
- * Each major ignores the other's key.
+ * The request context as each tool receives it under AI SDK 7: every tool its entry of
+ * `toolsContext`. AI SDK 6 hands `experimental_context` to every tool instead; a call passes
+ * both, and each major ignores the other's key.
  */
-export function contextOptions(tools: Record<string, unknown> | undefined, context: unknown): { experimental_context: unknown } {
+export function toolsContextOf(tools: Record<string, unknown> | undefined, context: unknown): Record<string, unknown> {
   const toolsContext: Record<string, unknown> = {}
   for (const name in tools) toolsContext[name] = context
-  return { experimental_context: context, toolsContext } as { experimental_context: unknown }
+  return toolsContext
 }
 
 /** Execution options for calling an AI SDK tool directly, readable by tools of either major. */

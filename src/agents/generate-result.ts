@@ -9,7 +9,8 @@ export function generateResult(runId: string, result: GenerateTextResult<ToolSet
   const steps = result.steps.map((step) => mastraStep(step, runId))
   return {
     text: result.text,
-    ...extra,
+    // Absent unless asked for (undefined is left out of the JSON); not spread, which costs µs on every call.
+    object: extra?.object,
     toolCalls: steps.flatMap((step) => step.toolCalls),
     toolResults: steps.flatMap((step) => step.toolResults),
     finishReason: result.finishReason,

@@ -182,7 +182,7 @@ export const migrations: Migration[] = [
   },
   {
     version: 8,
-    description: "agent run logs: a run's first events in its own row, later ones in a table with rowids",
+    description: "agent run logs: a run's first events in its own row, later ones in a table with rowids; run indexes skip what is never looked up",
     up: (db) => {
       // The events written with the run (all of them, for a run that finished before its first
       // write) live in its row: one row per run instead of two. Log rows hold a JSON array of
@@ -201,6 +201,11 @@ export const migrations: Migration[] = [
         DROP TABLE agent_run_log;
         ALTER TABLE agent_run_log_rows RENAME TO agent_run_log;
         CREATE UNIQUE INDEX agent_run_log_by_run ON agent_run_log (run_id, first_seq);
+        -- Runs without a thread (stateless) or a resource (no auth) are never looked up by it.
+        DROP INDEX agent_runs_by_thread;
+        CREATE INDEX agent_runs_by_thread ON agent_runs (thread_id, status) WHERE thread_id IS NOT NULL;
+        DROP INDEX agent_runs_by_resource;
+        CREATE INDEX agent_runs_by_resource ON agent_runs (resource_id, agent_id, created_at DESC) WHERE resource_id IS NOT NULL;
       `)
     },
   },

@@ -200,7 +200,7 @@ export class AgentRun {
         state: record.state,
         cost: record.cost,
         timeToFirstTokenMs: record.timeToFirstTokenMs,
-        ...(terminal ? { finishedAt: record.finishedAt! } : {}),
+        finishedAt: terminal ? record.finishedAt : undefined,
       })
       // Someone else ended the run (a cancel from another instance, or a sweep that saw its
       // lease expire while this process stalled): theirs is the outcome.

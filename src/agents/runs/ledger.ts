@@ -55,7 +55,7 @@ export const INSTANCE_STOPPED = { message: 'The instance running this agent run 
 function freshRecord(start: RunStart, runId: string): AgentRunRecord {
   const now = new Date()
   return {
-    runId, ...start, status: 'running', steps: [], usage: {}, finishReason: null, error: null, pendingApprovals: [],
+    runId, agentId: start.agentId, kind: start.kind, threadId: start.threadId, resourceId: start.resourceId, model: start.model, status: 'running', steps: [], usage: {}, finishReason: null, error: null, pendingApprovals: [],
     state: null, cost: null, timeToFirstTokenMs: null, lastSeq: 0, version: 0, createdAt: now, updatedAt: now, finishedAt: null,
   }
 }

@@ -113,6 +113,17 @@ describe('migrations', () => {
     after.close()
   })
 
+  it("looks agent runs up by thread and by resource through indexes that leave out runs without one", () => {
+    const db = new Database(':memory:')
+    migrate(db)
+    const plan = (sql: string) => db.prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).all('x').map((row) => row.detail).join(' ')
+    expect(plan("SELECT run_id FROM agent_runs WHERE thread_id = ? AND status = 'running'")).toContain('agent_runs_by_thread')
+    expect(plan("SELECT run_id FROM agent_runs WHERE resource_id = ? AND agent_id = 'a' ORDER BY created_at DESC")).toContain('agent_runs_by_resource')
+    const partial = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '%IS NOT NULL%'").pluck().all()
+    expect(partial.sort()).toEqual(['agent_runs_by_resource', 'agent_runs_by_thread'])
+    db.close()
+  })
+
   it('creates workflow_runs with the columns and key the run store relies on', () => {
     const db = new Database(':memory:')
     migrate(db)
