@@ -481,8 +481,14 @@ export class Agent {
       return suspendedGenerateResult(run, result, pending)
     }
     run.emit(mastraChunk('finish', run.runId, { messageId: replyId, stepResult: { reason: result.finishReason }, output: { usage: result.totalUsage } }))
-    await run.finish({ status: 'success', finishReason: result.finishReason })
-    return generateResult(run.runId, result, call.output ? { object } : undefined)
+    const { finishReason } = result
+    // The answer is built before the run's final write and the SDK's result (request, steps,
+    // messages) let go, so it is not kept alive (and copied by the GC) while the write waits its turn.
+    const answer = generateResult(run.runId, result, call.output ? { object } : undefined)
+    result = undefined
+    done.length = 0
+    await run.finish({ status: 'success', finishReason })
+    return answer
   }
 
   async #streamActivation(
