@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hosts, ADMIN } from '../harness/hosts.js'
 import { ALICE, BOB, ISO_DATE, NOT_FOUND, startMemoryApp, THREAD_KEYS, type MemoryApp, type MemoryClient } from './memory-fixture.js'
-import { closeClean } from '../harness/lifecycle.js'
+import { closeClean, nextMillisecond } from '../harness/lifecycle.js'
 
 
 describe.each(hosts)('memory search, status, config and transfer on $name', (factory) => {
@@ -173,8 +173,11 @@ describe.each(hosts)('memory search, status, config and transfer on $name', (fac
 
   describe('GET /memory/threads as @mastra/client-js orders it', () => {
     it('reads orderBy[field] and orderBy[direction]', async () => {
+      // Each write a millisecond after the one before: orders by time, not by ties.
       await alice.thread({ threadId: 'first' })
+      await nextMillisecond()
       await alice.thread({ threadId: 'second' })
+      await nextMillisecond()
       await alice.save('first', ['touched later'])
       const ids = async (query: string) => (await alice.get(`/memory/threads?${query}`)).body.threads.map((t: any) => t.id)
       expect(await ids('orderBy%5Bfield%5D=updatedAt&orderBy%5Bdirection%5D=DESC')).toEqual(['first', 'second'])

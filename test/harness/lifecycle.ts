@@ -29,3 +29,12 @@ export function tempDir(prefix = 'agentmount-test-'): { path: string; file: stri
   const path = mkdtempSync(join(tmpdir(), prefix))
   return { path, file: join(path, 'data.db'), remove: () => rmSync(path, { recursive: true, force: true }) }
 }
+
+/**
+ * Resolves once the clock shows a later millisecond than when it was called: two writes on
+ * either side of it get different timestamps, so an order by time is not decided by a tie.
+ */
+export async function nextMillisecond(): Promise<void> {
+  const start = Date.now()
+  while (Date.now() === start) await new Promise((resolve) => setTimeout(resolve, 1))
+}
