@@ -1,4 +1,4 @@
-// `npm run bench` — every part, every host, every scenario (about 15 minutes).
+// `npm run bench` — every part, every host, every scenario (about 20 minutes, more with DATABASE_URL).
 // Quicker: `npm run bench -- --hosts fastify --scenarios generate --parts throughput`
 // Options (defaults in brackets):
 //   --hosts express,fastify,koa        --scenarios <keys of bench/scenarios/index.ts>
@@ -9,7 +9,8 @@
 //   --memory-host express  --memory-rounds 5  --memory-requests 500  --idle 60
 //   --heap-snapshots <dir> heap snapshots of both memory-scenario servers at start and end
 //   --json <file>       every sample, as JSON          --markdown   tables for BENCHMARKS.md
-import { writeFileSync } from 'node:fs'
+//   --help              this text
+import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -41,8 +42,16 @@ const { values: args } = parseArgs({
     'heap-snapshots': { type: 'string' },
     json: { type: 'string' },
     markdown: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 })
+
+if (args.help) {
+  // The options are the comment at the head of this file.
+  const head = readFileSync(new URL(import.meta.url), 'utf8').split('\n')
+  console.log(head.slice(0, head.findIndex((line) => !line.startsWith('//'))).map((line) => line.replace(/^\/\/ ?/, '')).join('\n'))
+  process.exit(0)
+}
 
 const list = (value: string | undefined) => (value ?? '').split(',').filter(Boolean)
 const hosts = list(args.hosts) as HostName[]
