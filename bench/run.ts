@@ -2,10 +2,11 @@
 // Quicker: `npm run bench -- --hosts fastify --scenarios generate --parts throughput`
 // Options (defaults in brackets):
 //   --hosts express,fastify,koa        --scenarios <keys of bench/scenarios/index.ts>
-//   --parts throughput,memory,startup  --reps 3  --seconds 5  --warmup 2  --connections 50
+//   --parts throughput,memory,startup  --reps 5  --seconds 3  --warmup 2  --connections 50
+//   --slice-ms 500      how long one side is loaded before the other takes over (A B A B …)
 //   --parts instances   the PostgreSQL scenarios on 1 and on --instances 3 mounted instances sharing one database
 //   --cpu-prof <dir>    write a CPU profile of every server process into <dir>
-//   --semi-space 32     both throughput servers' young generation, MiB (--max-semi-space-size); 0: V8's own sizing
+//   --semi-space 32     both throughput servers' young generation, MiB (--min- and --max-semi-space-size); 0: V8's own sizing
 //   --memory-host express  --memory-rounds 5  --memory-requests 500  --idle 60
 //   --heap-snapshots <dir> heap snapshots of both memory-scenario servers at start and end
 //   --json <file>       every sample, as JSON          --markdown   tables for BENCHMARKS.md
@@ -28,9 +29,10 @@ const { values: args } = parseArgs({
     // The PostgreSQL scenarios run by default only where DATABASE_URL names a server.
     scenarios: { type: 'string', default: Object.keys(scenarios).filter((key) => !key.startsWith('pg-') || process.env.DATABASE_URL).join(',') },
     parts: { type: 'string', default: 'throughput,memory,startup' },
-    reps: { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '5' },
+    reps: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '2' },
+    'slice-ms': { type: 'string', default: '500' },
     connections: { type: 'string', default: '50' },
     'cpu-prof': { type: 'string' },
     'semi-space': { type: 'string', default: '32' },
@@ -133,7 +135,7 @@ async function main() {
   // streams can settle on a small one for its whole life: the same build then measures one
   // of two CPU costs, 30 % apart, from run to run. Both sides get the same fixed size instead.
   const semiSpace = Number(args['semi-space'])
-  const throughputFlags = semiSpace > 0 ? [...nodeFlags, `--max-semi-space-size=${semiSpace}`] : nodeFlags
+  const throughputFlags = semiSpace > 0 ? [...nodeFlags, `--min-semi-space-size=${semiSpace}`, `--max-semi-space-size=${semiSpace}`] : nodeFlags
   console.log(
     `${started.toISOString()}  Node ${process.version}, ${cpus().length} cores, ${n(totalmem() / 2 ** 30)} GiB; load average ${loadAverage().map(r2).join(' ')}`,
   )
@@ -145,9 +147,10 @@ async function main() {
       warmup: Number(args.warmup),
       connections: Number(args.connections),
       nodeFlags: throughputFlags,
+      sliceMs: Number(args['slice-ms']),
     }
     console.log(
-      `\nA = mounted, B = hand-written; ${options.repetitions} × ${options.seconds} s each after ${options.warmup} s of warm-up, B A / A B alternating; ratio = A/B req/s, cpu ratio = B/A CPU per request (medians of the paired runs, min–max); young generation ${semiSpace > 0 ? `${semiSpace} MiB semi-spaces on both sides` : "V8's own sizing"}`,
+      `\nA = mounted, B = hand-written; ${options.repetitions} × ${options.seconds} s each after ${options.warmup} s of warm-up, in slices of ${options.sliceMs} ms alternating B A A B … on keep-alive connections; ratio = A/B req/s, cpu ratio = B/A CPU per request (medians of the paired runs, min–max); young generation ${semiSpace > 0 ? `${semiSpace} MiB semi-spaces on both sides` : "V8's own sizing"}`,
     )
     for (const host of hosts) {
       for (const key of keys) {

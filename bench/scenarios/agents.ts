@@ -158,3 +158,14 @@ export const streamTracedScenario: Scenario = {
   runtime: tracedRuntime,
   baseline: { runtime: agentRuntime },
 }
+
+/**
+ * The mount against an identical copy of itself: the ratio should be 1, and how far its
+ * repetitions stray from 1 is the machine's noise for a scenario of this size.
+ */
+export const noiseFloorScenario: Scenario = {
+  name: 'agent generate, the mount against itself (noise floor)',
+  request: generateScenario.request,
+  runtime: agentRuntime,
+  baseline: { runtime: agentRuntime },
+}

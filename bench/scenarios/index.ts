@@ -1,7 +1,15 @@
 // Every scenario `npm run bench` knows, by the key `--scenarios` takes. To add one, write a
 // `Scenario` (./types.ts) in a file of its own here and add one line below; the harness runs it
 // on every host, in the memory scenario too, and prints its ratio next to its target.
-import { generateLedgerScenario, generateScenario, generateTracedScenario, streamLedgerScenario, streamScenario, streamTracedScenario } from './agents.js'
+import {
+  generateLedgerScenario,
+  generateScenario,
+  generateTracedScenario,
+  noiseFloorScenario,
+  streamLedgerScenario,
+  streamScenario,
+  streamTracedScenario,
+} from './agents.js'
 import { jsonRoute } from './json-route.js'
 import { mcpToolScenario } from './mcp.js'
 import { listMessagesScenario, listThreadsScenario } from './memory.js'
@@ -17,6 +25,7 @@ export const scenarios: Record<string, Scenario> = {
   'stream-ledger': streamLedgerScenario,
   'generate-traced': generateTracedScenario,
   'stream-traced': streamTracedScenario,
+  noise: noiseFloorScenario,
   threads: listThreadsScenario,
   messages: listMessagesScenario,
   workflow: workflowScenario,
