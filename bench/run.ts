@@ -1,4 +1,4 @@
-// `npm run bench` — every part, every host, every scenario (about 20 minutes, more with DATABASE_URL).
+// `npm run bench` — every part, every host, every scenario (about 30 minutes, more with DATABASE_URL).
 // Quicker: `npm run bench -- --hosts fastify --scenarios generate --parts throughput`
 // Options (defaults in brackets):
 //   --hosts express,fastify,koa        --scenarios <keys of bench/scenarios/index.ts>
