@@ -16,8 +16,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { requestBytes } from './harness/interleave.js'
 import { ServerProcess } from './harness/server-process.js'
 import { streamScenario } from './scenarios/agents.js'
+import type { BenchRequest } from './scenarios/types.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -57,7 +59,7 @@ interface Timed {
 const TERMINAL_CHUNK = '0\r\n\r\n'
 
 /** One keep-alive connection sending `request` again as soon as each chunked answer ends, until `until`. */
-async function drive(port: number, request: string, until: number, into: Timed[]): Promise<void> {
+async function drive(port: number, request: Buffer, until: number, into: Timed[]): Promise<void> {
   const socket: Socket = connect(port, '127.0.0.1')
   socket.setNoDelay(true)
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
@@ -90,13 +92,13 @@ function quantiles(ms: number[]): { p50: number; p99: number; max: number; count
 }
 
 /** Load on connections of its own (then closed), so that the measured run finds the server's code compiled. */
-async function warmUp(port: number, head: string) {
+async function warmUp(port: number, head: Buffer) {
   const until = performance.now() + Number(args.warmup) * 1000
   await Promise.all(Array.from({ length: Number(args.connections) }, () => drive(port, head, until, [])))
 }
 
-async function measure(label: string, port: number, path: string, body: string | undefined) {
-  const head = body === undefined ? `GET ${path} HTTP/1.1\r\nhost: bench\r\n\r\n` : `POST ${path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+async function measure(label: string, port: number, request: BenchRequest) {
+  const head = requestBytes(request)
   await warmUp(port, head)
   const timed: Timed[] = []
   const until = performance.now() + Number(args.seconds) * 1000
@@ -113,19 +115,17 @@ async function measure(label: string, port: number, path: string, body: string |
 }
 
 async function main() {
-  const path = streamScenario.request.path
-  const body = JSON.stringify(streamScenario.request.body)
   console.log(`${args.connections} keep-alive connections opened together, ${args.seconds} s each after ${args.warmup} s of warm-up; latency ms as p50 / p99 / max (first requests: p50 / max)\n`)
   const dir = mkdtempSync(join(tmpdir(), 'agentmount-tail-'))
   const control = fork(new URL(import.meta.url).pathname, ['--serve-busy', args['busy-ms']!], { execArgv: ['--import', 'tsx'] })
   const port = await new Promise<number>((resolve) => control.on('message', (m: { ready?: number }) => m.ready && resolve(m.ready)))
-  await measure(`node:http, ${args['busy-ms']} ms sync work`, port, '/', undefined)
+  await measure(`node:http, ${args['busy-ms']} ms sync work`, port, { method: 'GET', path: '/' })
   control.kill('SIGTERM')
   for (const host of args.hosts!.split(',') as Array<'express' | 'fastify' | 'koa'>) {
     for (const side of ['baseline', 'mounted'] as const) {
       const server = await ServerProcess.start({ host, scenarios: ['stream'], side, dbPath: join(dir, `${host}-${side}.db`) })
       try {
-        await measure(`${host} ${side === 'mounted' ? 'mounted' : 'hand-written'} stream`, server.port, path, body)
+        await measure(`${host} ${side === 'mounted' ? 'mounted' : 'hand-written'} stream`, server.port, streamScenario.request)
       } finally {
         await server.stop()
       }

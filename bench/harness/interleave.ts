@@ -82,9 +82,10 @@ class Connection {
       socket.once('close', () => {
         if (this.#socket === socket) this.#socket = undefined
         this.#connecting = undefined
-        const reject2 = this.#reject
+        // A request in flight fails; a connection that never opened fails its connect.
+        const failInFlight = this.#reject
         this.#resolve = this.#reject = undefined
-        reject2?.(new Error('connection closed'))
+        failInFlight?.(new Error('connection closed'))
         reject(new Error('could not connect'))
       })
     })
