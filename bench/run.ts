@@ -7,7 +7,8 @@
 //   --parts instances   the PostgreSQL scenarios on 1 and on --instances 3 mounted instances sharing one database
 //   --cpu-prof <dir>    write a CPU profile of every server process into <dir>
 //   --semi-space 32     both throughput servers' young generation, MiB (--min- and --max-semi-space-size); 0: V8's own sizing
-//   --single-threaded-gc  both throughput servers collect garbage on their main thread only (see BENCHMARKS.md)
+//   --gc main           both throughput servers collect garbage on their main thread only (see BENCHMARKS.md);
+//                       --gc parallel: with V8's background GC threads as well
 //   --memory-host express  --memory-rounds 5  --memory-requests 500  --idle 60
 //   --heap-snapshots <dir> heap snapshots of both memory-scenario servers at start and end
 //   --json <file>       every sample, as JSON          --markdown   tables for BENCHMARKS.md
@@ -37,7 +38,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
     'cpu-prof': { type: 'string' },
     'semi-space': { type: 'string', default: '32' },
-    'single-threaded-gc': { type: 'boolean', default: false },
+    gc: { type: 'string', default: 'main' },
     instances: { type: 'string', default: '3' },
     'memory-host': { type: 'string', default: 'express' },
     'memory-rounds': { type: 'string', default: '5' },
@@ -137,8 +138,10 @@ async function main() {
   // streams can settle on a small one for its whole life: the same build then measures one
   // of two CPU costs, 30 % apart, from run to run. Both sides get the same fixed size instead.
   const semiSpace = Number(args['semi-space'])
+  if (args.gc !== 'main' && args.gc !== 'parallel') throw new Error(`--gc is main or parallel, not ${args.gc}`)
+  const singleThreadedGc = args.gc === 'main'
   const sizedFlags = semiSpace > 0 ? [...nodeFlags, `--min-semi-space-size=${semiSpace}`, `--max-semi-space-size=${semiSpace}`] : nodeFlags
-  const throughputFlags = args['single-threaded-gc'] ? [...sizedFlags, '--single-threaded-gc'] : sizedFlags
+  const throughputFlags = singleThreadedGc ? [...sizedFlags, '--single-threaded-gc'] : sizedFlags
   console.log(
     `${started.toISOString()}  Node ${process.version}, ${cpus().length} cores, ${n(totalmem() / 2 ** 30)} GiB; load average ${loadAverage().map(r2).join(' ')}`,
   )
@@ -153,7 +156,7 @@ async function main() {
       sliceMs: Number(args['slice-ms']),
     }
     console.log(
-      `\nA = mounted, B = hand-written; ${options.repetitions} × ${options.seconds} s each after ${options.warmup} s of warm-up, in slices of ${options.sliceMs} ms alternating B A A B … on keep-alive connections; ratio = A/B req/s, cpu ratio = B/A CPU per request (medians of the paired runs, min–max); young generation ${semiSpace > 0 ? `${semiSpace} MiB semi-spaces on both sides` : "V8's own sizing"}${args['single-threaded-gc'] ? '; garbage collection on the main thread only' : ''}`,
+      `\nA = mounted, B = hand-written; ${options.repetitions} × ${options.seconds} s each after ${options.warmup} s of warm-up, in slices of ${options.sliceMs} ms alternating B A A B … on keep-alive connections; ratio = A/B req/s, cpu ratio = B/A CPU per request (medians of the paired runs, min–max); young generation ${semiSpace > 0 ? `${semiSpace} MiB semi-spaces on both sides` : "V8's own sizing"}${singleThreadedGc ? '; garbage collection on the main thread only' : "; V8's background GC threads on"}`,
     )
     for (const host of hosts) {
       for (const key of keys) {
