@@ -9,6 +9,7 @@
 //   --semi-space 32     both throughput servers' young generation, MiB (--min- and --max-semi-space-size); 0: V8's own sizing
 //   --gc main           both throughput servers collect garbage on their main thread only (see BENCHMARKS.md);
 //                       --gc parallel: with V8's background GC threads as well
+//   --node-flags "<flags>"  more Node/V8 flags for both throughput servers (e.g. --trace-gc)
 //   --memory-host express  --memory-rounds 5  --memory-requests 500  --idle 60
 //   --heap-snapshots <dir> heap snapshots of both memory-scenario servers at start and end
 //   --json <file>       every sample, as JSON          --markdown   tables for BENCHMARKS.md
@@ -39,6 +40,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     'semi-space': { type: 'string', default: '32' },
     gc: { type: 'string', default: 'main' },
+    'node-flags': { type: 'string', default: '' },
     instances: { type: 'string', default: '3' },
     'memory-host': { type: 'string', default: 'express' },
     'memory-rounds': { type: 'string', default: '5' },
@@ -141,7 +143,7 @@ async function main() {
   if (args.gc !== 'main' && args.gc !== 'parallel') throw new Error(`--gc is main or parallel, not ${args.gc}`)
   const singleThreadedGc = args.gc === 'main'
   const sizedFlags = semiSpace > 0 ? [...nodeFlags, `--min-semi-space-size=${semiSpace}`, `--max-semi-space-size=${semiSpace}`] : nodeFlags
-  const throughputFlags = singleThreadedGc ? [...sizedFlags, '--single-threaded-gc'] : sizedFlags
+  const throughputFlags = [...(singleThreadedGc ? [...sizedFlags, '--single-threaded-gc'] : sizedFlags), ...list(args['node-flags'].replaceAll(' ', ','))]
   console.log(
     `${started.toISOString()}  Node ${process.version}, ${cpus().length} cores, ${n(totalmem() / 2 ** 30)} GiB; load average ${loadAverage().map(r2).join(' ')}`,
   )
