@@ -343,7 +343,8 @@ export async function startAgentApp(
     }),
     async close() {
       await host.close()
-      await store.close()
+      // As an app shuts down: the runtime lets the runs that just answered their callers be stored, then closes the store.
+      await runtime.close()
     },
   }
 }

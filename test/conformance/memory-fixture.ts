@@ -110,7 +110,8 @@ export async function startMemoryApp(
     as: (token) => clientOf(host, token),
     async close() {
       await host.close()
-      await store.close()
+      // As an app shuts down: the runtime lets the runs that just answered their callers be stored, then closes the store.
+      await runtime.close()
       await archive.close()
     },
   }

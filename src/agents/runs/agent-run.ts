@@ -88,6 +88,7 @@ export class AgentRun {
   #resolveDone!: (record: AgentRunRecord) => void
   #unlink: (() => void) | undefined
   #finished = false
+  #settling = false
   readonly #telemetry: RunTelemetry
   readonly #report: (err: unknown) => void
 
@@ -189,6 +190,15 @@ export class AgentRun {
     if (record.timeToFirstTokenMs === null && this.#telemetry.firstOutputMs !== undefined) record.timeToFirstTokenMs = this.#telemetry.firstOutputMs
     record.lastSeq = this.events.lastSeq
     record.updatedAt = new Date()
+    // Readers of a run that ended have every event: their streams end now, in this turn of the
+    // event loop, rather than after the write below (which waits for the store's next group
+    // commit). Until that write lands the ledger answers for the run from this record. A
+    // suspended run's stream ends only once it is stored, as the answer to it reads the store.
+    if (terminal) {
+      this.events.end()
+      this.#telemetry.end(record)
+    }
+    this.#settling = true
     if (this.#writer) {
       const stored = await this.#writer.settle('running', {
         status: record.status,
@@ -220,10 +230,16 @@ export class AgentRun {
       // Someone else's status is theirs to announce: only the change made here counts as this run's end.
       if (stored && terminal) this.#telemetry.announce(record, this.#report)
     } else if (terminal) this.#telemetry.announce(record, this.#report)
-    this.#telemetry.end(record)
+    if (!terminal) this.#telemetry.end(record)
     this.events.end()
+    this.#settling = false
     this.#release()
     this.#resolveDone(record)
     return record
+  }
+
+  /** True from the moment the run ended until its final record is stored (or known not to be): `done` resolves then. */
+  get settling(): boolean {
+    return this.#settling
   }
 }

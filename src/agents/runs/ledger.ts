@@ -152,8 +152,21 @@ export class AgentRunLedger {
     return record
   }
 
-  list(scope: RunScope, query: { threadId?: string; status?: AgentRunStatus; from?: Date; to?: Date; page: number; perPage: number }) {
+  async list(scope: RunScope, query: { threadId?: string; status?: AgentRunStatus; from?: Date; to?: Date; page: number; perPage: number }) {
+    await this.#settled()
     return this.store.list({ ...query, agentId: scope.agentId, resourceId: scope.resourceId })
+  }
+
+  /**
+   * Waits until the runs that ended here are stored. A run's caller has its answer (and its
+   * readers their last event) as soon as it ends, while its final record waits for the store's
+   * next group commit: whatever this ledger reads from the store waits for that commit first,
+   * so a caller never reads back an older state of a run it was just answered about.
+   */
+  async #settled(): Promise<void> {
+    let settling: Promise<AgentRunRecord>[] | undefined
+    for (const run of this.#active.values()) if (run.settling) (settling ??= []).push(run.done)
+    if (settling) await Promise.all(settling)
   }
 
   /**
@@ -163,10 +176,11 @@ export class AgentRunLedger {
    */
   async cancel(scope: RunScope, runId: string, report: (err: unknown) => void = this.#onError): Promise<AgentRunRecord> {
     const active = this.#active.get(runId)
-    if (active && owns(scope, active.record)) {
+    if (active && owns(scope, active.record) && !active.settling) {
       active.cancel()
       return active.done
     }
+    await this.#settled()
     const record = await this.find(scope, runId)
     if (record.status === 'canceled') return record
     if (FINISHED_AGENT_RUN_STATUSES.has(record.status)) {
@@ -222,6 +236,7 @@ export class AgentRunLedger {
   async turnStart(runId: string): Promise<number> {
     const active = this.#active.get(runId)
     if (active) return active.events.firstSeq - 1
+    await this.#settled()
     const events = await this.store.events(runId, 0)
     for (let i = events.length - 1; i >= 0; i--) {
       if ((events[i].data as { type?: unknown } | null)?.type === 'start') return events[i].seq - 1
@@ -231,6 +246,7 @@ export class AgentRunLedger {
 
   /** The suspended chat run of a thread (the one a `useChat` approval answers), if any. */
   async suspendedOnThread(scope: RunScope, threadId: string): Promise<AgentRunRecord | undefined> {
+    await this.#settled()
     const { runs } = await this.store.list({ agentId: scope.agentId, resourceId: scope.resourceId, threadId, status: 'suspended', page: 0, perPage: 10 })
     return runs.find((run) => run.kind === 'chat')
   }
@@ -293,8 +309,10 @@ export class AgentRunLedger {
   async runningOnThread(scope: RunScope, threadId: string): Promise<AgentRunRecord | undefined> {
     for (const run of this.#active.values()) {
       const { record } = run
-      if (record.threadId === threadId && record.kind === 'chat' && owns(scope, record)) return record
+      // One that ended (and is being stored) no longer runs.
+      if (!run.settling && record.threadId === threadId && record.kind === 'chat' && owns(scope, record)) return record
     }
+    await this.#settled()
     const { runs } = await this.store.list({ agentId: scope.agentId, resourceId: scope.resourceId, threadId, status: 'running', page: 0, perPage: 1 })
     return runs.find((run) => run.kind === 'chat')
   }
@@ -333,7 +351,8 @@ export class AgentRunLedger {
       await Promise.race([finished(), delay(drainMs, undefined, { signal: timeout.signal }).catch(() => {})])
       timeout.abort()
     }
-    for (const run of this.#active.values()) run.stopForShutdown()
+    // A run that already ended is only being stored: it keeps its outcome.
+    for (const run of this.#active.values()) if (!run.settling) run.stopForShutdown()
     await finished()
     this.close()
     await this.#renewing
