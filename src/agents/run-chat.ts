@@ -47,7 +47,9 @@ export async function pumpChat(pump: ChatPump): Promise<void> {
   }
   // Ended by its instance shutting down: the chat ends with the error part a failed turn ends with.
   if (run.shutDown) run.emit({ type: 'error', errorText: run.stoppedOutcome().error!.message })
-  await run.finish(outcome(pump, pending, failure))
+  // Handed back rather than awaited, so this function's frame (the stream, the SDK's result)
+  // is let go of while the final write waits for the store's next group commit.
+  return run.finish(outcome(pump, pending, failure)).then(() => undefined)
 }
 
 function outcome(pump: ChatPump, pending: PendingToolApproval[], failure: string | undefined): RunOutcome {

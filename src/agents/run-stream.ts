@@ -78,10 +78,13 @@ export async function pumpStream(pump: StreamPump): Promise<void> {
   // Ended by its instance shutting down: its client sees the error a failed run ends with.
   if (stopped && run.shutDown) run.emit(mastraChunk('error', scope.runId, { message: run.stoppedOutcome().error!.message }))
   if (pump.turn && recorder.hasContent) await pump.turn.saveReply(recorder.message, { aborted: stopped }).catch(pump.report)
-  await run.finish(await outcome(pump, { pending, failure, stopped, finishReason }).catch((err: unknown) => {
+  const ended = await outcome(pump, { pending, failure, stopped, finishReason }).catch((err: unknown): RunOutcome => {
     pump.report(err)
-    return { status: 'failed', finishReason: 'error', error: { message: 'The agent run failed' } } as const
-  }))
+    return { status: 'failed', finishReason: 'error', error: { message: 'The agent run failed' } }
+  })
+  // Not awaited: the final write waits for the store's next group commit, and this function's
+  // frame would keep the SDK's result (every step, message and chunk) alive until then.
+  run.finish(ended).catch(pump.report)
 }
 
 async function outcome(
