@@ -9,7 +9,7 @@
 //   --semi-space 32     both throughput servers' young generation, MiB (--min- and --max-semi-space-size); 0: V8's own sizing
 //   --gc main           both throughput servers collect garbage on their main thread only (see BENCHMARKS.md);
 //                       --gc parallel: with V8's background GC threads as well
-//   --node-flags "<flags>"  more Node/V8 flags for both throughput servers (e.g. --trace-gc)
+//   --node-flags=<flags>  more Node/V8 flags for both throughput servers, e.g. --node-flags=--trace-gc
 //   --memory-host express  --memory-rounds 5  --memory-requests 500  --idle 60
 //   --heap-snapshots <dir> heap snapshots of both memory-scenario servers at start and end
 //   --json <file>       every sample, as JSON          --markdown   tables for BENCHMARKS.md
