@@ -143,7 +143,7 @@ async function main() {
   if (args.gc !== 'main' && args.gc !== 'parallel') throw new Error(`--gc is main or parallel, not ${args.gc}`)
   const singleThreadedGc = args.gc === 'main'
   const sizedFlags = semiSpace > 0 ? [...nodeFlags, `--min-semi-space-size=${semiSpace}`, `--max-semi-space-size=${semiSpace}`] : nodeFlags
-  const throughputFlags = [...(singleThreadedGc ? [...sizedFlags, '--single-threaded-gc'] : sizedFlags), ...list(args['node-flags'].replaceAll(' ', ','))]
+  const throughputFlags = [...(singleThreadedGc ? [...sizedFlags, '--single-threaded-gc'] : sizedFlags), ...args['node-flags'].split(/\s+/).filter(Boolean)]
   console.log(
     `${started.toISOString()}  Node ${process.version}, ${cpus().length} cores, ${n(totalmem() / 2 ** 30)} GiB; load average ${loadAverage().map(r2).join(' ')}`,
   )

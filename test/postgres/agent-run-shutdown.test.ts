@@ -51,8 +51,9 @@ describe('agent runs of an instance shutting down, on one PostgreSQL schema', ()
     const answer = { runId: suspendedId, toolCallId: 'call-1' }
     const continued = await frames(await send(b.runtime, 'POST', '/agents/:agentId/approve-tool-call', { params: { agentId: 'refunds' }, body: answer }))
     expect(continued.at(-1)).toMatchObject({ type: 'finish' })
-    // Stored a moment after its stream ended.
-    expect(await eventually(async () => ((await b.runtime.store.agentRuns.get(suspendedId))?.status === 'success' ? true : undefined))).toBe(true)
+    // Stored a moment after its stream ended: a list of the runtime's runs waits for the write.
+    await b.runtime.services.agentRuns.list({ agentId: 'refunds', resourceId: undefined }, { page: 0, perPage: 1 })
+    expect(await b.runtime.store.agentRuns.get(suspendedId)).toMatchObject({ status: 'success' })
     expect([...a.errors, ...b.errors]).toEqual([])
   })
 })

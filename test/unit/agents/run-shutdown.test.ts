@@ -165,9 +165,12 @@ describe('agent runs when their instance shuts down', () => {
     expect(await b.runtime.store.agentRuns.get(runId)).toMatchObject({ status: 'suspended', pendingApprovals: [{ toolCallId: 'call-1' }] })
     const continued = await frames(await send(b.runtime, 'POST', '/agents/:agentId/approve-tool-call', { params: { agentId: 'refunds' }, body: answer }))
     expect(continued.some((chunk) => chunk.type === 'tool-result')).toBe(true)
-    // The run's record is stored a moment after its stream ended; the runtime's runs answer from it meanwhile.
-    expect(await b.runtime.services.agentRuns.get({ agentId: 'refunds', resourceId: undefined }, runId)).toMatchObject({ status: 'success' })
-    expect(await eventually(async () => ((await b.runtime.store.agentRuns.get(runId))?.status === 'success' ? true : undefined))).toBe(true)
+    // The run's record is stored a moment after its stream ended: the runtime's runs answer from
+    // it meanwhile, and a list waits for the write.
+    const caller = { agentId: 'refunds', resourceId: undefined }
+    expect(await b.runtime.services.agentRuns.get(caller, runId)).toMatchObject({ status: 'success' })
+    expect((await b.runtime.services.agentRuns.list(caller, { page: 0, perPage: 10 })).runs).toEqual([expect.objectContaining({ runId, status: 'success' })])
+    expect(await b.runtime.store.agentRuns.get(runId)).toMatchObject({ status: 'success' })
     expect([...a.errors, ...b.errors]).toEqual([])
   })
 
