@@ -6,8 +6,12 @@
 //   generateText            the bare call the hand-written bench route makes (system + prompt)
 //   agent, runs: false      `Agent.generate` with no run ledger
 //   agent via runtime       the runtime's `agents.generate` with its run ledger on the default store
-// Rows run round-robin, `--rounds` times; the table shows each row's median and minimum.
+// Rows run round-robin, `--rounds` times; the table shows each row's median and minimum, then
+// the bytes each row allocates per call (V8's sampling heap profiler, counting objects the GC
+// has already collected): the scavenger's work grows with what a request allocates.
 import { mkdtempSync, rmSync } from 'node:fs'
+import type { HeapProfiler } from 'node:inspector'
+import { Session } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -58,12 +62,50 @@ for (const [name, fn] of Object.entries(variants)) {
 for (let round = 0; round < rounds; round++) {
   for (const [name, fn] of Object.entries(variants)) samples[name].push(await cpuPerCall(fn, calls))
 }
+
+/** Bytes allocated per call over `n` calls, garbage included (sampled every 4 KiB). */
+async function bytesPerCall(session: Session, fn: () => Promise<unknown>, n: number): Promise<number> {
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMinorGC: true,
+    includeObjectsCollectedByMajorGC: true,
+  } as HeapProfiler.StartSamplingParameterType)
+  let left = n
+  const worker = async () => {
+    while (left-- > 0) await fn()
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker))
+  const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: SampledNode } }
+  let total = 0
+  const visit = (node: SampledNode) => {
+    total += node.selfSize
+    for (const child of node.children) visit(child)
+  }
+  visit(profile.head)
+  return total / n
+}
+interface SampledNode {
+  selfSize: number
+  children: SampledNode[]
+}
+
+const session = new Session()
+session.connect()
+const allocated: Record<string, number> = {}
+for (const [name, fn] of Object.entries(variants)) allocated[name] = await bytesPerCall(session, fn, Math.max(1000, Math.round(calls / 4)))
+session.disconnect()
 await runtime.close()
 rmSync(dir, { recursive: true, force: true })
 
 const base = median(samples.generateText)
-process.stdout.write(`${calls} calls × ${rounds} rounds per row, ${concurrency} in flight; CPU µs per call (median, min), and the median over generateText's\n`)
+const baseBytes = allocated.generateText
+process.stdout.write(
+  `${calls} calls × ${rounds} rounds per row, ${concurrency} in flight; CPU µs per call (median, min) and the median over generateText's; KiB allocated per call and over generateText's\n`,
+)
 for (const [name, xs] of Object.entries(samples)) {
   const m = median(xs)
-  process.stdout.write(`${name.padEnd(20)} ${m.toFixed(1).padStart(7)} ${Math.min(...xs).toFixed(1).padStart(7)}  +${(m - base).toFixed(1)}\n`)
+  const kib = (bytes: number) => (bytes / 1024).toFixed(1)
+  process.stdout.write(
+    `${name.padEnd(20)} ${m.toFixed(1).padStart(7)} ${Math.min(...xs).toFixed(1).padStart(7)}  +${(m - base).toFixed(1).padEnd(6)} ${kib(allocated[name]).padStart(7)} KiB  +${kib(allocated[name] - baseBytes)}\n`,
+  )
 }
